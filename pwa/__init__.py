@@ -1,0 +1,6 @@
+"""The villager's phone front end: browse, guides, search; later apply, my cases, track."""
+from flask import Blueprint
+
+bp = Blueprint("pwa", __name__)
+
+from . import routes  # noqa: E402,F401  (routes attach to bp)

@@ -1,0 +1,1 @@
+"""The domain. Plain functions and small classes; no request objects in here."""

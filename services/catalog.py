@@ -1,0 +1,289 @@
+"""The catalog of service items (事项): one TOML file per item, validated at start-up."""
+from __future__ import annotations
+
+import tomllib
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import CatalogError, NotFound
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Section(str, Enum):
+    convenience = "convenience"
+    approval = "approval"
+    special = "special"
+
+
+class Kind(str, Enum):
+    query = "query"
+    apply = "apply"
+    appointment = "appointment"
+    payment = "payment"
+
+
+class Level(str, Enum):
+    county = "county"
+    township = "township"
+    village = "village"
+
+
+class Channel(str, Enum):
+    online = "online"
+    kiosk = "kiosk"
+    window = "window"
+    agent = "agent"
+
+
+class Delivery(str, Enum):
+    electronic = "electronic"
+    window = "window"
+    post = "post"
+    none = "none"
+
+
+class MaterialForm(str, Enum):
+    original = "original"
+    copy = "copy"
+    original_and_copy = "original_and_copy"
+    electronic = "electronic"
+
+
+class FieldType(str, Enum):
+    text = "text"
+    textarea = "textarea"
+    date = "date"
+    number = "number"
+    select = "select"
+    phone = "phone"
+    id_number = "id_number"
+
+
+SECTION_NAMES = {"convenience": "便民服务", "approval": "审批服务", "special": "专项服务"}
+KIND_NAMES = {"query": "查询", "apply": "申请办理", "appointment": "预约", "payment": "缴费"}
+LEVEL_NAMES = {"county": "县级", "township": "乡镇", "village": "村"}
+CHANNEL_NAMES = {
+    "online": "手机网上办", "kiosk": "乡镇自助终端", "window": "窗口办理", "agent": "村代办员代办",
+}
+DELIVERY_NAMES = {
+    "electronic": "电子结果（网上查看、下载）", "window": "窗口领取", "post": "免费邮寄（一键物流）",
+    "none": "即时办结，无需送达",
+}
+FORM_NAMES = {
+    "original": "原件", "copy": "复印件", "original_and_copy": "原件和复印件", "electronic": "电子件",
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
+
+class Material(Strict):
+    name: Text
+    required: bool = True
+    form: MaterialForm = MaterialForm.original
+    copies: int = Field(default=1, ge=0, le=20)
+    waived: bool = False
+    waived_note: str = ""
+    note: str = ""
+
+    @model_validator(mode="after")
+    def waived_says_why(self):
+        if self.waived and not self.waived_note:
+            raise ValueError("免提交的材料须在 waived_note 写明由哪里共享核验")
+        return self
+
+
+class FormField(Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    label: Text
+    type: FieldType = FieldType.text
+    required: bool = True
+    help: str = ""
+    options: list[Text] = []
+
+    @model_validator(mode="after")
+    def select_has_options(self):
+        if self.type == FieldType.select.value and not self.options:
+            raise ValueError("select 类型的字段须列出 options")
+        return self
+
+
+class Window(Strict):
+    name: Text
+    address: Text
+    hours: Text
+    phone: Annotated[str, Field(pattern=r"^[0-9\-]{7,20}$")]
+
+
+class FeeRow(Strict):
+    label: Text
+    amount: Annotated[float, Field(ge=0)]
+    note: str = ""
+
+
+class GuideSection(Strict):
+    title: Text
+    body: Text
+
+
+class Item(Strict):
+    code: Annotated[str, Field(pattern=r"^[0-9A-Z][0-9A-Z\-]{2,39}$")]
+    name: Text
+    short_name: str = ""
+    section: Section
+    kind: Kind
+    department: Text
+    levels: Annotated[list[Level], Field(min_length=1)]
+    level_note: str = ""
+    summary: Text
+    keywords: list[Text] = []
+    basis: Annotated[list[Text], Field(min_length=1)]
+    conditions: Annotated[list[Text], Field(min_length=1)]
+    materials: list[Material] = []
+    fields: list[FormField] = []
+    legal_days: Annotated[int, Field(ge=0, le=365)]
+    promised_days: Annotated[int, Field(ge=0, le=365)]
+    fee: Text
+    fee_schedule: list[FeeRow] = []
+    visits: Annotated[int, Field(ge=0, le=5)]
+    visits_note: str = ""
+    channels: Annotated[list[Channel], Field(min_length=1)]
+    delivery: Annotated[list[Delivery], Field(min_length=1)]
+    window: Window
+    steps: Annotated[list[Text], Field(min_length=1)]
+    sections: list[GuideSection] = []
+    order: int = 100
+
+    @model_validator(mode="after")
+    def consistent(self):
+        if self.promised_days > self.legal_days:
+            raise ValueError("promised_days 承诺时限不能超过 legal_days 法定时限")
+        if self.visits > 0 and not self.visits_note:
+            raise ValueError("需到现场的事项须在 visits_note 写明为什么要到现场")
+        names = [f.name for f in self.fields]
+        if len(names) != len(set(names)):
+            raise ValueError("fields 中有重复的 name")
+        return self
+
+    @property
+    def fully_online(self) -> bool:
+        return self.visits == 0 and Channel.online.value in self.channels
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def required_materials(self) -> list[Material]:
+        return [m for m in self.materials if not m.waived]
+
+    @property
+    def waived_materials(self) -> list[Material]:
+        return [m for m in self.materials if m.waived]
+
+    def summary_dict(self) -> dict:
+        return {
+            "code": self.code, "name": self.name, "section": self.section, "kind": self.kind,
+            "department": self.department, "level": list(self.levels),
+            "online": self.fully_online, "promised_days": self.promised_days,
+            "visits": self.visits,
+        }
+
+    def guide_dict(self) -> dict:
+        data = self.model_dump(mode="json", exclude={"order"})
+        data["online"] = self.fully_online
+        data["level"] = data.pop("levels")
+        return data
+
+
+def _field_path(loc: tuple) -> str:
+    return ".".join(str(part) for part in loc) or "(整个文件)"
+
+
+def load_item(path: Path) -> Item:
+    shown = path.name
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CatalogError(shown, "(整个文件)", "不是 UTF-8 编码")
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(shown, "(语法)", f"TOML 语法错误：{exc}")
+    try:
+        item = Item.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise CatalogError(shown, _field_path(first["loc"]), first["msg"])
+    if path.stem != item.code:
+        raise CatalogError(shown, "code", f"文件名须与事项编码一致（应为 {item.code}.toml）")
+    return item
+
+
+class Catalog:
+    """All items, in memory: the catalog is small and read on every public page."""
+
+    def __init__(self, items: list[Item]):
+        self.items = sorted(items, key=lambda i: (i.section, i.order, i.code))
+        self._by_code = {i.code: i for i in self.items}
+
+    def get(self, code: str) -> Item:
+        item = self._by_code.get(code)
+        if item is None:
+            raise NotFound("没有找到这个事项，可能编码有误或已调整")
+        return item
+
+    def in_section(self, section: str) -> list[Item]:
+        return [i for i in self.items if i.section == section]
+
+    def search(self, query: str) -> list[Item]:
+        """Every term of the query must match; name matches rank above keyword matches."""
+        terms = query.split()
+        if not terms:
+            return []
+        scored = []
+        for item in self.items:
+            score = 0
+            for term in terms:
+                s = _term_score(item, term)
+                if s == 0:
+                    break
+                score += s
+            else:
+                scored.append((-score, item.section, item.order, item))
+        scored.sort(key=lambda row: row[:3])
+        return [row[3] for row in scored]
+
+    def stats(self) -> dict:
+        online = sum(1 for i in self.items if i.fully_online)
+        return {"items": len(self.items), "fully_online": online}
+
+
+def _term_score(item: Item, term: str) -> int:
+    term = term.lower()
+    if item.name.startswith(term) or item.short_name.startswith(term):
+        return 4
+    if term in item.name or term in item.short_name:
+        return 3
+    if any(term in k for k in item.keywords) or term == item.code.lower():
+        return 2
+    if term in item.department or term in item.summary:
+        return 1
+    return 0
+
+
+def load_catalog(directory: str | Path) -> Catalog:
+    directory = Path(directory)
+    paths = sorted(directory.glob("*.toml"))
+    if not paths:
+        raise CatalogError(str(directory), "(目录)", "没有任何事项文件")
+    items = [load_item(p) for p in paths]
+    seen: dict[str, str] = {}
+    for path, item in zip(paths, items):
+        if item.name in seen:
+            raise CatalogError(path.name, "name", f"与 {seen[item.name]} 重名")
+        seen[item.name] = path.name
+    return Catalog(items)

@@ -1,0 +1,23 @@
+"""Domain errors carry a message for people, in Chinese; one handler turns them into 4xx."""
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class CatalogError(Exception):
+    """A catalog file is broken. Stops start-up; names the file and the field."""
+
+    def __init__(self, path: str, field: str, problem: str):
+        super().__init__(f"事项目录文件 {path} 的字段 {field} 有误：{problem}")
+        self.path = path
+        self.field = field

@@ -1,0 +1,29 @@
+"""Static URLs carry a hash of the file, so browsers and the service worker may keep them forever."""
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app, request, url_for
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@lru_cache(maxsize=None)
+def _digest(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+
+
+def asset_url(filename: str) -> str:
+    path = Path(current_app.static_folder) / filename
+    return url_for("static", filename=filename, v=_digest(str(path)))
+
+
+def cache_static_forever(response):
+    if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
+        response.headers["Cache-Control"] = IMMUTABLE
+    return response
+
+
+# Files every page needs: precached by the service worker so the shell opens with no signal.
+SHELL_ASSETS = ["css/app.css", "js/app.js", "vendor/htmx-2.0.11.min.js", "icons/kinds.svg",
+                "icons/icon-192.png"]

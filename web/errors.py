@@ -1,0 +1,50 @@
+"""One place turns errors into a Chinese page, an htmx fragment, or JSON for /api."""
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from services.errors import DomainError
+
+from .fragments import wants_fragment
+
+MESSAGES = {
+    400: ("请求有误", "提交的内容不完整或格式不对，请返回上一页重新填写。"),
+    403: ("没有权限", "您没有查看这个页面的权限。"),
+    404: ("没有找到这个页面", "地址可能输错了，或者这个页面已经调整。"),
+    405: ("操作方式不对", "请从页面上的按钮进行操作。"),
+    413: ("文件太大", "上传的文件超过了大小限制，请压缩后再试。"),
+    429: ("操作太频繁", "请稍等几分钟再试。"),
+    500: ("系统出了点问题", "不是您的错。请稍后再试；如着急办理，请拨打 12345 政务服务便民热线。"),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(status: int, detail: str | None = None):
+    title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    message = detail or default
+    if _wants_json():
+        return jsonify({"error": {"status": status, "message": message}}), status
+    template = "errors/_message.html" if wants_fragment() else "errors/error.html"
+    return render_template(template, status=status, title=title, message=message), status
+
+
+def register_error_handlers(app):
+    @app.errorhandler(DomainError)
+    def domain_error(exc):
+        return render_error(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_error(400, "页面已过期或来源不明，为了您的安全没有提交。请返回上一页，刷新后再试。")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        app.logger.exception("unhandled error")
+        return render_error(500)

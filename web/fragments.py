@@ -1,0 +1,13 @@
+"""The contact-app rule: the whole page, or only the fragment when htmx asked for a part."""
+from flask import render_template
+
+from extensions import htmx
+
+
+def wants_fragment() -> bool:
+    # A boosted navigation or a history restore wants the whole page.
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render_page(page: str, fragment: str, **context):
+    return render_template(fragment if wants_fragment() else page, **context)

@@ -1,0 +1,97 @@
+"""create_app(): config, extensions, blueprints. `app` is for gunicorn: `gunicorn wsgi:app`."""
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import Config, instance_secret_key, normalise_database_url
+from extensions import compress, csrf, db, htmx, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_secrets_and_database(app)
+
+    from services.catalog import load_catalog
+
+    # A broken catalog file stops start-up here, naming the file and the field.
+    app.extensions["catalog"] = load_catalog(app.config["CATALOG_DIR"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    compress.init_app(app)
+    _register_web(app)
+
+    from commands import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure_secrets_and_database(app: Flask) -> None:
+    production = app.config["APP_ENV"] == "production"
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError("APP_ENV=production 时必须通过环境变量 SECRET_KEY 提供密钥")
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    url = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        url = "sqlite:///" + str(Path(app.instance_path) / "app.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if url.startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL for readers beside one writer, foreign keys on, wait rather than fail when busy."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _register_web(app: Flask) -> None:
+    from api import bp as api_bp
+    from pwa import bp as pwa_bp
+    from web import core
+    from web.assets import asset_url, cache_static_forever
+    from web.errors import register_error_handlers
+    from web.preferences import is_elder
+    from web.security import add_security_headers
+    from web import filters
+
+    app.register_blueprint(core.bp)
+    app.register_blueprint(pwa_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # machine API: token auth comes with the department exchange
+    register_error_handlers(app)
+    filters.register(app)
+    app.after_request(add_security_headers)
+    app.after_request(cache_static_forever)
+    app.jinja_env.globals["asset_url"] = asset_url  # macros imported without context need it
+
+    @app.context_processor
+    def shared_context():
+        from flask import request
+
+        return {"elder": is_elder(request),
+                "site_name": app.config["SITE_NAME"], "theme_color": core.THEME_COLOR}
+
+
+def __getattr__(name: str):
+    """`wsgi:app` for gunicorn, built on first access so importing this module does nothing."""
+    if name == "app":
+        globals()["app"] = create_app()
+        return globals()["app"]
+    raise AttributeError(name)
