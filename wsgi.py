@@ -66,6 +66,7 @@ def _register_web(app: Flask) -> None:
     from pwa import bp as pwa_bp
     from web import core
     from web.assets import asset_url, cache_static_forever
+    from web.compression import precompress_static
     from web.errors import register_error_handlers
     from web.preferences import is_elder
     from web.security import add_security_headers
@@ -79,6 +80,7 @@ def _register_web(app: Flask) -> None:
     filters.register(app)
     app.after_request(add_security_headers)
     app.after_request(cache_static_forever)
+    app.after_request(precompress_static)
     app.jinja_env.globals["asset_url"] = asset_url  # macros imported without context need it
 
     @app.context_processor

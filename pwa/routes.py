@@ -7,6 +7,7 @@ from services.errors import DomainError
 from services.feedback import record_feedback
 from services.places import list_townships
 from web.fragments import render_page, wants_fragment
+from web.pagecache import cached_page
 
 from . import bp
 from .forms import FeedbackForm
@@ -18,18 +19,10 @@ def catalog() -> Catalog:
     return current_app.extensions["catalog"]
 
 
-def conditional(body: str):
-    """Public catalog pages: revalidate each time, but a 304 costs a weak network nothing."""
-    response = current_app.make_response(body)
-    response.headers["Cache-Control"] = "no-cache"
-    response.add_etag()
-    return response.make_conditional(request)
-
-
 @bp.get("/")
 def home():
     c = catalog()
-    return conditional(render_template(
+    return cached_page("home", lambda: render_template(
         "pwa/home.html", convenience=c.in_section("convenience"),
         approval=c.in_section("approval"), special=c.in_section("special"),
     ))
@@ -39,14 +32,14 @@ def home():
 def section(section: str):
     if section not in SECTION_NAMES:
         abort(404)
-    return conditional(render_template(
+    return cached_page("section:" + section, lambda: render_template(
         "pwa/section.html", section=section, items=catalog().in_section(section)))
 
 
 @bp.get("/items/<code>")
 def guide(code: str):
     item = catalog().get(code)
-    return conditional(render_template("pwa/guide.html", item=item))
+    return cached_page("guide:" + code, lambda: render_template("pwa/guide.html", item=item))
 
 
 @bp.get("/search")

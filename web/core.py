@@ -39,7 +39,7 @@ def manifest():
         "short_name": "乡村便民",
         "description": "镇原县政务服务：查办事指南、网上办事、查进度",
         "lang": "zh-CN",
-        "start_url": "/?source=pwa",
+        "start_url": "/",
         "scope": "/",
         "display": "standalone",
         "background_color": "#ffffff",

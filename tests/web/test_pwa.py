@@ -79,3 +79,32 @@ def test_vendored_htmx_is_the_pinned_2_0_release():
 def test_pages_are_compressed_for_weak_networks(client):
     response = client.get("/items/621027-BM-004", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
+
+
+def test_cached_pages_come_precompressed_and_decode_to_the_same_page(client):
+    import brotli
+    import gzip
+
+    plain = client.get("/items/621027-BM-004").data
+    br = client.get("/items/621027-BM-004", headers={"Accept-Encoding": "br, gzip"})
+    gz = client.get("/items/621027-BM-004", headers={"Accept-Encoding": "gzip"})
+    assert br.headers["Content-Encoding"] == "br" and gz.headers["Content-Encoding"] == "gzip"
+    assert brotli.decompress(br.data) == plain == gzip.decompress(gz.data)
+    assert len({br.headers["ETag"], gz.headers["ETag"], client.get("/").headers["ETag"]}) == 3
+
+
+def test_cached_page_follows_the_elder_cookie(client):
+    client.get("/items/621027-BM-004")
+    client.get("/elder?on=1&next=/")
+    assert 'class="elder"' in client.get("/items/621027-BM-004").get_data(as_text=True)
+
+
+def test_hashed_static_files_are_served_compressed(client):
+    import gzip
+
+    body = client.get("/").get_data(as_text=True)
+    htmx_url = re.search(r'src="(/static/vendor/htmx-2\.0\.11\.min\.js\?v=[0-9a-f]+)"', body).group(1)
+    response = client.get(htmx_url, headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.data) == (STATIC / "vendor" / "htmx-2.0.11.min.js").read_bytes()
+    assert len(response.data) < 20_000

@@ -1,0 +1,47 @@
+"""Compress a body once, at the highest level, and keep it: for bytes that never change while
+the process lives (hashed static files, rendered catalog pages). Everything else is left to
+Flask-Compress, which compresses per response."""
+import gzip
+
+import brotli
+from flask import request
+
+COMPRESSIBLE = {"text/css", "text/javascript", "application/javascript", "image/svg+xml",
+                "text/html"}
+_encoded: dict[tuple[str, str], bytes] = {}
+MAX_ENTRIES = 4000  # bounded by catalog pages and static files
+
+
+def choose_encoding(accept_encoding: str) -> str | None:
+    for name in ("br", "gzip"):
+        if name in accept_encoding:
+            return name
+    return None
+
+
+def encode_once(key: str, data: bytes, encoding: str) -> bytes:
+    cached = _encoded.get((key, encoding))
+    if cached is None:
+        cached = (brotli.compress(data, quality=11) if encoding == "br"
+                  else gzip.compress(data, compresslevel=9, mtime=0))
+        if len(_encoded) < MAX_ENTRIES:
+            _encoded[(key, encoding)] = cached
+    return cached
+
+
+def precompress_static(response):
+    """Hashed static files (?v=) never change: compress each once instead of per request."""
+    if (request.endpoint != "static" or not request.args.get("v") or response.status_code != 200
+            or response.mimetype not in COMPRESSIBLE):
+        return response
+    encoding = choose_encoding(request.headers.get("Accept-Encoding", ""))
+    if encoding is None:
+        return response
+    response.direct_passthrough = False
+    key = f"static:{request.path}?{request.args['v']}"
+    response.set_data(encode_once(key, response.get_data(), encoding))
+    response.headers["Content-Encoding"] = encoding
+    response.headers["Vary"] = "Accept-Encoding"
+    if response.headers.get("ETag"):
+        response.set_etag(response.get_etag()[0] + "-" + encoding)
+    return response

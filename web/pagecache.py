@@ -1,0 +1,49 @@
+"""Rendered public pages, kept per worker: the catalog is read once at start-up and never
+changes while the process lives, so a guide renders the same bytes every time."""
+import hashlib
+from dataclasses import dataclass
+
+from flask import current_app, request
+
+from .compression import choose_encoding, encode_once
+from .preferences import is_elder
+
+# Bounded by the catalog: (endpoint, argument, elder) for a few hundred pages at most.
+MAX_PAGES = 2000
+
+
+@dataclass(frozen=True)
+class Page:
+    html: bytes
+    etag: str
+
+
+def cached_page(key: str, render):
+    """Serve `render()` for this key from memory, revalidated by ETag (304 on a weak network).
+
+    A page asked for with a query string renders afresh and is compressed by Flask-Compress:
+    the query shows in the page (the 长辈版 link comes back to it) and must not grow the cache."""
+    if request.query_string:
+        response = current_app.make_response(render())
+        response.headers["Cache-Control"] = "no-cache"
+        response.add_etag()
+        return response.make_conditional(request)
+    cache = current_app.extensions.setdefault("page_cache", {})
+    full_key = (key, is_elder(request))
+    page = cache.get(full_key)
+    if page is None:
+        html = render().encode()
+        page = Page(html=html, etag=hashlib.sha1(html).hexdigest())
+        if len(cache) < MAX_PAGES:
+            cache[full_key] = page
+    encoding = choose_encoding(request.headers.get("Accept-Encoding", ""))
+    response = current_app.response_class(mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Vary"] = "Accept-Encoding, Cookie"
+    response.set_etag(f"{page.etag}-{encoding}" if encoding else page.etag)  # per representation
+    if encoding:
+        response.set_data(encode_once("page:" + page.etag, page.html, encoding))
+        response.headers["Content-Encoding"] = encoding
+    else:
+        response.set_data(page.html)
+    return response.make_conditional(request)
