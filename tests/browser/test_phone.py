@@ -45,18 +45,27 @@ def test_a_guide_opened_before_is_readable_offline(live_server, new_page):
     assert page.locator("h1").inner_text() == "现在没有网络"
 
 
+def font_size(page) -> float:
+    return float(page.evaluate("getComputedStyle(document.body).fontSize")[:-2])
+
+
 def test_elder_mode_works_without_javascript_and_is_remembered(live_server, new_page):
     page = new_page(java_script_enabled=False)
     page.goto(live_server + BIRTH)
-    page.get_by_role("link", name="长辈版").click()
+    assert font_size(page) < 22
+    with page.expect_navigation():
+        page.get_by_role("link", name="长辈版").click()
     assert page.url == live_server + BIRTH
-    assert float(page.evaluate("getComputedStyle(document.body).fontSize")[:-2]) >= 22
-    page.get_by_role("link", name="首页").click()
+    assert font_size(page) >= 22
+    with page.expect_navigation():
+        page.get_by_role("link", name="首页").click()
+    assert page.url == live_server + "/"
     assert "elder" in page.evaluate("document.documentElement.className")
-    tile = page.locator(".tile").first.bounding_box()
-    assert tile["height"] >= 64
-    page.get_by_role("link", name="标准版").click()
-    assert float(page.evaluate("getComputedStyle(document.body).fontSize")[:-2]) < 22
+    assert font_size(page) >= 22
+    assert page.locator(".tile").first.bounding_box()["height"] >= 64
+    with page.expect_navigation():
+        page.get_by_role("link", name="标准版").click()
+    assert font_size(page) < 22
 
 
 def test_touch_targets_are_large_enough_on_a_phone(live_server, new_page):
@@ -81,14 +90,15 @@ def test_search_form_works_without_javascript(live_server, new_page):
     page = new_page(java_script_enabled=False)
     page.goto(live_server + "/")
     page.locator("#q").fill("挂号")
-    page.get_by_role("button", name="搜索").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="搜索").click()
     assert page.locator("#results .item-name").first.inner_text() == "预约挂号"
 
 
 def test_guide_feedback_in_place(live_server, new_page):
     page = new_page()
     page.goto(live_server + BIRTH)
-    page.get_by_role("link", name="没用").click()
+    page.get_by_role("link", name="没用").click()  # htmx swaps the form in; no navigation
     page.get_by_label("哪里没看明白？（选填）").fill("不知道去哪个窗口")
     page.get_by_role("button", name="提交意见").click()
     assert page.get_by_role("status").inner_text().startswith("谢谢您的意见")
