@@ -40,6 +40,7 @@ bench: install-dev
 	scripts/system-deps.sh
 	bench/http
 	bench/weight
+	bench/lighthouse
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts bench/out

@@ -1,6 +1,7 @@
 """Configuration: one class reading the environment, a test class beside it."""
 import os
 import secrets
+import time
 from pathlib import Path
 
 
@@ -15,11 +16,19 @@ def normalise_database_url(url: str) -> str:
 def instance_secret_key(instance_path: str) -> str:
     """A generated key kept in instance/ so sessions survive restarts outside production."""
     path = Path(instance_path) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # exclusive create: gunicorn workers starting together must agree on one key
+        with open(path, "x") as f:
+            path.chmod(0o600)
+            f.write(secrets.token_hex(32))
+    except FileExistsError:
+        pass
+    for _ in range(50):  # another worker may be between create and write
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} 为空，请删除后重启")
 
 
 class Config:
@@ -31,7 +40,6 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: villagers fill forms slowly
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = APP_ENV == "production"
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_MIN_SIZE = 500
     COMPRESS_MIMETYPES = [

@@ -37,6 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _configure_secrets_and_database(app: Flask) -> None:
     production = app.config["APP_ENV"] == "production"
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
     if not app.config.get("SECRET_KEY"):
         if production:
             raise RuntimeError("APP_ENV=production 时必须通过环境变量 SECRET_KEY 提供密钥")

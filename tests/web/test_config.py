@@ -1,0 +1,37 @@
+import stat
+
+import pytest
+
+from config import instance_secret_key, normalise_database_url
+from wsgi import create_app
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": None,
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_production_sends_cookies_only_over_https():
+    app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32,
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/elder?on=1&next=/")
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_outside_production_a_secret_key_is_generated_once_and_kept(tmp_path):
+    first = instance_secret_key(str(tmp_path))
+    assert len(first) == 64 and instance_secret_key(str(tmp_path)) == first
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+    ("postgresql://u@h:5433/db", "postgresql+psycopg://u@h:5433/db"),
+    ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ("sqlite:///x.sqlite3", "sqlite:///x.sqlite3"),
+])
+def test_database_urls_are_driven_by_psycopg_3(given, expected):
+    assert normalise_database_url(given) == expected
