@@ -22,6 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     # A broken catalog file stops start-up here, naming the file and the field.
     app.extensions["catalog"] = load_catalog(app.config["CATALOG_DIR"])
 
+    import services.models  # noqa: F401  (registers every table)
+
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
