@@ -14,6 +14,27 @@ def register_commands(app) -> None:
         added = load_townships(DATA / "townships.toml")
         click.echo(f"乡镇便民服务中心：新增 {added} 个" if added else "基础数据已存在，未改动")
 
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Drain what is waiting, then stop.")
+    @click.option("--interval", default=2.0, help="Seconds to wait when the outbox is empty.")
+    def worker(once: bool, interval: float):
+        """Send what the outbox holds (SMS, pushes to departments). Run one or more anywhere."""
+        import time
+
+        from extensions import db
+        from services.outbox import drain
+
+        senders = app.extensions["senders"]
+        while True:
+            sent, failed = drain(senders)
+            db.session.remove()
+            if sent or failed:
+                click.echo(f"已发送 {sent} 条，失败 {failed} 条（稍后重试）")
+            if once and not (sent or failed):
+                return
+            if not (sent or failed):
+                time.sleep(interval)
+
     @app.cli.command("check-catalog")
     def check_catalog():
         """Validate the catalog (start-up already does; this prints a summary)."""

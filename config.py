@@ -37,6 +37,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     CATALOG_DIR = os.environ.get("CATALOG_DIR", str(Path(__file__).parent / "catalog"))
     SITE_NAME = "镇原县一网通办·乡村便民"
+    # Printed in SMS and QR codes: the address villagers' phones reach the site at.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://localhost:{os.environ.get('PORT', '8000')}")
+    SMS_SENDER = os.environ.get("SMS_SENDER", "sandbox")
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: villagers fill forms slowly
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -23,6 +23,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["catalog"] = load_catalog(app.config["CATALOG_DIR"])
 
     import services.models  # noqa: F401  (registers every table)
+    from services.sms import make_sms_sender
+
+    # External adapters are chosen here; production refuses to start on a sandbox.
+    app.extensions["senders"] = {
+        "sms": make_sms_sender(app.config["SMS_SENDER"], app.config["APP_ENV"] == "production"),
+    }
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=str(Path(__file__).parent / "migrations"))

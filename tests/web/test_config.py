@@ -3,6 +3,7 @@ import stat
 import pytest
 
 from config import instance_secret_key, normalise_database_url
+from services.sms import SENDERS
 from wsgi import create_app
 
 
@@ -13,9 +14,23 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
                     "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
-def test_production_sends_cookies_only_over_https():
+class GatewaySender:
+    is_sandbox = False
+
+    def send(self, phone, payload, key):
+        raise AssertionError("not used here")
+
+
+def test_production_refuses_to_start_on_the_sandbox_sms_sender():
+    with pytest.raises(RuntimeError, match="演示短信通道"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32,
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "sandbox"})
+
+
+def test_production_sends_cookies_only_over_https(monkeypatch):
+    monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
     app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32,
-                      "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/elder?on=1&next=/")
     assert "Secure" in response.headers["Set-Cookie"]

@@ -1,0 +1,276 @@
+"""Cases (办件) and their lifecycle. Every transition is an event row and a message to the
+applicant, written in one transaction; the timeline shown to citizens is built from events.
+
+    submitted --accept--> accepted --review--> reviewing --complete--> completed --deliver--> delivered
+        |                    |  ^                  |
+        |                    v  | resubmit         |
+        +--reject--> not_accepted  supplement <----+     (the clock pauses during 补正)
+        +--withdraw--> withdrawn
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, select)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.exc import StaleDataError
+
+from extensions import db
+
+from .case_numbers import next_case_number
+from .catalog import Item
+from .clock import today as china_today
+from .clock import utcnow
+from .errors import DomainError, NotFound
+from .identity import Person
+from .outbox import enqueue
+from .workdays import WorkCalendar, load_calendar
+
+STATUS_NAMES = {
+    "submitted": "已提交，等待受理", "accepted": "已受理", "reviewing": "审查中",
+    "supplement": "需要补正材料", "not_accepted": "不予受理", "completed": "已办结",
+    "delivered": "已送达", "withdrawn": "已撤回",
+}
+OPEN_CLOCK = {"accepted", "reviewing"}  # the deadline runs in these states
+FINAL = {"not_accepted", "delivered", "withdrawn"}
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: frozenset
+    target: str
+
+
+TRANSITIONS = {t.name: t for t in [
+    Transition("accept", "受理", frozenset({"submitted"}), "accepted"),
+    Transition("reject", "不予受理", frozenset({"submitted"}), "not_accepted"),
+    Transition("withdraw", "撤回", frozenset({"submitted"}), "withdrawn"),
+    Transition("review", "开始审查", frozenset({"accepted"}), "reviewing"),
+    Transition("supplement", "要求补正", frozenset({"accepted", "reviewing"}), "supplement"),
+    Transition("resubmit", "补正后重新提交", frozenset({"supplement"}), "accepted"),
+    Transition("complete", "办结", frozenset({"accepted", "reviewing"}), "completed"),
+    Transition("deliver", "送达", frozenset({"completed"}), "delivered"),
+]}
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # applicant | staff | agent | department | system
+    id: int | None
+    name: str
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    track_token: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    item_code: Mapped[str] = mapped_column(String(40), index=True)
+    item_name: Mapped[str] = mapped_column(String(80))
+    department: Mapped[str] = mapped_column(String(80), index=True)
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    applicant_name: Mapped[str] = mapped_column(String(40))
+    applicant_id_number: Mapped[str] = mapped_column(String(18))
+    applicant_phone: Mapped[str] = mapped_column(String(11))
+    answers: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    decision: Mapped[str | None] = mapped_column(String(10))  # approved | denied
+    promised_days: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    clock_started_on: Mapped[date | None] = mapped_column(Date)
+    workdays_used: Mapped[int] = mapped_column(Integer, default=0)
+    due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    events = relationship("CaseEvent", order_by="CaseEvent.id", lazy="selectin",
+                          back_populates="case")
+    __mapper_args__ = {"version_id_col": version}  # two staff acting at once: one wins
+
+    @property
+    def status_name(self) -> str:
+        if self.status == "completed":
+            return "已办结（准予）" if self.decision == "approved" else "已办结（不予）"
+        return STATUS_NAMES[self.status]
+
+
+class CaseEvent(db.Model):
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_kind: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(60))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    case = relationship("Case", back_populates="events")
+
+
+def _track_link(case: Case) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    return f"{base}/t/{case.number}?k={case.track_token}"
+
+
+SMS_TEXT = {
+    "submit": "您的{item}申请已提交，办件编号{number}，请等待受理。查进度：{link}",
+    "accept": "您的{item}（{number}）已受理，预计{due}前办结。查进度：{link}",
+    "reject": "您的{item}（{number}）不予受理，原因：{note}。详情：{link}",
+    "withdraw": "您的{item}（{number}）已撤回。",
+    "review": "您的{item}（{number}）已进入审查。",
+    "supplement": "您的{item}（{number}）需要补正材料，请在手机上查看缺少的材料并上传：{link}",
+    "resubmit": "您的{item}（{number}）补正材料已收到，继续办理。",
+    "complete": "您的{item}（{number}）已办结：{decision}。详情：{link}",
+    "deliver": "您的{item}（{number}）结果已送达：{note}。",
+}
+
+
+def _record(case: Case, action: str, from_status: str | None, actor: Actor, note: str = "",
+            data: dict | None = None) -> CaseEvent:
+    event = CaseEvent(case=case, action=action, from_status=from_status, to_status=case.status,
+                      actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name[:60],
+                      note=note, data=data or {})
+    db.session.add(event)
+    db.session.flush()
+    decision = {"approved": "准予", "denied": "不予"}.get(case.decision or "", "")
+    due = f"{case.due_on:%Y年%-m月%-d日}" if case.due_on else ""
+    text = SMS_TEXT[action].format(item=case.item_name, number=case.number, link=_track_link(case),
+                                   note=note or "见详情", decision=decision, due=due)
+    enqueue("sms", case.applicant_phone, {"text": "【镇原县政务服务】" + text, "case": case.number},
+            dedupe_key=f"case-event:{event.id}:sms")
+    return event
+
+
+def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: str,
+                township_id: int | None = None, actor: Actor | None = None,
+                today: date | None = None) -> Case:
+    """Create the case once per idempotency key: a double tap or a retry returns the first."""
+    if item.kind != "apply":
+        raise DomainError("这个事项不需要提交申请")
+    if not applicant.is_verified:
+        raise DomainError("请先完成实名认证")
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise DomainError("页面已过期，请返回重新提交")
+    existing = case_by_key(idempotency_key)
+    if existing is not None:
+        return existing
+    now = utcnow()
+    case = Case(number=next_case_number(today or china_today()),
+                track_token=secrets.token_urlsafe(32), idempotency_key=idempotency_key,
+                item_code=item.code, item_name=item.name, department=item.department,
+                township_id=township_id, applicant_id=applicant.id,
+                applicant_name=applicant.name, applicant_id_number=applicant.id_number,
+                applicant_phone=applicant.phone, answers=answers, status="submitted",
+                promised_days=item.promised_days, submitted_at=now)
+    db.session.add(case)
+    try:
+        db.session.flush()
+        _record(case, "submit", None, actor or Actor("applicant", applicant.id, applicant.name))
+        db.session.commit()
+    except IntegrityError:  # the same key won a race in another request
+        db.session.rollback()
+        existing = case_by_key(idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return case
+
+
+def case_by_key(idempotency_key: str) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
+
+
+def get_case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("没有找到这个办件")
+    return case
+
+
+def _transition(case: Case, name: str, actor: Actor, note: str = "", data: dict | None = None,
+                today: date | None = None, calendar: WorkCalendar | None = None) -> CaseEvent:
+    transition = TRANSITIONS[name]
+    if case.status not in transition.sources:
+        raise DomainError(f"该办件当前状态为“{case.status_name}”，不能{transition.label}")
+    today = today or china_today()
+    calendar = calendar or load_calendar()
+    before = case.status
+    if name == "accept":
+        case.accepted_on = today
+        _start_clock(case, today, calendar)
+    elif name == "supplement":
+        case.workdays_used += calendar.workdays_between(case.clock_started_on, today)
+        case.due_on = None
+    elif name == "resubmit":
+        _start_clock(case, today, calendar)
+    elif name in ("complete", "reject", "withdraw"):
+        case.completed_at = utcnow()
+        if name == "complete":
+            case.decision = data["decision"]
+    elif name == "deliver":
+        case.delivered_at = utcnow()
+    case.status = transition.target
+    return _record(case, name, before, actor, note, data)
+
+
+def _start_clock(case: Case, today: date, calendar: WorkCalendar) -> None:
+    case.clock_started_on = today
+    left = max(case.promised_days - case.workdays_used, 0)
+    case.due_on, case.due_estimated = calendar.add_workdays(today, left)
+
+
+def act(case: Case, name: str, actor: Actor, note: str = "", data: dict | None = None,
+        today: date | None = None) -> CaseEvent:
+    """Apply one transition and commit; the version column refuses a stale concurrent change."""
+    if name not in TRANSITIONS:
+        raise DomainError("未知的操作")
+    if name in ("reject", "supplement") and not note.strip():
+        raise DomainError("请写明原因", field="note")
+    if name == "complete":
+        if (data or {}).get("decision") not in ("approved", "denied"):
+            raise DomainError("请选择准予或不予", field="decision")
+        if data["decision"] == "denied" and not note.strip():
+            raise DomainError("不予办理须写明理由", field="note")
+    try:
+        event = _transition(case, name, actor, note.strip(), data, today)
+        db.session.commit()
+    except StaleDataError:  # raised at flush or commit, whichever writes the row
+        db.session.rollback()
+        raise DomainError("这个办件刚被其他人处理过，请刷新页面后再操作")
+    return event
+
+
+def remaining_workdays(case: Case, today: date, calendar: WorkCalendar) -> int | None:
+    """Working days left before the deadline; negative when overdue; None when no clock runs."""
+    if case.status not in OPEN_CLOCK or case.clock_started_on is None:
+        return None
+    used = case.workdays_used + calendar.workdays_between(case.clock_started_on, today)
+    return case.promised_days - used
+
+
+def recompute_open_deadlines(calendar: WorkCalendar | None = None) -> int:
+    """After an administrator loads a year's arrangement: move every running deadline."""
+    calendar = calendar or load_calendar()
+    changed = 0
+    for case in db.session.scalars(select(Case).where(Case.status.in_(OPEN_CLOCK))):
+        before = (case.due_on, case.due_estimated)
+        _start_clock(case, case.clock_started_on, calendar)
+        changed += (case.due_on, case.due_estimated) != before
+    return changed

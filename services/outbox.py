@@ -1,0 +1,90 @@
+"""Outbox: messages written in the same transaction as the change that causes them, sent
+later by `flask worker`. A message is claimed before sending, so no two workers send it,
+and a dedupe key makes writing the same message twice store it once."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+
+MAX_ATTEMPTS = 5
+CLAIM_TIMEOUT = timedelta(minutes=5)  # a worker that died mid-send gives its claim back
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))  # sms | department
+    recipient: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict] = mapped_column(JSON)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def enqueue(channel: str, recipient: str, payload: dict, dedupe_key: str) -> None:
+    """Add to the caller's transaction; a second message with the same key is dropped."""
+    exists = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+    if exists is None:
+        db.session.add(OutboxMessage(channel=channel, recipient=recipient, payload=payload,
+                                     dedupe_key=dedupe_key))
+
+
+def claim_batch(limit: int = 20) -> list[int]:
+    """Claim pending messages. On PostgreSQL, SKIP LOCKED lets many workers share the queue;
+    the status-guarded UPDATE makes the claim exclusive on SQLite too."""
+    now = utcnow()
+    query = (select(OutboxMessage.id)
+             .where(((OutboxMessage.status == "pending") & (OutboxMessage.available_at <= now))
+                    | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)))
+             .order_by(OutboxMessage.id).limit(limit))
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed = []
+    for message_id in db.session.scalars(query).all():
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id,
+                   (OutboxMessage.status == "pending") | (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
+            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1))
+        if result.rowcount == 1:
+            claimed.append(message_id)
+    db.session.commit()
+    return claimed
+
+
+def deliver_claimed(message_ids: list[int], senders: dict) -> tuple[int, int]:
+    """Send each claimed message with the sender for its channel. Returns (sent, failed)."""
+    sent = failed = 0
+    for message_id in message_ids:
+        message = db.session.get(OutboxMessage, message_id)
+        try:
+            senders[message.channel].send(message.recipient, message.payload, message.dedupe_key)
+        except Exception as exc:  # the adapter failed: retry later, with a growing pause
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            give_up = message.attempts >= MAX_ATTEMPTS
+            message.status = "failed" if give_up else "pending"
+            message.available_at = utcnow() + timedelta(seconds=30 * 2 ** message.attempts)
+            failed += 1
+        else:
+            message.status, message.sent_at = "sent", utcnow()
+            sent += 1
+        db.session.commit()
+    return sent, failed
+
+
+def drain(senders: dict, limit: int = 20) -> tuple[int, int]:
+    return deliver_claimed(claim_batch(limit), senders)
