@@ -40,6 +40,10 @@ class Config:
     # Printed in SMS and QR codes: the address villagers' phones reach the site at.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://localhost:{os.environ.get('PORT', '8000')}")
     SMS_SENDER = os.environ.get("SMS_SENDER", "sandbox")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # How many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted.
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    PERMANENT_SESSION_LIFETIME = 30 * 24 * 3600  # villagers stay signed in on their own phone
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: villagers fill forms slowly
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

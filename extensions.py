@@ -1,6 +1,9 @@
 """Extension objects, created unbound and initialised in create_app()."""
 from flask_compress import Compress
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -26,3 +29,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 htmx = HTMX()
 compress = Compress()
+login_manager = LoginManager()
+# Counts live in memory by default, in Redis when RATELIMIT_STORAGE_URI points at one (many hosts).
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)

@@ -6,7 +6,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from config import Config, instance_secret_key, normalise_database_url
-from extensions import compress, csrf, db, htmx, migrate
+from extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -35,6 +35,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     compress.init_app(app)
+    limiter.init_app(app)
+    _configure_login(app)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _register_web(app)
 
     from commands import register_commands
@@ -57,6 +64,22 @@ def _configure_secrets_and_database(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     if url.startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
+
+
+def _configure_login(app: Flask) -> None:
+    from services.identity import Person
+
+    login_manager.init_app(app)
+    login_manager.login_view = "pwa.signin"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        kind, _, number = user_id.partition(":")
+        if kind == "p" and number.isdigit():
+            return db.session.get(Person, int(number))
+        return None
 
 
 @event.listens_for(Engine, "connect")

@@ -8,7 +8,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from extensions import db
+from extensions import db, limiter
 from wsgi import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +47,7 @@ def clean_db(app):
         from services.places import load_townships
 
         load_townships(ROOT / "data" / "townships.toml")
+    limiter.reset()  # rate-limit counts must not leak from one test into the next
     yield
 
 
@@ -67,3 +68,25 @@ def csrf_token_from(html: str) -> str:
     match = CSRF_RE.search(html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+def form_post(client, page_url: str, data: dict, post_url: str | None = None, **kwargs):
+    """GET the page for its CSRF token, then POST the form as a browser would."""
+    token = csrf_token_from(client.get(page_url).get_data(as_text=True))
+    return client.post(post_url or page_url, data={"csrf_token": token, **data}, **kwargs)
+
+
+DEMO_CODE = re.compile(r'演示环境：验证码 <span class="code big">(\d{6})</span>')
+
+
+def sign_in(client, phone: str = "13900000001", name: str | None = None, id_number: str | None = None,
+            next_url: str = "/"):
+    """Through the real pages: phone, the demo code shown in sandbox mode, then real name."""
+    response = form_post(client, f"/signin?next={next_url}", {"phone": phone})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    code = DEMO_CODE.search(page).group(1)
+    response = form_post(client, f"/signin/code?next={next_url}", {"code": code})
+    if name and "/me/verify" in response.headers.get("Location", ""):
+        response = form_post(client, f"/me/verify?next={next_url}", {"name": name, "id_number": id_number})
+    return response

@@ -1,5 +1,6 @@
 """One place turns errors into a Chinese page, an htmx fragment, or JSON for /api."""
 from flask import jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -39,6 +40,11 @@ def register_error_handlers(app):
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return render_error(400, "页面已过期或来源不明，为了您的安全没有提交。请返回上一页，刷新后再试。")
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(exc):
+        # A limit may carry its own Chinese message; otherwise the general one.
+        return render_error(429, exc.description if exc.limit.error_message else None)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

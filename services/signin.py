@@ -1,0 +1,87 @@
+"""Sign-in by SMS code (短信验证码): 6 digits, valid 5 minutes, used once, few wrong tries."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import DateTime, Integer, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+
+from .clock import utcnow
+from .errors import DomainError
+from .identity import Person, find_or_create_person, normalise_phone
+from .outbox import enqueue
+
+CODE_TTL = timedelta(minutes=5)
+MAX_WRONG_TRIES = 5
+
+
+class SmsCode(db.Model):
+    __tablename__ = "sms_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def _hash(phone: str, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def request_code(raw_phone: str) -> tuple[str, str]:
+    """Issue a code and queue its SMS. Returns (phone, code); only a sandbox shows the code."""
+    phone = normalise_phone(raw_phone)
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = utcnow()
+    # A new code replaces older unused ones: only the latest SMS works.
+    db.session.execute(update(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
+                       .values(used_at=now))
+    row = SmsCode(phone=phone, code_hash=_hash(phone, code), expires_at=now + CODE_TTL)
+    db.session.add(row)
+    db.session.flush()
+    enqueue("sms", phone, {"text": f"【镇原县政务服务】验证码 {code}，5 分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。"},
+            dedupe_key=f"signin:{row.id}")
+    db.session.commit()
+    return phone, code
+
+
+def verify_code(raw_phone: str, raw_code: str) -> Person:
+    phone = normalise_phone(raw_phone)
+    code = "".join(ch for ch in (raw_code or "") if ch.isdigit())
+    if len(code) != 6:
+        raise DomainError("请输入短信里的 6 位数字验证码", field="code")
+    now = utcnow()
+    row = db.session.scalar(select(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
+                            .order_by(SmsCode.id.desc()).limit(1))
+    if row is None or _aware(row.expires_at) < now:
+        raise DomainError("验证码已过期或已使用，请重新获取", field="code")
+    if not hmac.compare_digest(row.code_hash, _hash(phone, code)):
+        row.wrong_tries += 1
+        if row.wrong_tries >= MAX_WRONG_TRIES:
+            row.used_at = now  # too many wrong tries: this code is spent
+        db.session.commit()
+        raise DomainError("验证码不对，请核对短信后重新输入", field="code")
+    # Single use even when two requests race: only one UPDATE finds it unused.
+    spent = db.session.execute(update(SmsCode).where(SmsCode.id == row.id, SmsCode.used_at.is_(None))
+                               .values(used_at=now))
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise DomainError("验证码已过期或已使用，请重新获取", field="code")
+    person = find_or_create_person(phone)
+    db.session.commit()
+    return person
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
