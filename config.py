@@ -43,6 +43,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # How many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR")  # default: instance/uploads
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # a few photos at once; each is also capped at 10 MB
     PERMANENT_SESSION_LIFETIME = 30 * 24 * 3600  # villagers stay signed in on their own phone
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: villagers fill forms slowly
     SESSION_COOKIE_HTTPONLY = True

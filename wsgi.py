@@ -26,6 +26,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from services.sms import make_sms_sender
 
     # External adapters are chosen here; production refuses to start on a sandbox.
+    from services.storage import LocalStorage
+
+    app.extensions["storage"] = LocalStorage(app.config.get("UPLOAD_DIR")
+                                             or Path(app.instance_path) / "uploads")
     app.extensions["senders"] = {
         "sms": make_sms_sender(app.config["SMS_SENDER"], app.config["APP_ENV"] == "production"),
     }

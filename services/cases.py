@@ -160,7 +160,7 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
 
 def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: str,
                 township_id: int | None = None, actor: Actor | None = None,
-                today: date | None = None) -> Case:
+                today: date | None = None, before_commit=None) -> Case:
     """Create the case once per idempotency key: a double tap or a retry returns the first."""
     if item.kind != "apply":
         raise DomainError("这个事项不需要提交申请")
@@ -183,6 +183,8 @@ def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: s
     try:
         db.session.flush()
         _record(case, "submit", None, actor or Actor("applicant", applicant.id, applicant.name))
+        if before_commit:
+            before_commit(case)  # e.g. materials and the draft join the case in this transaction
         db.session.commit()
     except IntegrityError:  # the same key won a race in another request
         db.session.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import tomllib
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -105,6 +105,7 @@ class FormField(Strict):
     required: bool = True
     help: str = ""
     options: list[Text] = []
+    prefill: Literal["name", "id_number", "phone"] | None = None  # from the signed-in person
 
     @model_validator(mode="after")
     def select_has_options(self):
@@ -157,6 +158,7 @@ class Item(Strict):
     window: Window
     steps: Annotated[list[Text], Field(min_length=1)]
     sections: list[GuideSection] = []
+    entry: Literal["track"] | None = None  # an online entry point other than applying
     order: int = 100
 
     @model_validator(mode="after")
@@ -195,7 +197,7 @@ class Item(Strict):
         }
 
     def guide_dict(self) -> dict:
-        data = self.model_dump(mode="json", exclude={"order"})
+        data = self.model_dump(mode="json", exclude={"order", "entry"})
         data["online"] = self.fully_online
         data["level"] = data.pop("levels")
         return data

@@ -11,3 +11,10 @@ def utcnow() -> datetime:
 
 def today() -> date:
     return datetime.now(CHINA).date()
+
+
+def to_china(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every one we store is UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(CHINA)

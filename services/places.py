@@ -30,6 +30,14 @@ def list_townships() -> list[dict]:
     return [dict(r) for r in rows]
 
 
+def township_choices() -> list[tuple[int, str]]:
+    return [tuple(r) for r in db.session.execute(select(Township.id, Township.name).order_by(Township.code))]
+
+
+def township_name(township_id: int | None) -> str:
+    return db.session.scalar(select(Township.name).where(Township.id == township_id)) or ""
+
+
 def load_townships(path: Path) -> int:
     """Insert the county's townships when none are there yet. Returns how many were added."""
     if db.session.scalar(select(func.count()).select_from(Township)):

@@ -2,6 +2,7 @@
 TEST_DATABASE_URL is set), emptied and re-seeded before every test."""
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ def app(database_url, tmp_path_factory):
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+        "PUBLIC_BASE_URL": "http://localhost",
     })
     with app.app_context():
         if database_url.startswith("postgresql"):
@@ -48,6 +51,8 @@ def clean_db(app):
 
         load_townships(ROOT / "data" / "townships.toml")
     limiter.reset()  # rate-limit counts must not leak from one test into the next
+    shutil.rmtree(app.config["UPLOAD_DIR"], ignore_errors=True)
+    Path(app.config["UPLOAD_DIR"]).mkdir()
     yield
 
 
@@ -61,7 +66,7 @@ def catalog(app):
     return app.extensions["catalog"]
 
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def csrf_token_from(html: str) -> str:

@@ -1,5 +1,8 @@
 """Jinja filters and names for the guide vocabulary, in one place."""
 from services import catalog
+from services.case_numbers import format_case_number
+from services.clock import to_china
+from services.identity import mask_id_number, mask_name, mask_phone
 
 
 def money(value: float) -> str:
@@ -8,8 +11,18 @@ def money(value: float) -> str:
     return f"{value:,.2f} 元"
 
 
+def china_time(moment) -> str:
+    return f"{to_china(moment):%Y年%-m月%-d日 %H:%M}"
+
+
+def china_date(day) -> str:
+    return f"{day:%Y年%-m月%-d日}"
+
+
 def register(app) -> None:
-    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters.update(money=money, china_time=china_time, china_date=china_date,
+                                 mask_id=mask_id_number, mask_name=mask_name, mask_phone=mask_phone,
+                                 case_number=format_case_number)
     app.jinja_env.globals.update(
         SECTION_NAMES=catalog.SECTION_NAMES, KIND_NAMES=catalog.KIND_NAMES,
         LEVEL_NAMES=catalog.LEVEL_NAMES, CHANNEL_NAMES=catalog.CHANNEL_NAMES,

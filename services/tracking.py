@@ -1,0 +1,79 @@
+"""Progress (办事进度): the timeline built from a case's events, and the lookups that find a
+case for someone who is not signed in: the receipt's QR token, or number + last 4 digits."""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from extensions import db
+
+from .case_numbers import normalise_case_number
+from .cases import Case, CaseEvent
+from .errors import DomainError, NotFound
+from .identity import mask_name
+
+ACTION_TEXT = {
+    "submit": "提交申请", "accept": "已受理", "reject": "不予受理", "withdraw": "申请人撤回",
+    "review": "开始审查", "supplement": "需要补正材料", "resubmit": "补正材料已提交",
+    "complete": "办结", "deliver": "结果已送达",
+}
+ACTOR_TEXT = {"applicant": "申请人", "agent": "代办员", "staff": "工作人员", "department": "部门系统",
+              "system": "系统"}
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    title: str
+    who: str
+    note: str
+
+
+def timeline(case: Case, public: bool) -> list[Step]:
+    """Newest last. In public views people are masked: 张* for the applicant, roles for staff."""
+    steps = []
+    for event in case.events:
+        title = ACTION_TEXT[event.action]
+        if event.action == "complete":
+            title = "办结：准予" if case.decision == "approved" else "办结：不予"
+        if event.actor_kind == "applicant":
+            who = f"申请人 {mask_name(event.actor_name)}" if public else f"申请人 {event.actor_name}"
+        else:
+            who = ACTOR_TEXT.get(event.actor_kind, "") if public else event.actor_name
+        steps.append(Step(event.at, title, who, event.note))
+    return steps
+
+
+def by_token(number: str, token: str) -> Case:
+    """The QR link. Unknown number and wrong token look the same from outside."""
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or not hmac.compare_digest(case.track_token.encode(), (token or "").encode()):
+        raise NotFound("没有找到这个办件，请核对回执上的二维码或编号")
+    return case
+
+
+def by_number_and_last4(raw_number: str, last4: str) -> Case:
+    number = normalise_case_number(raw_number)
+    last4 = (last4 or "").strip().upper()
+    if len(last4) != 4:
+        raise DomainError("请输入申请人身份证号或手机号的后 4 位", field="last4")
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or not (hmac.compare_digest(case.applicant_id_number[-4:], last4)
+                            | hmac.compare_digest(case.applicant_phone[-4:], last4)):
+        raise DomainError("办件编号和后 4 位对不上，请核对回执和身份证", field="last4")
+    return case
+
+
+def cases_of(person_id: int) -> list[Case]:
+    return list(db.session.scalars(select(Case).where(Case.applicant_id == person_id)
+                                   .order_by(Case.submitted_at.desc())))
+
+
+def supplement_request(case: Case) -> CaseEvent | None:
+    """The open 补正 request: its note and the materials it names, all at once."""
+    if case.status != "supplement":
+        return None
+    return next((e for e in reversed(case.events) if e.action == "supplement"), None)
