@@ -106,7 +106,7 @@ def apply_check(code: str):
     draft = open_draft(current_user, item)
     return render_template("pwa/apply_check.html", item=item, draft=draft,
                            uploads=uploads_of(draft_id=draft.id),
-                           township=township_name(draft.township_id),
+                           township=township_name(draft.township_id), show_township=needs_township(item),
                            missing=missing_for_submit(draft, item, _township_ids()))
 
 

@@ -52,7 +52,8 @@ def check_field(field: FormField, raw: str) -> str:
     value = (raw or "").strip()
     if not value:
         if field.required:
-            raise DomainError(f"请填写{field.label}", field=field.name)
+            verb = "请选择" if field.type in ("select", "date") else "请填写"
+            raise DomainError(f"{verb}{field.label}", field=field.name)
         return ""
     kind = field.type
     try:

@@ -84,3 +84,33 @@ def test_receipt_codes_scan_from_paper(live_server, new_page, tmp_path):
         found = decode(next(tmp_path.glob(f"{name}*.png")).read_bytes())  # both codes on page one
         assert found.get("Code128") == number, name
         assert f"/t/{number}?k=" in found.get("QRCode", ""), name
+
+
+def test_application_pages_have_no_accessibility_violations(live_server, new_page, tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = new_page()
+    sign_in(page, live_server, phone="13900000003")
+    checked = []
+
+    def check(name):
+        result = Axe().run(page)
+        assert result.violations_count == 0, (name, result.generate_report())
+        checked.append(name)
+
+    page.get_by_role("button", name="保存，下一步").click()  # every field empty: errors shown
+    check("form with errors")
+    page.goto(live_server + "/apply/621027-BM-004/materials")
+    check("materials")
+    page.goto(live_server + "/apply/621027-BM-004/check")
+    check("check answers")
+    page.goto(live_server + "/track")
+    check("lookup")
+    page.goto(live_server + "/apply/621027-BM-004")
+    apply_for_birth_registration(page, tmp_path)
+    check("receipt")
+    page.goto(live_server + "/my")
+    check("my cases")
+    page.locator(".item-row a").first.click()
+    check("my case")
+    assert len(checked) == 7

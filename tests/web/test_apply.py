@@ -269,3 +269,11 @@ def test_supplement_shows_what_is_missing_and_the_applicant_resubmits(app, villa
         case = db.session.scalar(select(Case))
         assert case.status == "accepted" and case.due_on is not None
         assert [e.action for e in case.events][-2:] == ["supplement", "resubmit"]
+
+
+def test_check_page_counts_files_per_material(app, villager):
+    fill_form(app, villager)
+    upload(villager)
+    upload(villager, content=images.png(), name="second.png")
+    page = text(villager.get(f"/apply/{BIRTH}/check"))
+    assert "2 个文件" in page and f"/apply/{BIRTH}/materials?return=check#material-3" in page
