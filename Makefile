@@ -14,7 +14,9 @@ run: install db
 	@echo "  镇原县一网通办·乡村便民 已启动：http://localhost:$(PORT)/"
 	@echo "  （手机在同一网络访问，请用 HOST=0.0.0.0 make run）"
 	@echo ""
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - "wsgi:app"
+	@# The outbox worker (SMS, department pushes) runs beside the web server and stops with it.
+	@$(FLASK) worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - "wsgi:app"
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

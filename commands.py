@@ -1,18 +1,47 @@
-"""flask CLI commands: `flask seed` loads reference and demo data into an empty database."""
+"""flask CLI commands: `flask seed` loads reference and demo data; `flask worker` sends the outbox."""
+import tomllib
 from pathlib import Path
 
 import click
 
 DATA = Path(__file__).parent / "data"
 
+
+def seed_demo_staff(path: Path) -> list[dict]:
+    """Demo accounts for trying the staff console; never in production."""
+    from sqlalchemy import func, select
+
+    from extensions import db
+    from services.places import Township
+    from services.staff import StaffUser, create_account
+
+    if db.session.scalar(select(func.count()).select_from(StaffUser)):
+        return []
+    rows = tomllib.loads(path.read_text(encoding="utf-8"))["staff"]
+    for row in rows:
+        township_id = (db.session.scalar(select(Township.id).where(Township.name == row["township"]))
+                       if row.get("township") else None)
+        create_account(row["username"], row["password"], row["name"], row["role"], township_id,
+                       row.get("department"), created_by="demo data")
+    return rows
+
+
 def register_commands(app) -> None:
     @app.cli.command("seed")
     def seed():
-        """Load the county's townships (and later demo people) when the database is empty."""
+        """Load the county's townships, and demo staff accounts outside production."""
         from services.places import load_townships
 
         added = load_townships(DATA / "townships.toml")
-        click.echo(f"乡镇便民服务中心：新增 {added} 个" if added else "基础数据已存在，未改动")
+        click.echo(f"乡镇便民服务中心：新增 {added} 个" if added else "乡镇数据已存在，未改动")
+        if app.config["APP_ENV"] == "production":
+            return
+        created = seed_demo_staff(DATA / "demo_staff.toml")
+        if created:
+            click.echo("演示工作人员账号（工作台 /office/）：")
+            for row in created:
+                scope = row.get("township") or row.get("department") or "全部"
+                click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
 
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Drain what is waiting, then stop.")
@@ -38,6 +67,5 @@ def register_commands(app) -> None:
     @app.cli.command("check-catalog")
     def check_catalog():
         """Validate the catalog (start-up already does; this prints a summary)."""
-        catalog = app.extensions["catalog"]
-        stats = catalog.stats()
+        stats = app.extensions["catalog"].stats()
         click.echo(f"事项 {stats['items']} 个，可全程网办 {stats['fully_online']} 个")

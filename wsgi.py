@@ -72,6 +72,7 @@ def _configure_secrets_and_database(app: Flask) -> None:
 
 def _configure_login(app: Flask) -> None:
     from services.identity import Person
+    from services.staff import StaffUser
 
     login_manager.init_app(app)
     login_manager.login_view = "pwa.signin"
@@ -83,6 +84,8 @@ def _configure_login(app: Flask) -> None:
         kind, _, number = user_id.partition(":")
         if kind == "p" and number.isdigit():
             return db.session.get(Person, int(number))
+        if kind == "s" and number.isdigit():
+            return db.session.get(StaffUser, int(number))
         return None
 
 
@@ -100,6 +103,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def _register_web(app: Flask) -> None:
     from api import bp as api_bp
+    from office import bp as office_bp
     from pwa import bp as pwa_bp
     from web import core
     from web.assets import asset_url, cache_static_forever
@@ -112,6 +116,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(core.bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(office_bp, url_prefix="/office")
     csrf.exempt(api_bp)  # machine API: token auth comes with the department exchange
     register_error_handlers(app)
     filters.register(app)

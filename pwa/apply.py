@@ -1,10 +1,11 @@
 """Apply online: the form from the catalog, materials, check your answers, submit, receipt."""
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from extensions import db
 
+from web.access import citizen_required
 from services.cases import Case
 from services.catalog import Item
 from services.clock import to_china
@@ -47,7 +48,7 @@ def _after_step(code: str, default_endpoint: str):
 
 
 @bp.route("/apply/<code>", methods=["GET", "POST"])
-@login_required
+@citizen_required
 def apply_form(code: str):
     item = _item(code)
     if (response := _verified_or_redirect()) is not None:
@@ -67,7 +68,7 @@ def apply_form(code: str):
 
 
 @bp.route("/apply/<code>/materials", methods=["GET", "POST"])
-@login_required
+@citizen_required
 def apply_materials(code: str):
     item = _item(code)
     if (response := _verified_or_redirect()) is not None:
@@ -90,7 +91,7 @@ def apply_materials(code: str):
 
 
 @bp.post("/apply/<code>/materials/remove/<key>")
-@login_required
+@citizen_required
 def apply_remove_file(code: str, key: str):
     item = _item(code)
     remove_file(_storage(), open_draft(current_user, item), key)
@@ -98,7 +99,7 @@ def apply_remove_file(code: str, key: str):
 
 
 @bp.get("/apply/<code>/check")
-@login_required
+@citizen_required
 def apply_check(code: str):
     item = _item(code)
     if (response := _verified_or_redirect()) is not None:
@@ -111,7 +112,7 @@ def apply_check(code: str):
 
 
 @bp.post("/apply/<code>/submit")
-@login_required
+@citizen_required
 def apply_submit(code: str):
     item = _item(code)
     key = request.form.get("draft_key", "")
@@ -135,7 +136,7 @@ def own_case(number: str) -> Case:
 
 
 @bp.get("/cases/<number>/receipt")
-@login_required
+@citizen_required
 def receipt(number: str):
     case = own_case(number)
     item = current_app.extensions["catalog"].get(case.item_code)

@@ -1,8 +1,9 @@
 """Sign-in (手机号 + 短信验证码), real name (实名), and the one-time 长辈版 offer."""
 from flask import current_app, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from extensions import db, limiter
+from web.access import citizen_required
 from services.clock import today
 from services.errors import DomainError
 from services.identity import ELDER_AGE, age_on, mask_phone, normalise_phone, verify_real_name
@@ -75,7 +76,7 @@ def signin_code():
 
 
 @bp.route("/me/verify", methods=["GET", "POST"])
-@login_required
+@citizen_required
 def verify():
     form = RealNameForm()
     if current_user.is_verified and request.method == "GET":
@@ -98,7 +99,7 @@ def verify():
 
 
 @bp.get("/me/elder")
-@login_required
+@citizen_required
 def elder_offer():
     return render_template("pwa/elder_offer.html", next=_next())
 

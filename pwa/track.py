@@ -1,8 +1,9 @@
 """我的办件, the public progress page behind the receipt's QR code, and lookup by number."""
 from flask import current_app, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from extensions import limiter
+from web.access import citizen_required
 from services.errors import DomainError, NotFound
 from services.materials import file_for, uploads_of
 from services.places import township_name
@@ -19,13 +20,13 @@ def _private(response):
 
 
 @bp.get("/my")
-@login_required
+@citizen_required
 def my_cases():
     return _private(make_response(render_template("pwa/my_cases.html", cases=cases_of(current_user.id))))
 
 
 @bp.route("/my/<number>", methods=["GET", "POST"])
-@login_required
+@citizen_required
 def my_case(number: str):
     case = own_case(number)
     item = current_app.extensions["catalog"].get(case.item_code)
@@ -48,7 +49,7 @@ def my_case(number: str):
 
 
 @bp.post("/my/<number>/resubmit")
-@login_required
+@citizen_required
 def my_case_resubmit(number: str):
     case = own_case(number)
     item = current_app.extensions["catalog"].get(case.item_code)
@@ -58,7 +59,7 @@ def my_case_resubmit(number: str):
 
 
 @bp.get("/files/<key>")
-@login_required
+@citizen_required
 def material_file(key: str):
     """Only the person who uploaded it (staff get their own route with their own checks)."""
     upload = file_for(key)

@@ -42,6 +42,8 @@ class Person(db.Model):
     def get_id(self) -> str:
         return f"p:{self.id}"
 
+    is_staff = False
+
 
 def normalise_phone(raw: str) -> str:
     phone = "".join(ch for ch in (raw or "") if ch.isdigit())

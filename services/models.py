@@ -1,2 +1,3 @@
 """Imports every module that defines tables, so migrations and the app see all of them."""
-from . import case_numbers, cases, drafts, feedback, identity, materials, outbox, places, signin, sms, workdays  # noqa: F401
+from . import (audit, case_numbers, cases, drafts, feedback, identity, materials, outbox, places,  # noqa: F401
+               signin, sms, staff, workdays)

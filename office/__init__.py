@@ -1,0 +1,6 @@
+"""The staff console: window and department staff handle cases; administrators run the system."""
+from flask import Blueprint
+
+bp = Blueprint("office", __name__)
+
+from . import admin, routes  # noqa: E402,F401

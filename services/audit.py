@@ -1,0 +1,50 @@
+"""Audit log (审计日志): every read of personal data and every staff action, append-only."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+
+from .clock import utcnow
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str] = mapped_column(String(60), default="")  # e.g. case:ZY26112500001X
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+
+
+ACTION_NAMES = {
+    "login": "登录", "login_failed": "登录失败", "locked": "账号锁定", "logout": "退出",
+    "view_case": "查看办件", "reveal_id": "查看完整身份证号", "view_file": "查看材料",
+    "case_action": "办件操作", "create_account": "创建账号", "load_calendar": "导入节假日安排",
+    "view_audit": "查看审计日志", "query": "查询个人数据",
+}
+
+
+def record(actor_kind: str, actor_id: int | None, actor_name: str, action: str, target: str = "",
+           detail: dict | None = None, ip: str = "", commit: bool = True) -> None:
+    db.session.add(AuditEntry(actor_kind=actor_kind, actor_id=actor_id, actor_name=actor_name[:60],
+                              action=action, target=target[:60], detail=detail or {}, ip=(ip or "")[:45]))
+    if commit:
+        db.session.commit()
+
+
+def recent(limit: int = 200, action: str | None = None, target: str | None = None) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if target:
+        query = query.where(AuditEntry.target == target)
+    return list(db.session.scalars(query))

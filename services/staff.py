@@ -1,0 +1,128 @@
+"""Staff accounts (窗口、部门审批人员、管理员): hashed passwords, lockout, and which cases each may see."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Select, select
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from extensions import db
+
+from .audit import record
+from .cases import Case
+from .clock import to_china, utcnow
+from .errors import DomainError, NotFound
+
+ROLES = {"window": "乡镇窗口人员", "reviewer": "县直部门审批人员", "admin": "系统管理员"}
+MAX_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+MIN_PASSWORD = 10
+
+
+class StaffUser(db.Model):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(12))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
+    department: Mapped[str | None] = mapped_column(String(80))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"s:{self.id}"
+
+    @property
+    def is_staff(self) -> bool:
+        return True
+
+    @property
+    def role_name(self) -> str:
+        return ROLES[self.role]
+
+
+def check_password_rules(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise DomainError(f"密码至少 {MIN_PASSWORD} 位", field="password")
+    if password.isdigit() or password.isalpha():
+        raise DomainError("密码要同时包含字母和数字", field="password")
+
+
+def create_account(username: str, password: str, name: str, role: str, township_id: int | None = None,
+                   department: str | None = None, created_by: str = "system") -> StaffUser:
+    username = (username or "").strip().lower()
+    if not username.replace("_", "").replace(".", "").isalnum() or not 3 <= len(username) <= 40:
+        raise DomainError("用户名用 3–40 位字母、数字", field="username")
+    if role not in ROLES:
+        raise DomainError("请选择角色", field="role")
+    if role == "window" and not township_id:
+        raise DomainError("乡镇窗口人员须指定乡镇", field="township_id")
+    if role == "reviewer" and not department:
+        raise DomainError("部门审批人员须指定部门", field="department")
+    if not (name or "").strip():
+        raise DomainError("请填写姓名", field="name")
+    check_password_rules(password)
+    if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        raise DomainError("这个用户名已被使用", field="username")
+    user = StaffUser(username=username, password_hash=generate_password_hash(password), name=name.strip(),
+                     role=role, township_id=township_id if role == "window" else None,
+                     department=department if role == "reviewer" else None)
+    db.session.add(user)
+    db.session.flush()
+    record("staff", None, created_by, "create_account", f"staff:{username}", {"role": role}, commit=False)
+    db.session.commit()
+    return user
+
+
+def authenticate(username: str, password: str, ip: str = "") -> StaffUser:
+    """The same message for an unknown name and a wrong password; a lock after 5 failures."""
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == (username or "").strip().lower()))
+    now = utcnow()
+    wrong = DomainError("用户名或密码不对", field="password")
+    if user is None or not user.active:
+        record("staff", None, username or "", "login_failed", detail={"reason": "unknown"}, ip=ip)
+        raise wrong
+    if user.locked_until and to_china(user.locked_until) > to_china(now):
+        record("staff", user.id, user.name, "login_failed", detail={"reason": "locked"}, ip=ip)
+        raise DomainError(f"密码错误次数太多，账号已锁定，请 {to_china(user.locked_until):%H:%M} 后再试，"
+                          "或请管理员解锁", field="password")
+    if not check_password_hash(user.password_hash, password or ""):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until, user.failed_logins = now + LOCK_FOR, 0
+            record("staff", user.id, user.name, "locked", ip=ip, commit=False)
+        record("staff", user.id, user.name, "login_failed", detail={"reason": "password"}, ip=ip)
+        raise wrong
+    user.failed_logins, user.locked_until = 0, None
+    record("staff", user.id, user.name, "login", ip=ip)
+    return user
+
+
+def visible_cases(user: StaffUser) -> Select:
+    """The one place that says which cases a staff member may see."""
+    query = select(Case)
+    if user.role == "window":
+        return query.where(Case.township_id == user.township_id)
+    if user.role == "reviewer":
+        return query.where(Case.department == user.department)
+    return query
+
+
+def case_for(user: StaffUser, case_id: int) -> Case:
+    case = db.session.scalar(visible_cases(user).where(Case.id == case_id))
+    if case is None:
+        raise NotFound("没有找到这个办件，或不在您的办理范围内")
+    return case
