@@ -30,7 +30,7 @@ def accounts():
     if form.validate_on_submit():
         try:
             create_account(form.username.data, form.password.data, form.name.data, form.role.data,
-                           int(form.township_id.data) if form.township_id.data else None,
+                           int(form.township_id.data) if form.township_id.data.isdigit() else None,
                            form.department.data or None, created_by=current_user.name)
         except DomainError as exc:
             db.session.rollback()

@@ -13,9 +13,10 @@ class LoginForm(FlaskForm):
 class AccountForm(FlaskForm):
     username = StringField("用户名", validators=[InputRequired("请填写用户名")], render_kw={"maxlength": 40})
     name = StringField("姓名", validators=[InputRequired("请填写姓名")], render_kw={"maxlength": 40})
-    role = SelectField("角色", choices=[])
-    township_id = SelectField("所属乡镇（窗口人员）", choices=[], coerce=str)
-    department = SelectField("所属部门（审批人员）", choices=[], coerce=str)
+    # Choices are checked by services.staff.create_account, with messages in Chinese.
+    role = SelectField("角色", choices=[], validate_choice=False)
+    township_id = SelectField("所属乡镇（窗口人员）", choices=[], coerce=str, validate_choice=False)
+    department = SelectField("所属部门（审批人员）", choices=[], coerce=str, validate_choice=False)
     password = PasswordField("初始密码", validators=[InputRequired("请设置初始密码")],
                              render_kw={"autocomplete": "new-password", "maxlength": 128})
 

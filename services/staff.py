@@ -13,6 +13,7 @@ from .audit import record
 from .cases import Case
 from .clock import to_china, utcnow
 from .errors import DomainError, NotFound
+from .places import Township
 
 ROLES = {"window": "乡镇窗口人员", "reviewer": "县直部门审批人员", "admin": "系统管理员"}
 MAX_FAILURES = 5
@@ -68,7 +69,7 @@ def create_account(username: str, password: str, name: str, role: str, township_
         raise DomainError("用户名用 3–40 位字母、数字", field="username")
     if role not in ROLES:
         raise DomainError("请选择角色", field="role")
-    if role == "window" and not township_id:
+    if role == "window" and (not township_id or db.session.get(Township, township_id) is None):
         raise DomainError("乡镇窗口人员须指定乡镇", field="township_id")
     if role == "reviewer" and not department:
         raise DomainError("部门审批人员须指定部门", field="department")

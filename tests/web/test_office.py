@@ -189,12 +189,17 @@ def test_administrator_pages_are_for_administrators(app, staff):
 
 
 def test_administrator_creates_accounts_with_checked_passwords(app, staff):
+    with app.app_context():
+        xinji = str(db.session.scalar(select(Township.id).where(Township.name == "新集乡")))
     admin = login(app, "admin")
+    nowhere = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
+                                                     "township_id": "999999", "password": "Xinji-2026-pass"})
+    assert nowhere.status_code == 422 and "乡镇窗口人员须指定乡镇" in text(nowhere)
     weak = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
-                                                  "township_id": "1", "department": "", "password": "12345678901"})
+                                                  "township_id": xinji, "department": "", "password": "12345678901"})
     assert weak.status_code == 422 and "密码要同时包含字母和数字" in text(weak) and 'value="xinji"' in text(weak)
     ok = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
-                                                "township_id": "1", "department": "", "password": "Xinji-2026-pass"})
+                                                "township_id": xinji, "department": "", "password": "Xinji-2026-pass"})
     assert ok.status_code == 303
     assert login(app, "xinji", "Xinji-2026-pass").get("/office/").status_code == 200
 
