@@ -91,8 +91,9 @@ def test_case_page_masks_the_id_until_revealed_and_logs_both(app, case):
     client = login(app, "chengguan")
     page = text(client.get(f"/office/cases/{case_id}"))
     assert ID_A not in page and ID_A[-4:] in page
+    assert "13900000001" not in page and "139****0001" in page
     revealed = form_post(client, f"/office/cases/{case_id}", {}, post_url=f"/office/cases/{case_id}/reveal")
-    assert ID_A in text(revealed)
+    assert ID_A in text(revealed) and "13900000001" in text(revealed)
     assert {"view_case", "reveal_id"} <= set(actions(app, "chengguan"))
 
 
