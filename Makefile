@@ -42,6 +42,7 @@ bench: install-dev
 	scripts/system-deps.sh
 	bench/http
 	bench/weight
+	bench/cases
 	bench/lighthouse
 
 clean:

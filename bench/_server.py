@@ -47,16 +47,24 @@ def gunicorn(target: str, workers: int = 2, env: dict | None = None, ready_path:
 
 
 @contextmanager
-def app_server(workers: int = 2):
-    """The real app on a fresh SQLite database, migrated and seeded as `make run` does."""
+def app_server(workers: int = 2, prepare=None):
+    """The real app on a fresh SQLite database, migrated and seeded as `make run` does.
+    `prepare(app)` runs in-process first (to load data); what it returns is yielded too."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3"}
+        env = {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "UPLOAD_DIR": f"{tmp}/uploads"}
         flask = [str(VENV / "flask"), "--app", "wsgi"]
         for cmd in (["db", "upgrade"], ["seed"]):
             subprocess.run(flask + cmd, cwd=ROOT, env={**os.environ, **env}, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        prepared = None
+        if prepare:
+            os.environ.update(env)
+            sys.path.insert(0, str(ROOT))
+            from wsgi import create_app
+
+            prepared = prepare(create_app())
         with gunicorn("wsgi:app", workers, env, ready_path="/healthz") as url:
-            yield url
+            yield (url, prepared) if prepare else url
 
 
 if __name__ == "__main__":

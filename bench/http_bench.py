@@ -13,8 +13,8 @@ CONNECTIONS = 32
 GUIDE = "/items/621027-BM-004"
 
 
-def wrk(url: str, headers: tuple = ()) -> tuple[float, str]:
-    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency"]
+def wrk(url: str, headers: tuple = (), duration: str | None = None) -> tuple[float, str]:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration or DURATION}", "--latency"]
     for h in headers:
         cmd += ["-H", h]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout

@@ -8,7 +8,11 @@ from services.errors import DomainError, NotFound
 from services.materials import file_for, uploads_of
 from services.places import township_name
 from services.supplements import add_supplement_files, new_uploads, requested_materials, resubmit
-from services.tracking import by_number_and_last4, by_token, cases_of, supplement_request, timeline
+from services.cases import get_case
+from services.tracking import (by_number_and_last4, cases_of, supplement_request, timeline,
+                               version_by_token)
+from web.pagecache import LRU
+from web.preferences import is_elder
 
 from . import bp
 from .apply import own_case
@@ -71,12 +75,21 @@ def material_file(key: str):
     return _private(response)
 
 
+# The public progress page is the hottest page with data in it: rendered once per case version.
+_track_pages = LRU(5000)
+
+
 @bp.get("/t/<number>")
 def track(number: str):
-    case = by_token(number, request.args.get("k", ""))
-    return _private(make_response(render_template(
-        "pwa/track.html", case=case, steps=timeline(case, public=True),
-        township=township_name(case.township_id))))
+    case_id, version = version_by_token(number, request.args.get("k", ""))
+    key = (case_id, version, is_elder(request))
+    html = _track_pages.get(key)
+    if html is None:
+        case = get_case(case_id)
+        html = render_template("pwa/track.html", case=case, steps=timeline(case, public=True),
+                               township=township_name(case.township_id))
+        _track_pages.put(key, html)
+    return _private(make_response(html))
 
 
 def _case_number_key() -> str:

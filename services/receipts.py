@@ -6,22 +6,32 @@ import re
 
 import barcode
 import qrcode
-import qrcode.image.svg
 
-# python-barcode's default module (0.2 mm) is too thin to decode from a phone screen at 390 px;
-# 0.6 mm decodes from screen and from 80 mm paper (checked with zxing-cpp in the tests).
-MODULE_MM = 0.6
+# Printed sizes live in CSS (.qr, .barcode in static/css): python-barcode's default 0.2 mm module
+# does not decode from a 390 px phone screen; ours are ~0.55 mm on screen and A4, ~0.4 mm on an
+# 80 mm slip, and tests/browser/test_apply_flow.py decodes all three with zxing-cpp.
 
 
 def qr_svg(data: str) -> str:
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
-    return _inline(image.to_string(encoding="unicode"), "qr")
+    """One path of horizontal runs from qrcode's module matrix (quiet zone included)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    size = len(matrix)
+    runs = []
+    for y, row in enumerate(matrix):
+        line = "".join("1" if dark else "0" for dark in row)
+        for run in re.finditer(r"1+", line):
+            runs.append(f"M{run.start()} {y}h{len(run.group())}v1h-{len(run.group())}z")
+    return (f'<svg class="qr" role="img" aria-hidden="true" xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+            f'<rect width="{size}" height="{size}" fill="#fff"/><path fill="#000" d="{"".join(runs)}"/></svg>')
 
 
 def code128_svg(number: str, quiet: int = 10, height: int = 48) -> str:
     """Bars drawn from python-barcode's module pattern, one SVG unit per module, so CSS sets
-    the module size (see MODULE_MM) and no inline style is needed under our CSP."""
+    the module size and no inline style is needed under our CSP."""
     pattern = barcode.get("code128", number).build()[0]
     bars, x = [], quiet
     for run in re.finditer(r"1+|0+", pattern):
@@ -32,10 +42,3 @@ def code128_svg(number: str, quiet: int = 10, height: int = 48) -> str:
     return (f'<svg class="barcode" role="img" aria-hidden="true" xmlns="http://www.w3.org/2000/svg" '
             f'viewBox="0 0 {width} {height}" shape-rendering="crispEdges" data-modules="{width}">'
             f'<rect width="{width}" height="{height}" fill="#fff"/><g fill="#000">{"".join(bars)}</g></svg>')
-
-
-def _inline(svg: str, css_class: str) -> str:
-    """Ready to sit inside HTML: no XML prolog or comments, sized by CSS through its viewBox."""
-    svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", "", svg, flags=re.S).strip()
-    svg = re.sub(r'\s(width|height)="[^"]*mm"', "", svg, count=2)
-    return svg.replace("<svg ", f'<svg class="{css_class}" role="img" aria-hidden="true" ', 1)

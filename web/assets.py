@@ -13,9 +13,17 @@ def _digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
 
 
+_urls: dict[tuple[str, str], str] = {}
+
+
 def asset_url(filename: str) -> str:
-    path = Path(current_app.static_folder) / filename
-    return url_for("static", filename=filename, v=_digest(str(path)))
+    """Built once per file (and mount point): url_for is a measurable share of a page's time."""
+    key = (request.script_root, filename)
+    url = _urls.get(key)
+    if url is None:
+        path = Path(current_app.static_folder) / filename
+        url = _urls[key] = url_for("static", filename=filename, v=_digest(str(path)))
+    return url
 
 
 def cache_static_forever(response):

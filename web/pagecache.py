@@ -47,3 +47,24 @@ def cached_page(key: str, render):
     else:
         response.set_data(page.html)
     return response.make_conditional(request)
+
+
+class LRU:
+    """A small bounded cache for rendered pages that are keyed by what makes them change."""
+
+    def __init__(self, maxsize: int):
+        from collections import OrderedDict
+
+        self.maxsize, self._data = maxsize, OrderedDict()
+
+    def get(self, key):
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.maxsize:
+            self._data.popitem(last=False)

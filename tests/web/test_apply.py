@@ -277,3 +277,18 @@ def test_check_page_counts_files_per_material(app, villager):
     upload(villager, content=images.png(), name="second.png")
     page = text(villager.get(f"/apply/{BIRTH}/check"))
     assert "2 个文件" in page and f"/apply/{BIRTH}/materials?return=check#material-3" in page
+
+
+def test_the_public_progress_page_follows_every_new_step(app, villager):
+    apply_fully(app, villager)
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        url = f"/t/{case.number}?k={case.track_token}"
+    anyone = app.test_client()
+    assert "已提交，等待受理" in text(anyone.get(url))
+    with app.app_context():
+        act(db.session.scalar(select(Case)), "accept", Actor("staff", 1, "李娜"))
+    page = text(anyone.get(url))
+    assert "已受理" in page and "承诺办结" in page
+    anyone.get("/elder?on=1&next=/")
+    assert 'class="elder"' in anyone.get(url).get_data(as_text=True)
