@@ -32,11 +32,3 @@ compress = Compress()
 login_manager = LoginManager()
 # Counts live in memory by default, in Redis when RATELIMIT_STORAGE_URI points at one (many hosts).
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
-
-
-@limiter.request_filter
-def _reads_are_not_limited() -> bool:
-    """Every limit guards a POST (codes, sign-in, lookups): reads skip the checks entirely."""
-    from flask import request
-
-    return request.method in ("GET", "HEAD")
