@@ -123,19 +123,24 @@ def receipt_time(app, person_id: int, number: str) -> None:
 
 def main() -> None:
     duration = sys.argv[1] if len(sys.argv) > 1 else "10s"
-    with gunicorn("bench.hello:app") as base:
-        hello_rps, hello_p99 = wrk(base + "/", duration=duration)
     started = time.perf_counter()
-    with app_server(prepare=make_cases) as (base, (number, token, person_id)):
+    with app_server(prepare=make_cases) as (base, (number, token, person_id)), \
+            gunicorn("bench.hello:app") as hello:
         print(f"loaded {CASES} cases in {time.perf_counter() - started:.0f} s")
-        rps, p99 = wrk(f"{base}/t/{number}?k={token}", duration=duration)
+        # Alternate the two, three rounds each, so a noisy neighbour hits both alike.
+        rounds = [(wrk(hello + "/", duration=duration), wrk(f"{base}/t/{number}?k={token}", duration=duration))
+                  for _ in range(3)]
         from wsgi import create_app
 
         receipt_time(create_app(), person_id, number)
         submissions(os.environ["DATABASE_URL"])
-    print(f"bare Flask hello world: {hello_rps:.0f} req/s, p99 {hello_p99}")
-    print(f"tracking page:          {rps:.0f} req/s, p99 {p99} = {rps / hello_rps:.0%} of bare Flask; "
-          f"target >= 50 % and p99 < 25 ms -> {'met' if rps / hello_rps >= 0.5 and _ms(p99) < 25 else 'NOT met'}")
+    ratio = statistics.median(t[0] / h[0] for h, t in rounds)
+    hello_rps = statistics.median(h[0] for h, _ in rounds)
+    rps = statistics.median(t[0] for _, t in rounds)
+    p99 = max(_ms(t[1]) for _, t in rounds)
+    print(f"bare Flask hello world: {hello_rps:.0f} req/s (median of 3)")
+    print(f"tracking page:          {rps:.0f} req/s, worst p99 {p99:.1f} ms; median ratio {ratio:.0%} of bare Flask; "
+          f"target >= 50 % and p99 < 25 ms -> {'met' if ratio >= 0.5 and p99 < 25 else 'NOT met'}")
 
 
 def _ms(value: str) -> float:

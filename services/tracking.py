@@ -6,7 +6,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from extensions import db
 
@@ -47,13 +47,17 @@ def timeline(case: Case, public: bool) -> list[Step]:
     return steps
 
 
+_cases = Case.__table__.c
+# Built once: constructing a statement costs more than running it. Core, not the ORM session,
+# since this runs on every scan of a receipt.
+_VERSION = select(_cases.id, _cases.version, _cases.track_token).where(_cases.number == bindparam("number"))
+
+
 def version_by_token(number: str, token: str) -> tuple[int, int]:
     """(case id, version) for the QR link, in one indexed query of three columns. The version
     changes with every event, so a page rendered for it stays right until the next one."""
-    cases = Case.__table__.c  # Core, not the ORM session: this runs on every scan of a receipt
     with db.engine.connect() as conn:
-        row = conn.execute(select(cases.id, cases.version, cases.track_token)
-                           .where(cases.number == number)).first()
+        row = conn.execute(_VERSION, {"number": number}).first()
     if row is None or not hmac.compare_digest(row.track_token.encode(), (token or "").encode()):
         raise NotFound("没有找到这个办件，请核对回执上的二维码或编号")
     return row.id, row.version
