@@ -12,7 +12,9 @@ from services.cases import Case, CaseEvent, act, Actor
 from services.drafts import Draft
 from services.materials import Upload
 from services.outbox import OutboxMessage
+from services.catalog import load_catalog
 from tests import factories, images
+from tests.services.test_catalog import CATALOG
 from tests.conftest import form_post, sign_in
 
 BIRTH = "621027-BM-004"
@@ -292,3 +294,30 @@ def test_the_public_progress_page_follows_every_new_step(app, villager):
     assert "已受理" in page and "承诺办结" in page
     anyone.get("/elder?on=1&next=/")
     assert 'class="elder"' in anyone.get(url).get_data(as_text=True)
+
+
+def answer_for(field, n):
+    """A valid answer for any catalog field type."""
+    return {"id_number": factories.id_number("19700101", f"{n:03d}"), "phone": "13900000001",
+            "date": "2026-12-01", "number": "3", "select": (field.options or [""])[0],
+            "textarea": "家中老人患病，收入不足。", "text": "测试内容"}[field.type]
+
+
+APPLY_ITEMS = [i for i in load_catalog(CATALOG).items if i.kind == "apply" and i.section == "convenience"]
+
+
+@pytest.mark.parametrize("item", APPLY_ITEMS, ids=lambda i: i.name)
+def test_every_convenience_apply_item_can_be_applied_for_online(app, villager, item):
+    data = {f.name: answer_for(f, n) for n, f in enumerate(item.fields)}
+    if "township" in item.levels:
+        data["township_id"] = str(township_id(app))
+    response = form_post(villager, f"/apply/{item.code}", data)
+    assert response.status_code == 303, text(response)
+    for index, material in enumerate(item.materials):
+        if material.required and not material.waived:
+            assert upload(villager, material=index, url=f"/apply/{item.code}/materials").status_code == 303
+    page = villager.get(f"/apply/{item.code}/check").get_data(as_text=True)
+    key = re.search(r'name="draft_key" value="([0-9a-f]+)"', page).group(1)
+    response = form_post(villager, f"/apply/{item.code}/check", {"draft_key": key}, post_url=f"/apply/{item.code}/submit")
+    assert response.status_code == 303 and "/receipt" in response.headers["Location"]
+    assert item.name in text(villager.get(response.headers["Location"]))
