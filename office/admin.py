@@ -10,6 +10,7 @@ from services.errors import DomainError
 from services.places import township_choices
 from services.staff import ROLES, StaffUser, create_account
 from services.workdays import CalendarYear, load_calendar, store_arrangement
+from web.forms import attach_error
 from web.access import staff_required
 
 from . import bp
@@ -34,7 +35,7 @@ def accounts():
                            form.department.data or None, created_by=current_user.name)
         except DomainError as exc:
             db.session.rollback()
-            form[exc.field if exc.field in form else "username"].errors.append(exc.message)
+            attach_error(form, exc, "username")
         else:
             return redirect(url_for("office.accounts"), code=303)
     users = list(db.session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username)))
@@ -69,6 +70,6 @@ def calendar():
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            form[exc.field if exc.field in form else "arrangement"].errors.append(exc.message)
+            attach_error(form, exc, "arrangement")
     years = list(db.session.scalars(select(CalendarYear).order_by(CalendarYear.year)))
     return render_template("office/calendar.html", form=form, years=years, moved=moved), 422 if form.errors else 200

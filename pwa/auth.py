@@ -8,6 +8,7 @@ from services.clock import today
 from services.errors import DomainError
 from services.identity import ELDER_AGE, age_on, mask_phone, normalise_phone, verify_real_name
 from services.signin import request_code, verify_code
+from web.forms import attach_error
 from web.preferences import is_elder, safe_next
 
 from . import bp
@@ -25,10 +26,6 @@ def _next() -> str:
     return safe_next(request.args.get("next"))
 
 
-def _field_error(form, exc: DomainError, default: str):
-    form[exc.field if exc.field in form else default].errors.append(exc.message)
-
-
 @bp.route("/signin", methods=["GET", "POST"])
 @limiter.limit("30 per hour", methods=["POST"], error_message="这台设备获取验证码太频繁，请一小时后再试")
 @limiter.limit("1 per minute;5 per hour", key_func=_phone_key, methods=["POST"],
@@ -41,7 +38,7 @@ def signin():
         try:
             phone, code = request_code(form.phone.data)
         except DomainError as exc:
-            _field_error(form, exc, "phone")
+            attach_error(form, exc, "phone")
         else:
             session["signin_phone"] = phone
             if current_app.extensions["senders"]["sms"].is_sandbox:
@@ -61,7 +58,7 @@ def signin_code():
         try:
             person = verify_code(phone, form.code.data)
         except DomainError as exc:
-            _field_error(form, exc, "code")
+            attach_error(form, exc, "code")
         else:
             session.pop("demo_code", None)
             session.pop("signin_phone", None)
@@ -86,7 +83,7 @@ def verify():
             verify_real_name(current_user, form.name.data, form.id_number.data)
         except DomainError as exc:
             db.session.rollback()
-            _field_error(form, exc, "id_number")
+            attach_error(form, exc, "id_number")
         else:
             offer = (not current_user.elder_offered and not is_elder(request)
                      and age_on(current_user.id_number, today()) >= ELDER_AGE)

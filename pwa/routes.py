@@ -6,6 +6,7 @@ from services.catalog import SECTION_NAMES, Catalog
 from services.errors import DomainError
 from services.feedback import record_feedback
 from services.places import list_townships
+from web.forms import attach_error
 from web.fragments import render_page, wants_fragment
 from web.pagecache import cached_page
 
@@ -67,7 +68,7 @@ def feedback(code: str):
             record_feedback(catalog(), code, form.token.data, form.useful.data == "1",
                             form.comment.data)
         except DomainError as exc:
-            form[exc.field if exc.field in form else "comment"].errors.append(exc.message)
+            attach_error(form, exc, "comment")
         else:
             if wants_fragment():
                 return render_template("pwa/_feedback_thanks.html", item=item)

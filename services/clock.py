@@ -13,8 +13,10 @@ def today() -> date:
     return datetime.now(CHINA).date()
 
 
-def to_china(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; every one we store is UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(CHINA)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def to_china(moment: datetime) -> datetime:
+    return aware(moment).astimezone(CHINA)

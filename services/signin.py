@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import DateTime, Integer, String, select, update
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 
-from .clock import utcnow
+from .clock import aware, utcnow
 from .errors import DomainError
 from .identity import Person, find_or_create_person, normalise_phone
 from .outbox import enqueue
@@ -63,7 +63,7 @@ def verify_code(raw_phone: str, raw_code: str) -> Person:
     now = utcnow()
     row = db.session.scalar(select(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
                             .order_by(SmsCode.id.desc()).limit(1))
-    if row is None or _aware(row.expires_at) < now:
+    if row is None or aware(row.expires_at) < now:
         raise DomainError("验证码已过期或已使用，请重新获取", field="code")
     if not hmac.compare_digest(row.code_hash, _hash(phone, code)):
         row.wrong_tries += 1
@@ -81,7 +81,3 @@ def verify_code(raw_phone: str, raw_code: str) -> Person:
     db.session.commit()
     return person
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
