@@ -26,6 +26,22 @@ def seed_demo_staff(path: Path) -> list[dict]:
     return rows
 
 
+def seed_demo_people(path: Path) -> list[dict]:
+    from sqlalchemy import select
+
+    from extensions import db
+    from services.identity import Person, find_or_create_person, verify_real_name
+
+    rows = tomllib.loads(path.read_text(encoding="utf-8"))["people"]
+    created = []
+    for row in rows:
+        if db.session.scalar(select(Person.id).where(Person.phone == row["phone"])) is None:
+            verify_real_name(find_or_create_person(row["phone"]), row["name"], row["id_number"])
+            created.append(row)
+    db.session.commit()
+    return created
+
+
 def register_commands(app) -> None:
     @app.cli.command("seed")
     def seed():
@@ -36,6 +52,8 @@ def register_commands(app) -> None:
         click.echo(f"乡镇便民服务中心：新增 {added} 个" if added else "乡镇数据已存在，未改动")
         if app.config["APP_ENV"] == "production":
             return
+        for row in seed_demo_people(DATA / "demo_people.toml"):
+            click.echo(f"演示村民：{row['name']} 手机 {row['phone']}（登录时页面会显示验证码）")
         created = seed_demo_staff(DATA / "demo_staff.toml")
         if created:
             click.echo("演示工作人员账号（工作台 /office/）：")

@@ -40,6 +40,8 @@ class Config:
     # Printed in SMS and QR codes: the address villagers' phones reach the site at.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://localhost:{os.environ.get('PORT', '8000')}")
     SMS_SENDER = os.environ.get("SMS_SENDER", "sandbox")
+    EXCHANGE = os.environ.get("EXCHANGE", "")  # JSON: {"gjj": {"kind": "http", "url": …, "secret_env": …}}
+    EXCHANGE_SANDBOX_DIR = str(Path(__file__).parent / "data" / "exchange")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # How many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))

@@ -159,6 +159,8 @@ class Item(Strict):
     steps: Annotated[list[Text], Field(min_length=1)]
     sections: list[GuideSection] = []
     entry: Literal["track"] | None = None  # an online entry point other than applying
+    system: Annotated[str, Field(pattern=r"^[a-z]{2,12}$")] | None = None  # the department system
+    query: Literal["housing_fund", "pension", "subsidies"] | None = None  # what a query item asks
     order: int = 100
 
     @model_validator(mode="after")
@@ -167,6 +169,8 @@ class Item(Strict):
             raise ValueError("promised_days 承诺时限不能超过 legal_days 法定时限")
         if self.visits > 0 and not self.visits_note:
             raise ValueError("需到现场的事项须在 visits_note 写明为什么要到现场")
+        if self.query and not self.system:
+            raise ValueError("query 事项须写明 system（部门业务系统）")
         names = [f.name for f in self.fields]
         if len(names) != len(set(names)):
             raise ValueError("fields 中有重复的 name")
@@ -197,7 +201,7 @@ class Item(Strict):
         }
 
     def guide_dict(self) -> dict:
-        data = self.model_dump(mode="json", exclude={"order", "entry"})
+        data = self.model_dump(mode="json", exclude={"order", "entry", "system", "query"})
         data["online"] = self.fully_online
         data["level"] = data.pop("levels")
         return data

@@ -6,6 +6,7 @@ from services.identity import mask_id_number, mask_name, mask_phone
 
 
 def money(value: float) -> str:
+    """1,234.50 元 — always two decimals for amounts that are not whole yuan."""
     if value == int(value):
         return f"{int(value):,} 元"
     return f"{value:,.2f} 元"

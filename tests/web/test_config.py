@@ -27,9 +27,21 @@ def test_production_refuses_to_start_on_the_sandbox_sms_sender():
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "sandbox"})
 
 
+REAL_DEPARTMENTS = {s: {"kind": "http", "url": "https://dept.example/api", "secret": "s3cret"}
+                    for s in ("gjj", "rsj", "czj")}
+
+
+def test_production_refuses_to_start_on_a_sandbox_department(monkeypatch):
+    monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
+    config = {"APP_ENV": "production", "SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+              "SMS_SENDER": "gateway", "EXCHANGE": {"gjj": REAL_DEPARTMENTS["gjj"]}}
+    with pytest.raises(RuntimeError, match="部门系统 czj 的演示接口"):
+        create_app(config)
+
+
 def test_production_sends_cookies_only_over_https(monkeypatch):
     monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
-    app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32,
+    app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/elder?on=1&next=/")

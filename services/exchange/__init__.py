@@ -1,0 +1,45 @@
+"""The exchange with department systems (部门业务系统): one small adapter per department,
+chosen in configuration. `sandbox` (the default) answers from a demo data file in the repo;
+`http` speaks signed JSON to the department's endpoint."""
+from __future__ import annotations
+
+import json
+import os
+
+from ..errors import DomainError
+from .http import HttpAdapter
+from .sandbox import SandboxAdapter
+
+UNAVAILABLE = "部门系统暂时无法访问，请稍后再试"
+
+
+class DepartmentUnavailable(DomainError):
+    """Down, too slow, or answering wrongly: the person may simply try again."""
+    status = 503
+
+    def __init__(self, detail: str = ""):
+        super().__init__(UNAVAILABLE)
+        self.detail = detail
+
+
+def adapters_from_config(config: dict, production: bool) -> dict:
+    """`EXCHANGE` maps a system key to its settings, e.g.
+    {"gjj": {"kind": "http", "url": "https://…", "secret_env": "GJJ_SECRET"}}; unnamed → sandbox."""
+    settings = config.get("EXCHANGE") or {}
+    if isinstance(settings, str):
+        settings = json.loads(settings)
+    adapters = {}
+    for system in config["EXCHANGE_SYSTEMS"]:
+        conf = settings.get(system, {"kind": "sandbox"})
+        if conf["kind"] == "http":
+            secret = os.environ.get(conf.get("secret_env", ""), conf.get("secret", ""))
+            if not secret:
+                raise RuntimeError(f"部门系统 {system} 缺少签名密钥（{conf.get('secret_env')}）")
+            adapters[system] = HttpAdapter(system, conf["url"], secret, timeout=conf.get("timeout", 3.0))
+        elif conf["kind"] == "sandbox":
+            if production:
+                raise RuntimeError(f"APP_ENV=production 不能使用部门系统 {system} 的演示接口（sandbox）")
+            adapters[system] = SandboxAdapter(system, config["EXCHANGE_SANDBOX_DIR"])
+        else:
+            raise RuntimeError(f"部门系统 {system} 的接口类型 {conf['kind']} 不认识")
+    return adapters

@@ -1,0 +1,27 @@
+"""Queries (查询) answered at once from a department's data: only the signed-in, real-named
+person's own record, and every query is audit-logged."""
+from __future__ import annotations
+
+from .audit import record
+from .catalog import Item
+from .errors import DomainError
+from .exchange import DepartmentUnavailable
+from .identity import Person
+
+
+def run_query(adapters: dict, item: Item, person: Person, ip: str = "") -> dict | None:
+    if item.kind != "query" or not item.query:
+        raise DomainError("这个事项不是查询类事项")
+    if not person.is_verified:
+        raise DomainError("请先完成实名认证")
+    outcome = "ok"
+    try:
+        result = adapters[item.system].query(item.query, person.id_number, person.name)
+        outcome = "found" if result else "none"
+        return result
+    except DepartmentUnavailable as exc:
+        outcome = f"unavailable: {exc.detail}"[:120]
+        raise
+    finally:
+        record("person", person.id, person.name, "query", f"item:{item.code}",
+               {"system": item.system, "outcome": outcome}, ip=ip)
