@@ -25,7 +25,7 @@ from .case_numbers import next_case_number
 from .catalog import Item
 from .clock import today as china_today
 from .clock import utcnow
-from .errors import DomainError, NotFound
+from .errors import DomainError, IllegalTransition, NotFound
 from .identity import Person
 from .outbox import enqueue
 from .workdays import WorkCalendar, load_calendar
@@ -210,7 +210,7 @@ def _transition(case: Case, name: str, actor: Actor, note: str = "", data: dict 
                 today: date | None = None, calendar: WorkCalendar | None = None) -> CaseEvent:
     transition = TRANSITIONS[name]
     if case.status not in transition.sources:
-        raise DomainError(f"该办件当前状态为“{case.status_name}”，不能{transition.label}")
+        raise IllegalTransition(f"该办件当前状态为“{case.status_name}”，不能{transition.label}")
     today = today or china_today()
     calendar = calendar or load_calendar()
     before = case.status

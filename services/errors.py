@@ -14,6 +14,11 @@ class NotFound(DomainError):
     status = 404
 
 
+class IllegalTransition(DomainError):
+    """The case is not in a state that allows this action."""
+    status = 409
+
+
 class CatalogError(Exception):
     """A catalog file is broken. Stops start-up; names the file and the field."""
 

@@ -43,3 +43,18 @@ def adapters_from_config(config: dict, production: bool) -> dict:
         else:
             raise RuntimeError(f"部门系统 {system} 的接口类型 {conf['kind']} 不认识")
     return adapters
+
+
+def secrets_from_config(config: dict, production: bool) -> dict:
+    """The secret each department system signs its requests to us with."""
+    settings = config.get("EXCHANGE") or {}
+    if isinstance(settings, str):
+        settings = json.loads(settings)
+    secrets = {}
+    for system in config["EXCHANGE_SYSTEMS"]:
+        conf = settings.get(system, {"kind": "sandbox"})
+        if conf["kind"] == "http":
+            secrets[system] = os.environ.get(conf.get("secret_env", ""), conf.get("secret", ""))
+        elif not production:
+            secrets[system] = f"sandbox-{system}"  # demo only: production has no sandbox
+    return secrets

@@ -1,0 +1,79 @@
+"""The department side of the closed loop: a department system pulls its new cases and pushes
+status and results back. A pushed result becomes an event on the case and notifies the
+applicant exactly as a staff action does. Each push carries a request id: a retry is answered
+with the first answer and changes nothing."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+
+from .audit import record
+from .cases import TRANSITIONS, Actor, Case, act
+from .catalog import Catalog
+from .clock import utcnow
+from .errors import DomainError, NotFound
+
+PUSHABLE = {"accept", "reject", "review", "supplement", "complete", "deliver"}
+
+
+class ExchangeRequest(db.Model):
+    __tablename__ = "exchange_requests"
+    __table_args__ = (UniqueConstraint("system", "request_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system: Mapped[str] = mapped_column(String(12))
+    request_id: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[dict] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def _codes(catalog: Catalog, system: str) -> list[str]:
+    return [i.code for i in catalog.items if i.system == system and i.kind == "apply"]
+
+
+def new_cases(catalog: Catalog, system: str, after: int, limit: int = 50) -> tuple[list[dict], int]:
+    """Cases of this department's items with an id above `after`, oldest first."""
+    codes = _codes(catalog, system)
+    rows = list(db.session.scalars(select(Case).where(Case.item_code.in_(codes), Case.id > after)
+                                   .order_by(Case.id).limit(max(1, min(limit, 200)))))
+    record("department", None, f"{system} 业务系统", "exchange_pull", f"system:{system}", {"count": len(rows)})
+    cases = [{
+        "id": c.id, "number": c.number, "item_code": c.item_code, "item_name": c.item_name,
+        "status": c.status, "submitted_at": c.submitted_at.isoformat(), "township_id": c.township_id,
+        "applicant": {"name": c.applicant_name, "id_number": c.applicant_id_number, "phone": c.applicant_phone},
+        "answers": c.answers,
+    } for c in rows]
+    return cases, (rows[-1].id if rows else after)
+
+
+def push_event(catalog: Catalog, system: str, number: str, payload: dict) -> dict:
+    request_id = str(payload.get("request_id") or "")[:64]
+    if not request_id:
+        raise DomainError("缺少 request_id", field="request_id")
+    seen = db.session.scalar(select(ExchangeRequest.answer).where(ExchangeRequest.system == system,
+                                                                  ExchangeRequest.request_id == request_id))
+    if seen is not None:
+        return seen
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or case.item_code not in _codes(catalog, system):
+        raise NotFound("没有这个办件，或不属于本部门")
+    action = payload.get("action")
+    if action not in PUSHABLE:
+        raise DomainError(f"不支持的操作：{action}", field="action")
+    data = {k: payload[k] for k in ("decision", "materials", "tracking_number") if k in payload}
+    department = catalog.get(case.item_code).department
+    event = act(case, action, Actor("department", None, f"{department}业务系统"),
+                note=str(payload.get("note") or "")[:500], data=data)
+    answer = {"number": case.number, "status": case.status, "event_id": event.id,
+              "label": TRANSITIONS[action].label}
+    db.session.add(ExchangeRequest(system=system, request_id=request_id, answer=answer))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same request id raced in; its answer stands
+        db.session.rollback()
+    return answer

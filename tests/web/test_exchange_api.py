@@ -1,0 +1,86 @@
+import json
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from services.audit import AuditEntry
+from services.cases import Case, CaseEvent, submit_case
+from services.exchange.http import sign, verify
+from services.outbox import OutboxMessage
+from tests import factories
+
+SECRET = "sandbox-wjj"  # the sandbox secret of 卫健局's system (demo only)
+
+
+def signed(client, method, path, payload=None, secret=SECRET, timestamp=None):
+    body = json.dumps(payload).encode() if payload is not None else b""
+    timestamp = timestamp or str(int(time.time()))
+    signature = sign(secret, timestamp, f"{method} {path}\n".encode() + body)
+    return client.open(path, method=method, data=body, content_type="application/json",
+                       headers={"X-Timestamp": timestamp, "X-Signature": signature})
+
+
+@pytest.fixture
+def case_number(app, catalog):
+    with app.app_context():
+        person = factories.person()
+        return submit_case(catalog.get("621027-BM-004"), person, {"wife_name": "张桂兰"}, factories.key()).number
+
+
+def test_the_department_pulls_its_new_cases_with_a_signed_answer(client, case_number):
+    response = signed(client, "GET", "/api/v1/exchange/wjj/cases?after=0")
+    assert response.status_code == 200
+    assert verify(SECRET, response.headers["X-Timestamp"], response.headers["X-Signature"], response.data)
+    data = response.get_json()
+    [case] = data["cases"]
+    assert case["number"] == case_number and case["applicant"]["name"] == "张桂兰"
+    assert signed(client, "GET", f"/api/v1/exchange/wjj/cases?after={data['next_after']}").get_json()["cases"] == []
+
+
+def test_another_department_does_not_see_the_case(client, case_number):
+    assert signed(client, "GET", "/api/v1/exchange/mzj/cases?after=0", secret="sandbox-mzj").get_json()["cases"] == []
+    response = signed(client, "POST", f"/api/v1/exchange/mzj/cases/{case_number}/events",
+                      {"request_id": "r1", "action": "accept"}, secret="sandbox-mzj")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("secret,age", [("wrong-secret", 0), (SECRET, 301)])
+def test_bad_or_stale_signatures_are_refused_and_logged(app, client, case_number, secret, age):
+    response = signed(client, "GET", "/api/v1/exchange/wjj/cases?after=0", secret=secret,
+                      timestamp=str(int(time.time()) - age))
+    assert response.status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(AuditEntry.action)) == "exchange_refused"
+
+
+def test_a_pushed_result_is_an_event_and_an_sms_once_even_when_retried(app, client, case_number):
+    path = f"/api/v1/exchange/wjj/cases/{case_number}/events"
+    first = signed(client, "POST", path, {"request_id": "push-1", "action": "accept", "note": "系统受理"})
+    again = signed(client, "POST", path, {"request_id": "push-1", "action": "accept", "note": "系统受理"})
+    assert first.status_code == again.status_code == 200
+    assert first.get_json() == again.get_json() and first.get_json()["status"] == "accepted"
+    done = signed(client, "POST", path, {"request_id": "push-2", "action": "complete", "decision": "approved"})
+    assert done.get_json()["status"] == "completed"
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        assert [e.action for e in case.events] == ["submit", "accept", "complete"]
+        assert case.events[1].actor_kind == "department" and "卫生健康局" in case.events[1].actor_name
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+    page = client.get(f"/t/{case.number}?k={case.track_token}").get_data(as_text=True)
+    assert "办结：准予" in page and "部门系统" in page
+
+
+def test_an_illegal_push_is_refused_with_a_reason(client, case_number):
+    response = signed(client, "POST", f"/api/v1/exchange/wjj/cases/{case_number}/events",
+                      {"request_id": "r9", "action": "deliver"})
+    assert response.status_code == 409 and "不能送达" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("payload,status", [({"action": "accept"}, 400), ({"request_id": "x", "action": "withdraw"}, 400)])
+def test_malformed_pushes_are_refused(app, client, case_number, payload, status):
+    response = signed(client, "POST", f"/api/v1/exchange/wjj/cases/{case_number}/events", payload)
+    assert response.status_code == status
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == 1
