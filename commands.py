@@ -50,6 +50,10 @@ def register_commands(app) -> None:
 
         added = load_townships(DATA / "townships.toml")
         click.echo(f"乡镇便民服务中心：新增 {added} 个" if added else "乡镇数据已存在，未改动")
+        from services.appointments import load_hospitals, open_coming_week
+
+        load_hospitals(DATA / "hospitals.toml")
+        click.echo(f"预约号源：新开 {open_coming_week()} 个半天")
         if app.config["APP_ENV"] == "production":
             return
         for row in seed_demo_people(DATA / "demo_people.toml"):
