@@ -1,4 +1,5 @@
 """create_app(): config, extensions, blueprints. `app` is for gunicorn: `gunicorn wsgi:app`."""
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -38,6 +39,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["EXCHANGE_SYSTEMS"] = sorted({i.system for i in app.extensions["catalog"].items if i.system})
     app.extensions["exchange"] = adapters_from_config(app.config, app.config["APP_ENV"] == "production")
     app.extensions["exchange_secrets"] = secrets_from_config(app.config, app.config["APP_ENV"] == "production")
+    from services.payment_provider import make_provider
+
+    app.extensions["payment_provider"] = make_provider(
+        app.config["PAYMENT_PROVIDER"], os.environ.get("PAYMENT_SECRET") or app.config["SECRET_KEY"] + ":pay",
+        app.config["APP_ENV"] == "production")
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=str(Path(__file__).parent / "migrations"))

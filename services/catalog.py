@@ -161,6 +161,8 @@ class Item(Strict):
     entry: Literal["track"] | None = None  # an online entry point other than applying
     system: Annotated[str, Field(pattern=r"^[a-z]{2,12}$")] | None = None  # the department system
     query: Literal["housing_fund", "pension", "subsidies"] | None = None  # what a query item asks
+    # How a payment item's amount comes from fee_schedule: one chosen row, or row one per person.
+    payment: Literal["grade", "per_person"] | None = None
     order: int = 100
 
     @model_validator(mode="after")
@@ -171,6 +173,8 @@ class Item(Strict):
             raise ValueError("需到现场的事项须在 visits_note 写明为什么要到现场")
         if self.query and not self.system:
             raise ValueError("query 事项须写明 system（部门业务系统）")
+        if self.kind == Kind.payment.value and not (self.payment and self.fee_schedule):
+            raise ValueError("payment 事项须写明 payment 方式和 fee_schedule 收费标准")
         names = [f.name for f in self.fields]
         if len(names) != len(set(names)):
             raise ValueError("fields 中有重复的 name")
@@ -201,7 +205,7 @@ class Item(Strict):
         }
 
     def guide_dict(self) -> dict:
-        data = self.model_dump(mode="json", exclude={"order", "entry", "system", "query"})
+        data = self.model_dump(mode="json", exclude={"order", "entry", "system", "query", "payment"})
         data["online"] = self.fully_online
         data["level"] = data.pop("levels")
         return data

@@ -4,6 +4,7 @@ import pytest
 
 from config import instance_secret_key, normalise_database_url
 from services.catalog import load_catalog
+from services.payment_provider import PROVIDERS
 from services.sms import SENDERS
 from tests.services.test_catalog import CATALOG
 from wsgi import create_app
@@ -41,10 +42,25 @@ def test_production_refuses_to_start_on_a_sandbox_department(monkeypatch):
         create_app(config)
 
 
+class BankProvider:
+    is_sandbox = False
+
+    def __init__(self, secret):
+        self.secret = secret
+
+
+def test_production_refuses_to_start_on_the_sandbox_payment_provider(monkeypatch):
+    monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
+    with pytest.raises(RuntimeError, match="演示支付通道"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "sandbox"})
+
+
 def test_production_sends_cookies_only_over_https(monkeypatch):
     monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
+    monkeypatch.setitem(PROVIDERS, "bank", BankProvider)
     app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
-                      "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway"})
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/elder?on=1&next=/")
     assert "Secure" in response.headers["Set-Cookie"]

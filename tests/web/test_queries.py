@@ -47,7 +47,7 @@ def test_every_query_is_audit_logged(app, demo):
     demo.get(f"/query/{FUND}")
     demo.get(f"/query/{SUBSIDY}")
     with app.app_context():
-        entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "query")))
+        entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "query").order_by(AuditEntry.id)))
     assert [e.target for e in entries] == [f"item:{FUND}", f"item:{SUBSIDY}"]
     assert entries[0].actor_name == "王建国" and entries[0].detail["outcome"] == "found"
 

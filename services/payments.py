@@ -1,0 +1,145 @@
+"""Payments (缴费): an order whose amount the server computes from the catalog, paid through a
+provider, and marked paid only by a callback whose signature the server has verified. A
+repeated callback changes nothing; a forged or tampered one is refused and logged."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+
+from .audit import record
+from .catalog import Item
+from .clock import aware, today, utcnow
+from .errors import DomainError, NotFound
+from .identity import Person, mask_id_number
+from .outbox import enqueue
+
+ORDER_TTL = timedelta(minutes=30)
+STATUS_NAMES = {"pending": "待支付", "paid": "已支付", "cancelled": "已取消", "expired": "已过期"}
+
+
+class PaymentOrder(db.Model):
+    __tablename__ = "payment_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    item_code: Mapped[str] = mapped_column(String(40))
+    item_name: Mapped[str] = mapped_column(String(80))
+    lines: Mapped[list] = mapped_column(JSON)  # what is paid for, as shown on the receipt
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    provider_txn: Mapped[str | None] = mapped_column(String(64))
+    receipt_no: Mapped[str | None] = mapped_column(String(32), unique=True)  # 电子票据号
+
+    @property
+    def status_name(self) -> str:
+        return STATUS_NAMES[self.status]
+
+    @property
+    def amount_yuan(self) -> float:
+        return self.amount_fen / 100
+
+
+def household(adapters: dict, item: Item, person: Person) -> list[dict]:
+    """Who this person may pay for: the department's household list, or only themselves."""
+    record_ = adapters[item.system].query("household", person.id_number, person.name) if item.system else None
+    members = (record_ or {}).get("members") or [
+        {"name": person.name, "id_number": person.id_number, "relation": "本人", "paid": False}]
+    return members
+
+
+def create_order(item: Item, person: Person, choice: dict, members: list[dict], key: str) -> PaymentOrder:
+    """The amount comes from the catalog's fee schedule, never from what the form sent."""
+    if item.kind != "payment":
+        raise DomainError("这个事项不是缴费事项")
+    if not person.is_verified:
+        raise DomainError("请先完成实名认证")
+    if not key or len(key) > 64:
+        raise DomainError("页面已过期，请返回重新操作")
+    existing = db.session.scalar(select(PaymentOrder).where(PaymentOrder.idempotency_key == key))
+    if existing is not None:
+        return existing
+    if item.payment == "grade":
+        rows = {row.label: row for row in item.fee_schedule}
+        row = rows.get(choice.get("grade", ""))
+        if row is None:
+            raise DomainError("请选择缴费档次", field="grade")
+        lines = [{"label": f"{row.label}（{person.name}）", "amount": row.amount}]
+    else:
+        per_person = item.fee_schedule[0].amount
+        chosen = set(choice.get("members") or [])
+        payable = {m["id_number"]: m for m in members if not m.get("paid")}
+        if not chosen or not chosen <= set(payable):
+            raise DomainError("请勾选要缴费的人", field="members")
+        lines = [{"label": f"{payable[i]['name']}（{mask_id_number(i)}）", "amount": per_person} for i in sorted(chosen)]
+    amount_fen = round(sum(line["amount"] for line in lines) * 100)
+    order = PaymentOrder(number="PO" + secrets.token_hex(8).upper(), idempotency_key=key, person_id=person.id,
+                         item_code=item.code, item_name=item.name, lines=lines, amount_fen=amount_fen,
+                         expires_at=utcnow() + ORDER_TTL)
+    db.session.add(order)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalar(select(PaymentOrder).where(PaymentOrder.idempotency_key == key))
+    return order
+
+
+def order_of(person_id: int, number: str) -> PaymentOrder:
+    order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.number == number))
+    if order is None or order.person_id != person_id:
+        raise NotFound("没有找到这个订单")
+    return expire_if_due(order)
+
+
+def expire_if_due(order: PaymentOrder) -> PaymentOrder:
+    if order.status == "pending" and aware(order.expires_at) < utcnow():
+        db.session.execute(update(PaymentOrder).where(PaymentOrder.id == order.id, PaymentOrder.status == "pending")
+                           .values(status="expired"))
+        db.session.commit()
+        db.session.refresh(order)
+    return order
+
+
+def cancel_order(order: PaymentOrder) -> None:
+    changed = db.session.execute(update(PaymentOrder).where(PaymentOrder.id == order.id,
+                                                            PaymentOrder.status == "pending").values(status="cancelled"))
+    db.session.commit()
+    db.session.refresh(order)
+    if changed.rowcount != 1:
+        raise DomainError(f"订单{order.status_name}，不能取消")
+
+
+def confirm_paid(number: str, amount_fen: int, txn: str, provider: str) -> PaymentOrder:
+    """Called only with a verified notification. Exactly one call marks the order paid."""
+    order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.number == number))
+    if order is None:
+        raise NotFound("没有这个订单")
+    if amount_fen != order.amount_fen:
+        record("system", None, provider, "payment_refused", f"order:{number}",
+               {"reason": "amount", "got": amount_fen, "expected": order.amount_fen})
+        raise DomainError("金额不符")
+    receipt_no = "PJ" + today().strftime("%y%m%d") + secrets.token_hex(4).upper()
+    changed = db.session.execute(
+        update(PaymentOrder).where(PaymentOrder.id == order.id, PaymentOrder.status == "pending")
+        .values(status="paid", paid_at=utcnow(), provider_txn=txn[:64], receipt_no=receipt_no))
+    if changed.rowcount == 1:
+        person = db.session.get(Person, order.person_id)
+        enqueue("sms", person.phone, {"text": f"【镇原县政务服务】{order.item_name}已缴费 {order.amount_fen / 100:.2f} 元，"
+                                              f"电子票据号 {receipt_no}。"}, dedupe_key=f"payment:{order.number}:paid")
+    db.session.commit()
+    db.session.refresh(order)
+    if order.status != "paid":
+        record("system", None, provider, "payment_refused", f"order:{number}", {"reason": order.status})
+        raise DomainError(f"订单{order.status_name}")
+    return order
