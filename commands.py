@@ -12,17 +12,21 @@ def seed_demo_staff(path: Path) -> list[dict]:
     from sqlalchemy import func, select
 
     from extensions import db
+    from services.appointments import Hospital, load_hospitals
     from services.places import Township
     from services.staff import StaffUser, create_account
 
     if db.session.scalar(select(func.count()).select_from(StaffUser)):
         return []
+    load_hospitals(DATA / "hospitals.toml")
     rows = tomllib.loads(path.read_text(encoding="utf-8"))["staff"]
     for row in rows:
+        hospital_id = (db.session.scalar(select(Hospital.id).where(Hospital.code == row["hospital"]))
+                       if row.get("hospital") else None)
         township_id = (db.session.scalar(select(Township.id).where(Township.name == row["township"]))
                        if row.get("township") else None)
         create_account(row["username"], row["password"], row["name"], row["role"], township_id,
-                       row.get("department"), created_by="demo data")
+                       row.get("department"), created_by="demo data", hospital_id=hospital_id)
     return rows
 
 
@@ -62,7 +66,7 @@ def register_commands(app) -> None:
         if created:
             click.echo("演示工作人员账号（工作台 /office/）：")
             for row in created:
-                scope = row.get("township") or row.get("department") or "全部"
+                scope = row.get("township") or row.get("department") or row.get("hospital") or "全部"
                 click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
 
     @app.cli.command("worker")

@@ -60,6 +60,8 @@ def logout():
 @bp.get("/")
 @staff_required()
 def queue():
+    if current_user.role == "hospital":
+        return redirect(url_for("office.bookings"))
     status = request.args.get("status", "open")
     item_code = request.args.get("item", "")
     query = visible_cases(current_user)

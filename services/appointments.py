@@ -208,3 +208,26 @@ def open_coming_week(start: date | None = None) -> int:
                     added += 1
     db.session.commit()
     return added
+
+
+def day_bookings(hospital_id: int, day: date) -> list[Booking]:
+    return list(db.session.scalars(
+        select(Booking).join(ClinicSession).join(ClinicDepartment)
+        .where(ClinicDepartment.hospital_id == hospital_id, ClinicSession.day == day, Booking.status != "cancelled")
+        .order_by(ClinicSession.period, ClinicDepartment.name, Booking.id)))
+
+
+def check_in(hospital_id: int, code: str, on: date | None = None) -> Booking:
+    """At the hospital, by the code on the booking's QR: only today's, only once."""
+    booking = db.session.scalar(select(Booking).where(Booking.code == (code or "").strip()))
+    if booking is None or booking.session.department.hospital_id != hospital_id:
+        raise NotFound("没有找到这个预约，或不是本院的号")
+    if booking.session.day != (on or today()):
+        raise DomainError(f"这是 {booking.session.label} 的号，今天不能取号")
+    changed = db.session.execute(update(Booking).where(Booking.id == booking.id, Booking.status == "booked")
+                                 .values(status="checked_in"))
+    db.session.commit()
+    db.session.refresh(booking)
+    if changed.rowcount != 1:
+        raise DomainError(f"这个预约{booking.status_name}，不能再取号")
+    return booking

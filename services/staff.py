@@ -3,19 +3,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Select, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, Select, String, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
 
+from .appointments import Hospital
 from .audit import record
 from .cases import Case
 from .clock import to_china, utcnow
 from .errors import DomainError, NotFound
 from .places import Township
 
-ROLES = {"window": "乡镇窗口人员", "reviewer": "县直部门审批人员", "admin": "系统管理员"}
+ROLES = {"window": "乡镇窗口人员", "reviewer": "县直部门审批人员", "hospital": "医院挂号人员",
+         "admin": "系统管理员"}
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 MIN_PASSWORD = 10
@@ -31,6 +33,7 @@ class StaffUser(db.Model):
     role: Mapped[str] = mapped_column(String(12))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
     department: Mapped[str | None] = mapped_column(String(80))
+    hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -63,7 +66,8 @@ def check_password_rules(password: str) -> None:
 
 
 def create_account(username: str, password: str, name: str, role: str, township_id: int | None = None,
-                   department: str | None = None, created_by: str = "system") -> StaffUser:
+                   department: str | None = None, created_by: str = "system",
+                   hospital_id: int | None = None) -> StaffUser:
     username = (username or "").strip().lower()
     if not username.replace("_", "").replace(".", "").isalnum() or not 3 <= len(username) <= 40:
         raise DomainError("用户名用 3–40 位字母、数字", field="username")
@@ -73,6 +77,8 @@ def create_account(username: str, password: str, name: str, role: str, township_
         raise DomainError("乡镇窗口人员须指定乡镇", field="township_id")
     if role == "reviewer" and not department:
         raise DomainError("部门审批人员须指定部门", field="department")
+    if role == "hospital" and (not hospital_id or db.session.get(Hospital, hospital_id) is None):
+        raise DomainError("医院挂号人员须指定医院", field="hospital_id")
     if not (name or "").strip():
         raise DomainError("请填写姓名", field="name")
     check_password_rules(password)
@@ -80,7 +86,8 @@ def create_account(username: str, password: str, name: str, role: str, township_
         raise DomainError("这个用户名已被使用", field="username")
     user = StaffUser(username=username, password_hash=generate_password_hash(password), name=name.strip(),
                      role=role, township_id=township_id if role == "window" else None,
-                     department=department if role == "reviewer" else None)
+                     department=department if role == "reviewer" else None,
+                     hospital_id=hospital_id if role == "hospital" else None)
     db.session.add(user)
     db.session.flush()
     record("staff", None, created_by, "create_account", f"staff:{username}", {"role": role}, commit=False)
@@ -119,6 +126,8 @@ def visible_cases(user: StaffUser) -> Select:
         return query.where(Case.township_id == user.township_id)
     if user.role == "reviewer":
         return query.where(Case.department == user.department)
+    if user.role == "hospital":
+        return query.where(false())  # hospital staff handle bookings, not cases
     return query
 
 

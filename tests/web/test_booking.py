@@ -84,3 +84,35 @@ def test_another_person_cannot_see_a_booking(app, villager, session_id):
     sign_in(other, "13900000002", "赵大海", factories.id_number("19850505", "132"))
     assert other.get(url).status_code == 404
     assert "李秀英" not in text(other.get("/bookings"))
+
+
+def test_hospital_staff_see_the_days_bookings_and_check_in_once(app, villager):
+    from datetime import timedelta
+
+    from commands import seed_demo_staff
+    from services.appointments import ClinicDepartment, Hospital
+    from services.clock import today
+
+    with app.app_context():
+        seed_demo_staff(DATA / "demo_staff.toml")
+        dept = db.session.scalar(select(ClinicDepartment).join(Hospital).where(Hospital.code == "ZYXRMYY"))
+        session = ClinicSession(department_id=dept.id, day=today() + timedelta(days=1), period="pm", capacity=5)
+        db.session.add(session)
+        db.session.commit()
+        session_id = session.id
+    url = form_post(villager, f"/book/session/{session_id}", {"who": "self"}).headers["Location"]
+    code = url.rsplit("/", 1)[1]
+    with app.app_context():  # the visit is tomorrow: move the clock by moving the session
+        db.session.get(ClinicSession, session_id).day = today()
+        db.session.commit()
+    staff = app.test_client()
+    form_post(staff, "/office/login", {"username": "yiyuan", "password": "Hospital-demo-2026"})
+    assert "李秀英" in text(staff.get("/office/bookings"))
+    done = form_post(staff, "/office/bookings", {"code": code})
+    assert done.status_code == 200 and "已取号：李秀英" in text(done)
+    again = form_post(staff, "/office/bookings", {"code": code})
+    assert again.status_code == 422 and "已取号，不能再取号" in text(again)
+    assert staff.get("/office/").headers["Location"].endswith("/office/bookings")
+    window = app.test_client()
+    form_post(window, "/office/login", {"username": "chengguan", "password": "Window-demo-2026"})
+    assert window.get("/office/bookings").status_code == 403
