@@ -77,10 +77,14 @@ def register_commands(app) -> None:
         import time
 
         from extensions import db
+        from services.logistics import sync_shipments
         from services.outbox import drain
 
         senders = app.extensions["senders"]
         while True:
+            moved = sync_shipments(app.extensions["carrier"])  # carriers' progress onto timelines
+            if moved:
+                click.echo(f"物流进度：新增 {moved} 条")
             sent, failed = drain(senders)
             db.session.remove()
             if sent or failed:

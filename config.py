@@ -43,6 +43,7 @@ class Config:
     EXCHANGE = os.environ.get("EXCHANGE", "")  # JSON: {"gjj": {"kind": "http", "url": …, "secret_env": …}}
     EXCHANGE_SANDBOX_DIR = str(Path(__file__).parent / "data" / "exchange")
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")
+    CARRIER = os.environ.get("CARRIER", "sandbox")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # How many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))

@@ -44,6 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["payment_provider"] = make_provider(
         app.config["PAYMENT_PROVIDER"], os.environ.get("PAYMENT_SECRET") or app.config["SECRET_KEY"] + ":pay",
         app.config["APP_ENV"] == "production")
+    from services.logistics import make_carrier
+
+    app.extensions["carrier"] = make_carrier(app.config["CARRIER"], app.config["APP_ENV"] == "production")
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=str(Path(__file__).parent / "migrations"))

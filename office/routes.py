@@ -5,6 +5,7 @@ from services import audit
 from services.cases import STATUS_NAMES, TRANSITIONS, Actor, Case, act, remaining_workdays
 from services.clock import today, utcnow
 from services.errors import DomainError, NotFound
+from services.logistics import ADDRESS_FIELDS, check_address, ship
 from services.materials import file_for, store_files, uploads_of
 from services.places import township_name
 from services.staff import authenticate, case_for, visible_cases
@@ -90,7 +91,7 @@ def _case_page(case, errors=None, revealed=False, status=200):
         uploads=uploads_of(case_id=case.id), remaining=remaining_workdays(case, today(), calendar),
         township=township_name(case.township_id), revealed=revealed, errors=errors or {},
         allowed=[t for t in TRANSITIONS.values() if case.status in t.sources and t.name not in ("withdraw", "resubmit")],
-        request_event=supplement_request(case), delivery=DELIVERY), status)
+        request_event=supplement_request(case), delivery=DELIVERY, address_fields=ADDRESS_FIELDS), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -148,9 +149,14 @@ def _delivery(case, item, note: str) -> tuple[str, dict]:
         raise DomainError(f"这个事项不能{DELIVERY[method]}", field="method")
     if method == "post":
         tracking = request.form.get("tracking_number", "").strip()
-        if not tracking.isalnum() or not 8 <= len(tracking) <= 30:
-            raise DomainError("请填写快递单号（8–30 位字母或数字）", field="tracking_number")
-        return f"已邮寄，快递单号 {tracking}", {"method": method, "tracking_number": tracking}
+        if tracking:  # posted by hand at the window: the number from the slip
+            if not tracking.isalnum() or not 8 <= len(tracking) <= 30:
+                raise DomainError("请填写快递单号（8–30 位字母或数字）", field="tracking_number")
+            return f"已邮寄，快递单号 {tracking}", {"method": method, "tracking_number": tracking}
+        carrier = current_app.extensions["carrier"]  # 一键物流: the carrier collects it
+        shipment = ship(carrier, case, check_address(request.form))
+        return (f"已交{carrier.name}邮寄，单号 {shipment.tracking_number}",
+                {"method": method, "tracking_number": shipment.tracking_number})
     if method == "electronic":
         result = request.files.get("result")
         if not result or not result.filename:

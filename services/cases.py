@@ -139,16 +139,19 @@ SMS_TEXT = {
     "resubmit": "您的{item}（{number}）补正材料已收到，继续办理。",
     "complete": "您的{item}（{number}）已办结：{decision}。详情：{link}",
     "deliver": "您的{item}（{number}）结果已送达：{note}。",
+    "logistics": "您的{item}（{number}）邮件{note}。",
 }
 
 
 def _record(case: Case, action: str, from_status: str | None, actor: Actor, note: str = "",
-            data: dict | None = None) -> CaseEvent:
+            data: dict | None = None, notify: bool = True) -> CaseEvent:
     event = CaseEvent(case=case, action=action, from_status=from_status, to_status=case.status,
                       actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name[:60],
                       note=note, data=data or {})
     db.session.add(event)
     db.session.flush()
+    if not notify:
+        return event
     decision = {"approved": "准予", "denied": "不予"}.get(case.decision or "", "")
     due = f"{case.due_on:%Y年%-m月%-d日}" if case.due_on else ""
     text = SMS_TEXT[action].format(item=case.item_name, number=case.number, link=_track_link(case),
@@ -276,3 +279,9 @@ def recompute_open_deadlines(calendar: WorkCalendar | None = None) -> int:
         _start_clock(case, case.clock_started_on, calendar)
         changed += (case.due_on, case.due_estimated) != before
     return changed
+
+
+def record_logistics(case_id: int, actor: Actor, note: str, notify: bool) -> CaseEvent:
+    """A carrier's progress on a posted result: on the timeline, status unchanged."""
+    case = get_case(case_id)
+    return _record(case, "logistics", case.status, actor, note, notify=notify)

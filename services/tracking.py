@@ -18,10 +18,10 @@ from .identity import mask_name
 ACTION_TEXT = {
     "submit": "提交申请", "accept": "已受理", "reject": "不予受理", "withdraw": "申请人撤回",
     "review": "开始审查", "supplement": "需要补正材料", "resubmit": "补正材料已提交",
-    "complete": "办结", "deliver": "结果已送达",
+    "complete": "办结", "deliver": "结果已送达", "logistics": "邮寄进度",
 }
 ACTOR_TEXT = {"applicant": "申请人", "agent": "代办员", "staff": "工作人员", "department": "部门系统",
-              "system": "系统"}
+              "system": "系统", "carrier": "物流"}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ import pytest
 
 from config import instance_secret_key, normalise_database_url
 from services.catalog import load_catalog
+from services.logistics import CARRIERS
 from services.payment_provider import PROVIDERS
 from services.sms import SENDERS
 from tests.services.test_catalog import CATALOG
@@ -59,8 +60,13 @@ def test_production_refuses_to_start_on_the_sandbox_payment_provider(monkeypatch
 def test_production_sends_cookies_only_over_https(monkeypatch):
     monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
     monkeypatch.setitem(PROVIDERS, "bank", BankProvider)
+    monkeypatch.setitem(CARRIERS, "ems", type("Ems", (), {"is_sandbox": False}))
+    with pytest.raises(RuntimeError, match="演示物流"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank"})
     app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
-                      "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank"})
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
+                      "CARRIER": "ems"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/elder?on=1&next=/")
     assert "Secure" in response.headers["Set-Cookie"]

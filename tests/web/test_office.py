@@ -239,3 +239,44 @@ def test_citizens_and_staff_stay_on_their_own_side(app, client, staff):
     staff_client = login(app, "chengguan")
     response = staff_client.get("/my")
     assert response.status_code == 302 and "/signin" in response.headers["Location"]
+
+
+ADDRESS = {"province": "甘肃省", "city": "庆阳市", "county": "镇原县", "township": "城关镇", "village": "东关村",
+           "detail": "三组 12 号", "recipient": "李秀英", "phone": "13900000001"}
+
+
+def test_one_click_post_ships_and_the_carriers_stages_reach_the_timeline(app, client, staff):
+    from datetime import timedelta
+
+    from services.cases import submit_case
+    from services.clock import utcnow
+    from services.identity import Person
+    from services.logistics import Shipment, sync_shipments
+
+    sign_in(client, "13900000001", "李秀英", ID_A)
+    with app.app_context():
+        item = app.extensions["catalog"].get("621027-BM-008")  # 户籍证明开具: may be posted
+        township = db.session.scalar(select(Township.id).where(Township.name == "城关镇"))
+        case = submit_case(item, db.session.scalar(select(Person)), {"purpose": "继承"}, "k-post2", township_id=township)
+        case_id, number = case.id, case.number
+    staff_client = login(app, "chengguan")
+    do(staff_client, case_id, "accept")
+    do(staff_client, case_id, "complete", {"decision": "approved"})
+    missing = do(staff_client, case_id, "deliver", {"method": "post", **ADDRESS, "detail": ""})
+    assert missing.status_code == 422 and "邮寄地址缺少：详细地址" in text(missing)
+    assert do(staff_client, case_id, "deliver", {"method": "post", **ADDRESS}).status_code == 303
+    with app.app_context():
+        shipment = db.session.scalar(select(Shipment))
+        tracking = shipment.tracking_number
+        assert shipment.address["village"] == "东关村" and tracking.startswith("SBX")
+        carrier = app.extensions["carrier"]
+        assert sync_shipments(carrier, now=utcnow() + timedelta(minutes=5)) == 1
+        assert sync_shipments(carrier, now=utcnow() + timedelta(days=3)) == 3
+        assert sync_shipments(carrier, now=utcnow() + timedelta(days=4)) == 0
+        from services.outbox import OutboxMessage
+        texts = [m.payload["text"] for m in db.session.scalars(select(OutboxMessage))]
+    page = text(client.get(f"/my/{number}"))
+    for stage in ("已揽收", "运输中", "派送中", "已签收"):
+        assert stage in page
+    assert tracking in page
+    assert sum("邮件已签收" in t for t in texts) == 1 and not any("邮件运输中" in t for t in texts)
