@@ -43,6 +43,7 @@ bench: install-dev
 	bench/http
 	bench/weight
 	bench/cases
+	bench/query
 	bench/lighthouse
 
 clean:
