@@ -27,6 +27,8 @@ def seed_demo_staff(path: Path) -> list[dict]:
                        if row.get("township") else None)
         create_account(row["username"], row["password"], row["name"], row["role"], township_id,
                        row.get("department"), created_by="demo data", hospital_id=hospital_id)
+        if hospital_id:
+            row["hospital_name"] = db.session.get(Hospital, hospital_id).name
     return rows
 
 
@@ -66,7 +68,7 @@ def register_commands(app) -> None:
         if created:
             click.echo("演示工作人员账号（工作台 /office/）：")
             for row in created:
-                scope = row.get("township") or row.get("department") or row.get("hospital") or "全部"
+                scope = row.get("township") or row.get("department") or row.get("hospital_name") or "全部"
                 click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
 
     @app.cli.command("worker")

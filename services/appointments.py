@@ -67,7 +67,9 @@ class ClinicSession(db.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.day:%-m月%-d日} {PERIODS[self.period]}" + (f" {self.doctor}" if self.doctor else "")
+        weekday = "一二三四五六日"[self.day.weekday()]
+        return (f"{self.day:%-m月%-d日}（周{weekday}）{PERIODS[self.period]}"
+                + (f" {self.doctor}" if self.doctor else ""))
 
 
 class Booking(db.Model):

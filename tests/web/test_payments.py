@@ -168,3 +168,13 @@ def test_another_person_cannot_see_the_order(app, villager):
     other = app.test_client()
     sign_in(other, "13900000002")
     assert other.get(f"/pay/orders/{order(app).number}").status_code == 404
+
+
+def test_when_the_insurance_system_is_down_the_page_says_so_and_stores_nothing(app, villager, monkeypatch):
+    from services.exchange.http import HttpAdapter
+
+    monkeypatch.setitem(app.extensions["exchange"], "ybj", HttpAdapter("ybj", "http://127.0.0.1:9", "s", timeout=0.5))
+    response = villager.get(f"/pay/{MEDICAL}")
+    assert response.status_code == 503 and "部门系统暂时无法访问，请稍后再试" in text(response)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PaymentOrder)) == 0
