@@ -1,5 +1,5 @@
 """Hospital staff: the day's bookings and 取号 (check-in) by the code on the patient's QR."""
-from flask import redirect, render_template, request, url_for
+from flask import render_template, request
 from flask_login import current_user
 
 from services import audit

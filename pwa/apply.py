@@ -1,5 +1,5 @@
 """Apply online: the form from the catalog, materials, check your answers, submit, receipt."""
-from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask import current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, DateTime, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db

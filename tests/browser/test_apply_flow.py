@@ -7,6 +7,7 @@ import zxingcpp
 from PIL import Image
 
 from tests import factories, images
+from tests.browser.steps import sign_in_with_shown_code
 
 BIRTH = "/items/621027-BM-004"
 ID_NUMBER = factories.id_number("19900303", "221")
@@ -15,11 +16,7 @@ ID_NUMBER = factories.id_number("19900303", "221")
 def sign_in(page, base, phone="13900000001"):
     page.goto(base + BIRTH)
     page.get_by_role("link", name="在线申请").click()
-    page.get_by_label("手机号码").fill(phone)
-    page.get_by_role("button", name="获取验证码").click()
-    code = re.search(r"验证码 (\d{6})", page.get_by_role("status").inner_text()).group(1)
-    page.get_by_label("短信验证码").fill(code)
-    page.get_by_role("button", name="登录").click()
+    sign_in_with_shown_code(page, phone)
     page.get_by_label("姓名").fill("李秀英")
     page.get_by_label("身份证号").fill(ID_NUMBER)
     page.get_by_role("button", name="确认").click()

@@ -3,6 +3,7 @@ the villager's timeline shows every step."""
 import re
 
 from commands import DATA, seed_demo_staff
+from tests.browser.steps import assert_accessible
 from tests.browser.test_apply_flow import apply_for_birth_registration, sign_in
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -14,13 +15,6 @@ def staff_login(page, base):
     page.get_by_label("密码").fill("Window-demo-2026")
     page.get_by_role("button", name="登录").click()
     page.get_by_role("heading", name=re.compile("办件")).wait_for()
-
-
-def assert_accessible(page, name):
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(page)
-    assert result.violations_count == 0, (name, result.generate_report())
 
 
 def act(page, card_title, button=None):

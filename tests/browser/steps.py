@@ -1,0 +1,18 @@
+"""Steps shared by the browser tests, done the way a person does them."""
+import re
+
+
+def sign_in_with_shown_code(page, phone: str) -> None:
+    """On the sign-in page: type the phone, read the demo code the page shows, type it."""
+    page.get_by_label("手机号码").fill(phone)
+    page.get_by_role("button", name="获取验证码").click()
+    code = re.search(r"验证码 (\d{6})", page.get_by_role("status").inner_text()).group(1)
+    page.get_by_label("短信验证码").fill(code)
+    page.get_by_role("button", name="登录").click()
+
+
+def assert_accessible(page, name: str = "") -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page)
+    assert result.violations_count == 0, (name, result.generate_report())
