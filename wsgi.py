@@ -34,11 +34,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["senders"] = {
         "sms": make_sms_sender(app.config["SMS_SENDER"], app.config["APP_ENV"] == "production"),
     }
-    from services.exchange import adapters_from_config, secrets_from_config
+    from services.exchange import DepartmentSender, adapters_from_config, secrets_from_config
 
     app.config["EXCHANGE_SYSTEMS"] = sorted({i.system for i in app.extensions["catalog"].items if i.system})
     app.extensions["exchange"] = adapters_from_config(app.config, app.config["APP_ENV"] == "production")
     app.extensions["exchange_secrets"] = secrets_from_config(app.config, app.config["APP_ENV"] == "production")
+    app.extensions["senders"]["department"] = DepartmentSender(app.extensions["exchange"])
     from services.payment_provider import make_provider
 
     app.extensions["payment_provider"] = make_provider(

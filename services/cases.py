@@ -158,6 +158,11 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
                                    note=note or "见详情", decision=decision, due=due)
     enqueue("sms", case.applicant_phone, {"text": "【镇原县政务服务】" + text, "case": case.number},
             dedupe_key=f"case-event:{event.id}:sms")
+    system = current_app.extensions["catalog"].get(case.item_code).system
+    if system and actor.kind != "department":  # the department's own pushes need no echo
+        enqueue("department", system, {"number": case.number, "action": action, "status": case.status,
+                                       "note": note, "at": event.at.isoformat()},
+                dedupe_key=f"case-event:{event.id}:department")
     return event
 
 

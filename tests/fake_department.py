@@ -12,7 +12,7 @@ from services.exchange.http import sign, verify
 class FakeDepartment:
     def __init__(self, secret: str, records: dict | None = None):
         self.secret, self.records = secret, records or {}
-        self.mode, self.delay, self.calls = "ok", 0.0, 0
+        self.mode, self.delay, self.calls, self.events = "ok", 0.0, 0, {}
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -25,8 +25,12 @@ class FakeDepartment:
         if self.mode == "fail":
             return Response("down", status=503)(environ, start_response)
         payload = json.loads(body)
-        record = self.records.get(payload["query"], {}).get(payload["id_number"])
-        data = json.dumps({"record": record}, ensure_ascii=False).encode()
+        if request.path == "/events":
+            self.events.setdefault(payload["request_id"], payload)  # a repeat is dropped
+            data = b'{"ok": true}'
+        else:
+            record = self.records.get(payload["query"], {}).get(payload["id_number"])
+            data = json.dumps({"record": record}, ensure_ascii=False).encode()
         timestamp = str(int(time.time()))
         signature = sign(self.secret, timestamp, data)
         if self.mode == "bad_signature":

@@ -58,3 +58,13 @@ def secrets_from_config(config: dict, production: bool) -> dict:
         elif not production:
             secrets[system] = f"sandbox-{system}"  # demo only: production has no sandbox
     return secrets
+
+
+class DepartmentSender:
+    """The outbox's channel to department systems: one message, one signed notice."""
+
+    def __init__(self, adapters: dict):
+        self.adapters = adapters
+
+    def send(self, system: str, payload: dict, key: str) -> None:
+        self.adapters[system].notify(payload, key)

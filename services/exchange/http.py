@@ -41,6 +41,10 @@ class HttpAdapter:
         answer = self._post("/query", {"query": query, "id_number": id_number, "name": name})
         return answer.get("record")
 
+    def notify(self, payload: dict, key: str) -> None:
+        """A case event for the department; the key lets it drop a repeat."""
+        self._post("/events", {**payload, "request_id": key})
+
     def _post(self, path: str, payload: dict) -> dict:
         from . import DepartmentUnavailable
 

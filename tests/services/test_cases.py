@@ -2,6 +2,7 @@ import threading
 from datetime import date
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from extensions import db
@@ -10,7 +11,7 @@ from services.case_numbers import format_case_number, normalise_case_number
 from services.cases import (Actor, Case, CaseEvent, act, recompute_open_deadlines,
                             remaining_workdays, submit_case)
 from services.errors import DomainError
-from services.sms import SandboxSmsSender, messages_to
+from services.sms import messages_to
 from services.workdays import WorkCalendar, load_calendar, store_arrangement
 from tests import factories
 
@@ -45,7 +46,7 @@ def test_submitting_creates_a_numbered_case_an_event_and_an_sms(catalog, applica
     assert case.status == "submitted" and case.applicant_id_number == applicant.id_number
     assert [e.action for e in case.events] == ["submit"]
     assert len(case.track_token) >= 40  # 32 random bytes, url-safe
-    outbox.drain({"sms": SandboxSmsSender()})
+    outbox.drain(current_app.extensions["senders"])
     [sms] = messages_to(applicant.phone)
     assert case.number in sms and f"/t/{case.number}?k={case.track_token}" in sms
 
@@ -82,7 +83,8 @@ def test_twenty_parallel_submissions_with_one_key_make_exactly_one_case(app, cat
     assert len(set(ids)) == 1 and len(ids) == 20
     db.session.expire_all()
     assert count(Case) == 1 and count(CaseEvent) == 1
-    assert db.session.scalar(select(func.count()).select_from(outbox.OutboxMessage)) == 1
+    assert db.session.scalar(select(func.count()).select_from(outbox.OutboxMessage)
+                             .where(outbox.OutboxMessage.channel == "sms")) == 1
 
 
 def test_numbers_are_unique_sortable_and_checked(catalog, applicant):
@@ -166,9 +168,10 @@ def test_the_whole_loop_is_a_timeline_of_events_each_with_an_sms(catalog, applic
                      ("review", "accepted", "reviewing"), ("supplement", "reviewing", "supplement"),
                      ("resubmit", "supplement", "accepted"), ("complete", "accepted", "completed"),
                      ("deliver", "completed", "delivered")]
-    sent, failed = outbox.drain({"sms": SandboxSmsSender()}, limit=50)
-    assert (sent, failed) == (7, 0)
-    assert outbox.drain({"sms": SandboxSmsSender()}) == (0, 0)  # never sent twice
+    senders = current_app.extensions["senders"]
+    sent, failed = outbox.drain(senders, limit=50)
+    assert (sent, failed) == (14, 0)  # each event: an SMS and a notice to the 卫健局 system
+    assert outbox.drain(senders) == (0, 0)  # never sent twice
     texts = messages_to(applicant.phone)
     assert len(texts) == 7 and "准予" in texts[5]
 
@@ -190,7 +193,7 @@ def test_flask_worker_sends_the_outbox_once(app, catalog, applicant):
     phone = applicant.phone  # the worker ends the session it shares with this test
     runner = app.test_cli_runner()
     result = runner.invoke(args=["worker", "--once"])
-    assert "已发送 1 条" in result.output
+    assert "已发送 2 条" in result.output  # the SMS and the notice to the department's system
     assert runner.invoke(args=["worker", "--once"]).output == ""
     assert len(messages_to(phone)) == 1
 
@@ -207,8 +210,9 @@ class FlakyGateway:
 def test_a_failed_send_is_retried_later_not_lost(catalog, applicant):
     submit(catalog, applicant)
     gateway = FlakyGateway()
-    assert outbox.drain({"sms": gateway}) == (0, 1)
-    message = db.session.scalar(select(outbox.OutboxMessage))
+    senders = {**current_app.extensions["senders"], "sms": gateway}
+    assert outbox.drain(senders) == (1, 1)  # the department notice went; the SMS did not
+    message = db.session.scalar(select(outbox.OutboxMessage).where(outbox.OutboxMessage.channel == "sms"))
     assert message.status == "pending" and "gateway down" in message.last_error
-    assert outbox.drain({"sms": gateway}) == (0, 0)  # waits before the next try
+    assert outbox.drain(senders) == (0, 0)  # waits before the next try
     assert gateway.calls == 1

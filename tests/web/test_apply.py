@@ -175,7 +175,7 @@ def test_submitting_gives_a_receipt_with_number_codes_and_next_steps(app, villag
         assert case.township_id == township_id(app) and case.answers["husband_name"] == "王建国"
         assert db.session.scalar(select(func.count()).select_from(Upload).where(Upload.case_id == case.id)) == 1
         assert db.session.scalar(select(Draft.case_id)) == case.id
-        sms = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("case-event:%"))).payload["text"]
+        sms = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("case-event:%:sms"))).payload["text"]
     assert "申请已提交" in page and case.number[:8] in page
     assert '<svg class="qr"' in page and '<svg class="barcode"' in page
     assert "1 个工作日" in page and "城关镇便民服务中心" in page and "0934-8621563" in page

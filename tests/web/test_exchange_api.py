@@ -67,7 +67,7 @@ def test_a_pushed_result_is_an_event_and_an_sms_once_even_when_retried(app, clie
         case = db.session.scalar(select(Case))
         assert [e.action for e in case.events] == ["submit", "accept", "complete"]
         assert case.events[1].actor_kind == "department" and "卫生健康局" in case.events[1].actor_name
-        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.channel == "sms")) == 3
     page = client.get(f"/t/{case.number}?k={case.track_token}").get_data(as_text=True)
     assert "办结：准予" in page and "部门系统" in page
 
@@ -84,3 +84,30 @@ def test_malformed_pushes_are_refused(app, client, case_number, payload, status)
     assert response.status_code == status
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == 1
+
+
+def test_staff_actions_are_sent_to_the_departments_system_and_its_own_pushes_are_not_echoed(app, client, case_number):
+    from services import outbox
+    from services.cases import Actor, act
+    from services.exchange import DepartmentSender
+    from services.exchange.http import HttpAdapter
+    from services.sms import SandboxSmsSender
+    from tests.fake_department import FakeDepartment, Running
+
+    fake = FakeDepartment("wjj-secret")
+    running = Running(fake)
+    try:
+        with app.app_context():
+            case = db.session.scalar(select(Case))
+            act(case, "accept", Actor("staff", 1, "李娜"))
+        signed(client, "POST", f"/api/v1/exchange/wjj/cases/{case_number}/events",
+               {"request_id": "d-1", "action": "complete", "decision": "approved"})
+        with app.app_context():
+            senders = {"sms": SandboxSmsSender(),
+                       "department": DepartmentSender({"wjj": HttpAdapter("wjj", running.url, "wjj-secret")})}
+            outbox.drain(senders, limit=50)
+            assert outbox.drain(senders, limit=50) == (0, 0)
+    finally:
+        running.stop()
+    assert [e["action"] for e in fake.events.values()] == ["submit", "accept"]  # not the department's own complete
+    assert all(e["number"] == case_number for e in fake.events.values())

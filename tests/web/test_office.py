@@ -274,7 +274,7 @@ def test_one_click_post_ships_and_the_carriers_stages_reach_the_timeline(app, cl
         assert sync_shipments(carrier, now=utcnow() + timedelta(days=3)) == 3
         assert sync_shipments(carrier, now=utcnow() + timedelta(days=4)) == 0
         from services.outbox import OutboxMessage
-        texts = [m.payload["text"] for m in db.session.scalars(select(OutboxMessage))]
+        texts = [m.payload["text"] for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "sms"))]
     page = text(client.get(f"/my/{number}"))
     for stage in ("已揽收", "运输中", "派送中", "已签收"):
         assert stage in page
