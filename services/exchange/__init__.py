@@ -22,12 +22,16 @@ class DepartmentUnavailable(DomainError):
         self.detail = detail
 
 
+def _settings(config: dict) -> dict:
+    """EXCHANGE as a dict, whether given as one (tests) or as JSON text (the environment)."""
+    settings = config.get("EXCHANGE") or {}
+    return json.loads(settings) if isinstance(settings, str) else settings
+
+
 def adapters_from_config(config: dict, production: bool) -> dict:
     """`EXCHANGE` maps a system key to its settings, e.g.
     {"gjj": {"kind": "http", "url": "https://…", "secret_env": "GJJ_SECRET"}}; unnamed → sandbox."""
-    settings = config.get("EXCHANGE") or {}
-    if isinstance(settings, str):
-        settings = json.loads(settings)
+    settings = _settings(config)
     adapters = {}
     for system in config["EXCHANGE_SYSTEMS"]:
         conf = settings.get(system, {"kind": "sandbox"})
@@ -47,9 +51,7 @@ def adapters_from_config(config: dict, production: bool) -> dict:
 
 def secrets_from_config(config: dict, production: bool) -> dict:
     """The secret each department system signs its requests to us with."""
-    settings = config.get("EXCHANGE") or {}
-    if isinstance(settings, str):
-        settings = json.loads(settings)
+    settings = _settings(config)
     secrets = {}
     for system in config["EXCHANGE_SYSTEMS"]:
         conf = settings.get(system, {"kind": "sandbox"})
