@@ -12,6 +12,7 @@ from services.staff import authenticate, case_for, visible_cases
 from services.tracking import supplement_request, timeline
 from services.workdays import load_calendar
 from web.access import staff_required
+from web.security import no_store
 from web.preferences import safe_next
 
 from . import bp
@@ -86,14 +87,12 @@ def queue():
 def _case_page(case, errors=None, revealed=False, status=200):
     item = current_app.extensions["catalog"].get(case.item_code)
     calendar = load_calendar()
-    response = make_response(render_template(
+    return no_store(render_template(
         "office/case.html", case=case, item=item, steps=timeline(case, public=False),
         uploads=uploads_of(case_id=case.id), remaining=remaining_workdays(case, today(), calendar),
         township=township_name(case.township_id), revealed=revealed, errors=errors or {},
         allowed=[t for t in TRANSITIONS.values() if case.status in t.sources and t.name not in ("withdraw", "resubmit")],
         request_event=supplement_request(case), delivery=DELIVERY, address_fields=ADDRESS_FIELDS), status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/cases/<int:case_id>")

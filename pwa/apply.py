@@ -1,12 +1,10 @@
 """Apply online: the form from the catalog, materials, check your answers, submit, receipt."""
-from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from extensions import db
-
-from web.access import citizen_required
-from services.cases import Case
+from services.cases import Case, track_link
 from services.catalog import Item
 from services.clock import to_china
 from services.drafts import (add_files, missing_for_submit, needs_township, open_draft, remove_file,
@@ -16,6 +14,8 @@ from services.materials import uploads_of
 from services.places import township_choices, township_name
 from services.receipts import code128_svg, qr_svg
 from services.workdays import load_calendar
+from web.access import citizen_required, verified_required
+from web.security import no_store
 
 from . import bp
 
@@ -25,12 +25,6 @@ def _item(code: str) -> Item:
     if item.kind != "apply" or item.section != "convenience":
         raise NotFound("这个事项暂不能在手机上申请，请看办事指南")
     return item
-
-
-def _verified_or_redirect():
-    if not current_user.is_verified:
-        return redirect(url_for("pwa.verify", next=request.full_path), code=303)
-    return None
 
 
 def _storage():
@@ -48,11 +42,9 @@ def _after_step(code: str, default_endpoint: str):
 
 
 @bp.route("/apply/<code>", methods=["GET", "POST"])
-@citizen_required
+@verified_required
 def apply_form(code: str):
     item = _item(code)
-    if (response := _verified_or_redirect()) is not None:
-        return response
     draft = open_draft(current_user, item)
     errors = {}
     if request.method == "POST":
@@ -68,11 +60,9 @@ def apply_form(code: str):
 
 
 @bp.route("/apply/<code>/materials", methods=["GET", "POST"])
-@citizen_required
+@verified_required
 def apply_materials(code: str):
     item = _item(code)
-    if (response := _verified_or_redirect()) is not None:
-        return response
     draft = open_draft(current_user, item)
     errors, status = {}, 200
     if request.method == "POST":
@@ -99,11 +89,9 @@ def apply_remove_file(code: str, key: str):
 
 
 @bp.get("/apply/<code>/check")
-@citizen_required
+@verified_required
 def apply_check(code: str):
     item = _item(code)
-    if (response := _verified_or_redirect()) is not None:
-        return response
     draft = open_draft(current_user, item)
     return render_template("pwa/apply_check.html", item=item, draft=draft,
                            uploads=uploads_of(draft_id=draft.id),
@@ -140,14 +128,12 @@ def own_case(number: str) -> Case:
 def receipt(number: str):
     case = own_case(number)
     item = current_app.extensions["catalog"].get(case.item_code)
-    link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/t/{case.number}?k={case.track_token}"
+    link = track_link(case)
     submitted_on = to_china(case.submitted_at).date()
     expected, estimated = load_calendar().add_workdays(submitted_on, case.promised_days)
     narrow = request.args.get("paper") == "80mm"
-    response = make_response(render_template(
+    return no_store(render_template(
         "pwa/receipt.html", case=case, item=item, link=link, qr=qr_svg(link),
         barcode=code128_svg(case.number), expected=expected, estimated=estimated,
         township=township_name(case.township_id), narrow=narrow))
-    response.headers["Cache-Control"] = "no-store"  # personal: never in a shared cache
-    return response
 

@@ -1,5 +1,5 @@
 """预约挂号 on the phone: hospital → 科室 → half day → patient → booking with a QR code."""
-from flask import make_response, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -8,10 +8,10 @@ from services.appointments import (PERIODS, Booking, ClinicDepartment, ClinicSes
                                    cancel, hospitals, next_free, open_sessions)
 from services.errors import DomainError, NotFound
 from services.receipts import qr_svg
-from web.access import citizen_required
+from web.access import citizen_required, verified_required
+from web.security import no_store
 
 from . import bp
-from .apply import _verified_or_redirect
 
 
 @bp.get("/book")
@@ -29,10 +29,8 @@ def book_sessions(department_id: int):
 
 
 @bp.route("/book/session/<int:session_id>", methods=["GET", "POST"])
-@citizen_required
+@verified_required
 def book_session(session_id: int):
-    if (response := _verified_or_redirect()) is not None:
-        return response
     session = db.session.get(ClinicSession, session_id)
     if session is None:
         raise NotFound("没有这个号源")
@@ -72,9 +70,7 @@ def _own(code: str) -> Booking:
 @bp.get("/bookings")
 @citizen_required
 def bookings():
-    response = make_response(render_template("pwa/bookings.html", bookings=bookings_of(current_user.id)))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(render_template("pwa/bookings.html", bookings=bookings_of(current_user.id)))
 
 
 @bp.route("/bookings/<code>", methods=["GET", "POST"])
@@ -89,7 +85,5 @@ def booking(code: str):
             error, status = exc.message, 422
         else:
             return redirect(url_for("pwa.booking", code=code), code=303)
-    response = make_response(render_template("pwa/booking.html", booking=booking, qr=qr_svg(booking.code),
-                                             error=error), status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(render_template("pwa/booking.html", booking=booking, qr=qr_svg(booking.code), error=error),
+                    status)

@@ -1,7 +1,7 @@
 """缴费 on the phone: choose, an order with the server's amount, the provider's page, a receipt."""
 import secrets
 
-from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from extensions import csrf
@@ -9,30 +9,23 @@ from services.errors import DomainError, NotFound
 from services.exchange import DepartmentUnavailable
 from services.payments import cancel_order, confirm_paid, create_order, household, order_of
 from services.receipts import qr_svg
-from web.access import citizen_required
+from web.access import citizen_required, verified_required
+from web.security import no_store
 
 from . import bp
-from .apply import _verified_or_redirect
-
-
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/pay/<code>", methods=["GET", "POST"])
-@citizen_required
+@verified_required
 def pay(code: str):
     item = current_app.extensions["catalog"].get(code)
     if item.kind != "payment":
         raise NotFound("这个事项不能在线缴费")
-    if (response := _verified_or_redirect()) is not None:
-        return response
     try:
         members = household(current_app.extensions["exchange"], item, current_user)
     except DepartmentUnavailable:
-        return _no_store(make_response(render_template("pwa/pay.html", item=item, members=[], unavailable=True,
-                                                       errors={}, key="", values={}), 503))
+        return no_store(render_template("pwa/pay.html", item=item, members=[], unavailable=True,
+                                        errors={}, key="", values={}), 503)
     errors, values = {}, {"grade": "", "members": []}
     if request.method == "POST":
         values = {"grade": request.form.get("grade", ""), "members": request.form.getlist("members")}
@@ -43,9 +36,9 @@ def pay(code: str):
         else:
             provider = current_app.extensions["payment_provider"]
             return redirect(provider.checkout_path(order.number), code=303)
-    return _no_store(make_response(render_template(
+    return no_store(render_template(
         "pwa/pay.html", item=item, members=members, errors=errors, values=values, unavailable=False,
-        key=request.form.get("key") or secrets.token_hex(16)), 422 if errors else 200))
+        key=request.form.get("key") or secrets.token_hex(16)), 422 if errors else 200)
 
 
 @bp.route("/pay/sandbox/<number>", methods=["GET", "POST"])
@@ -63,7 +56,7 @@ def pay_sandbox(number: str):
         else:
             cancel_order(order)
         return redirect(url_for("pwa.pay_order", number=number), code=303)
-    return _no_store(make_response(render_template("pwa/pay_sandbox.html", order=order)))
+    return no_store(render_template("pwa/pay_sandbox.html", order=order))
 
 
 def _accept_notification(provider, body: bytes, headers):
@@ -102,6 +95,6 @@ def pay_order(number: str):
         except DomainError as exc:
             error = exc.message
     link = f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/pay/orders/{order.number}"
-    return _no_store(make_response(render_template("pwa/pay_order.html", order=order, error=error,
-                                                   qr=qr_svg(link) if order.status == "paid" else ""),
-                                   422 if error else 200))
+    return no_store(render_template("pwa/pay_order.html", order=order, error=error,
+                                    qr=qr_svg(link) if order.status == "paid" else ""),
+                    422 if error else 200)

@@ -1,30 +1,26 @@
 """查询 pages: the person's own data from the department, shown at once in plain Chinese."""
-from flask import current_app, make_response, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 
 from services.errors import NotFound
 from services.exchange import DepartmentUnavailable
 from services.queries import run_query
-from web.access import citizen_required
+from web.access import verified_required
+from web.security import no_store
 
 from . import bp
-from .apply import _verified_or_redirect
 
 
 @bp.get("/query/<code>")
-@citizen_required
+@verified_required
 def query(code: str):
     item = current_app.extensions["catalog"].get(code)
     if item.kind != "query" or not item.query:
         raise NotFound("这个事项不能在线查询")
-    if (response := _verified_or_redirect()) is not None:
-        return response
     status, result, unavailable = 200, None, False
     try:
         result = run_query(current_app.extensions["exchange"], item, current_user, request.remote_addr or "")
     except DepartmentUnavailable:
         status, unavailable = 503, True
-    response = make_response(render_template("pwa/query.html", item=item, result=result,
-                                             unavailable=unavailable), status)
-    response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a browser or proxy
-    return response
+    return no_store(render_template("pwa/query.html", item=item, result=result, unavailable=unavailable),
+                    status)

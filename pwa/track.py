@@ -12,21 +12,17 @@ from services.cases import get_case
 from services.tracking import (by_number_and_last4, cases_of, supplement_request, timeline,
                                version_by_token)
 from web.pagecache import LRU
+from web.security import no_store
 from web.preferences import is_elder
 
 from . import bp
 from .apply import own_case
 
 
-def _private(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/my")
 @citizen_required
 def my_cases():
-    return _private(make_response(render_template("pwa/my_cases.html", cases=cases_of(current_user.id))))
+    return no_store(render_template("pwa/my_cases.html", cases=cases_of(current_user.id)))
 
 
 @bp.route("/my/<number>", methods=["GET", "POST"])
@@ -45,11 +41,11 @@ def my_case(number: str):
             errors[index], status = exc.message, 422
         else:
             return redirect(url_for("pwa.my_case", number=number) + "#supplement", code=303)
-    return _private(make_response(render_template(
+    return no_store(render_template(
         "pwa/my_case.html", case=case, item=item, steps=timeline(case, public=False),
         request_event=supplement_request(case), requested=requested_materials(case),
         fresh=new_uploads(case), uploads=uploads_of(case_id=case.id), errors=errors,
-        township=township_name(case.township_id)), status))
+        township=township_name(case.township_id)), status)
 
 
 @bp.post("/my/<number>/resubmit")
@@ -72,7 +68,8 @@ def material_file(key: str):
     response = make_response(current_app.extensions["storage"].get(upload.key))
     response.mimetype = upload.content_type
     response.headers["Content-Disposition"] = "inline"
-    return _private(response)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # The public progress page is the hottest page with data in it: rendered once per case version.
@@ -89,7 +86,7 @@ def track(number: str):
         html = render_template("pwa/track.html", case=case, steps=timeline(case, public=True),
                                township=township_name(case.township_id))
         _track_pages.put(key, html)
-    return _private(make_response(html))
+    return no_store(html)
 
 
 def _case_number_key() -> str:

@@ -124,7 +124,7 @@ class CaseEvent(db.Model):
     case = relationship("Case", back_populates="events")
 
 
-def _track_link(case: Case) -> str:
+def track_link(case: Case) -> str:
     base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     return f"{base}/t/{case.number}?k={case.track_token}"
 
@@ -154,7 +154,7 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
         return event
     decision = {"approved": "准予", "denied": "不予"}.get(case.decision or "", "")
     due = f"{case.due_on:%Y年%-m月%-d日}" if case.due_on else ""
-    text = SMS_TEXT[action].format(item=case.item_name, number=case.number, link=_track_link(case),
+    text = SMS_TEXT[action].format(item=case.item_name, number=case.number, link=track_link(case),
                                    note=note or "见详情", decision=decision, due=due)
     enqueue("sms", case.applicant_phone, {"text": "【镇原县政务服务】" + text, "case": case.number},
             dedupe_key=f"case-event:{event.id}:sms")

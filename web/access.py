@@ -19,6 +19,17 @@ def citizen_required(view):
     return wrapped
 
 
+def verified_required(view):
+    """A signed-in citizen who has done 实名认证; others are sent to sign in or to verify."""
+    @citizen_required
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_verified:
+            return redirect(url_for("pwa.verify", next=request.full_path), code=303)
+        return view(*args, **kwargs)
+    return wrapped
+
+
 def staff_required(*roles: str):
     """Staff only (optionally of given roles); signed out after 30 idle minutes."""
     def decorator(view):

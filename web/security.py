@@ -25,6 +25,15 @@ HEADERS = {
 }
 
 
+def no_store(body, status: int = 200):
+    """A response with personal data: never kept by a browser, a proxy or the service worker."""
+    from flask import make_response
+
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def add_security_headers(response):
     response.headers.update(HEADERS)  # the same for every response; no view sets its own
     return response
