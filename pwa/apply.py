@@ -15,6 +15,7 @@ from services.places import township_choices, township_name
 from services.receipts import code128_svg, qr_svg
 from services.workdays import load_calendar
 from web.access import citizen_required, verified_required
+from web.forms import uploaded_files
 from web.security import no_store
 
 from . import bp
@@ -67,7 +68,7 @@ def apply_materials(code: str):
     errors, status = {}, 200
     if request.method == "POST":
         index = request.form.get("material", "")
-        files = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f and f.filename]
+        files = uploaded_files(request)
         try:
             add_files(_storage(), draft, item, int(index) if index.isdigit() else -1, files)
         except DomainError as exc:

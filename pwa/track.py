@@ -12,6 +12,7 @@ from services.cases import get_case
 from services.tracking import (by_number_and_last4, cases_of, supplement_request, timeline,
                                version_by_token)
 from web.pagecache import LRU
+from web.forms import uploaded_files
 from web.security import no_store
 from web.preferences import is_elder
 
@@ -33,7 +34,7 @@ def my_case(number: str):
     errors, status = {}, 200
     if request.method == "POST":  # a 补正 upload
         index = request.form.get("material", "")
-        files = [(f.filename or "", f.read()) for f in request.files.getlist("files") if f and f.filename]
+        files = uploaded_files(request)
         try:
             add_supplement_files(current_app.extensions["storage"], case, item, current_user,
                                  int(index) if index.isdigit() else -1, files)
