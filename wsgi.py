@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from services.logistics import make_carrier
 
     app.extensions["carrier"] = make_carrier(app.config["CARRIER"], app.config["APP_ENV"] == "production")
+    _install_registry(app)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=str(Path(__file__).parent / "migrations"))
@@ -72,6 +73,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def _install_registry(app: Flask) -> None:
+    """What services reach instead of current_app; entered with every context of this app."""
+    from flask import appcontext_pushed
+
+    from services.registry import Registry, install
+
+    ext = app.extensions
+    app.extensions["registry"] = Registry(
+        catalog=ext["catalog"], storage=ext["storage"], sms=ext["senders"]["sms"], exchange=ext["exchange"],
+        exchange_secrets=ext["exchange_secrets"], payment_provider=ext["payment_provider"],
+        carrier=ext["carrier"], public_base_url=app.config["PUBLIC_BASE_URL"].rstrip("/"),
+        secret_key=app.config["SECRET_KEY"])
+    appcontext_pushed.connect(lambda sender, **_: install(sender.extensions["registry"]), app, weak=False)
+    install(app.extensions["registry"])
+
+
 def _configure_secrets_and_database(app: Flask) -> None:
     production = app.config["APP_ENV"] == "production"
     if production:
@@ -93,16 +110,21 @@ def _configure_login(app: Flask) -> None:
     from services.staff import StaffUser
 
     login_manager.init_app(app)
-    login_manager.login_view = "pwa.signin"
+    from web.access import SIGNIN
+
+    # Each front end sends people to its own sign-in page.
+    login_manager.blueprint_login_views = {bp: endpoints[0] for bp, endpoints in SIGNIN.items()}
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
     def load_user(user_id: str):
         kind, _, number = user_id.partition(":")
-        if kind == "p" and number.isdigit():
+        if not (number.isascii() and number.isdigit() and len(number) < 10):
+            return None
+        if kind == "p":
             return db.session.get(Person, int(number))
-        if kind == "s" and number.isdigit():
+        if kind == "s":
             return db.session.get(StaffUser, int(number))
         return None
 
@@ -128,7 +150,7 @@ def _register_web(app: Flask) -> None:
     from web.compression import precompress_static
     from web.errors import register_error_handlers
     from web.preferences import is_elder
-    from web.security import add_security_headers
+    from web.security import add_security_headers, refuse_nul_bytes
     from web import filters
 
     app.register_blueprint(core.bp)
@@ -138,6 +160,7 @@ def _register_web(app: Flask) -> None:
     csrf.exempt(api_bp)  # machine API: token auth comes with the department exchange
     register_error_handlers(app)
     filters.register(app)
+    app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     app.after_request(cache_static_forever)
     app.after_request(precompress_static)

@@ -4,6 +4,7 @@ Requests and answers carry X-Timestamp and X-Signature = hex HMAC-SHA256(secret,
 timestamp + "\\n" + METHOD + " " + path-with-query + "\\n" + body); 5-minute window."""
 import json
 import time
+from typing import Any
 
 from flask import current_app, g, jsonify, request
 
@@ -12,6 +13,7 @@ from services import audit
 from services.department_api import new_cases, push_event
 from services.errors import DomainError
 from services.exchange.http import sign, verify
+from web.inputs import Input, Integer, OptionalInteger, Text, Token, json_body, parse
 
 from . import bp
 
@@ -44,22 +46,50 @@ def _signed(data: dict, status: int = 200):
     return response
 
 
+class CasesQuery(Input):
+    after: Integer(0, 2**31 - 1, message="after 须为不小于 0 的整数")
+    limit: OptionalInteger(1, 200)
+
+
+class PushInput(Input):
+    request_id: Token
+    action: Text(20, required=True, label="action")
+    note: Text(500, multiline=True)
+    decision: Text(10)
+    method: Text(20)
+    tracking_number: Text(30)
+    materials: Any = None  # a list of material keys; checked by the same rule as a clerk's 补正
+
+
+def _error(status: int, message: str, errors: dict | None = None):
+    return _signed({"error": {"status": status, "message": message, **({"fields": errors} if errors else {})}},
+                   status)
+
+
 @bp.get("/exchange/<system>/cases")
 def exchange_cases(system: str):
-    after = request.args.get("after", "0")
-    cases, last = new_cases(current_app.extensions["catalog"], system, int(after) if after.isdigit() else 0)
+    query = parse(CasesQuery, {"after": request.args.get("after", "0"), "limit": request.args.get("limit", "")})
+    if not query.ok:
+        return _error(400, next(iter(query.errors.values())), query.errors)
+    cases, last = new_cases(system, query.data.after, query.data.limit or 50)
     return _signed({"cases": cases, "next_after": last})
 
 
 @bp.post("/exchange/<system>/cases/<number>/events")
 def exchange_event(system: str, number: str):
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return _signed({"error": {"status": 400, "message": "请求体须为 JSON 对象"}}, 400)
     try:
-        answer = push_event(current_app.extensions["catalog"], system, number, payload)
+        body = json_body(request)
+    except DomainError as exc:
+        return _error(exc.status, exc.message)
+    push = parse(PushInput, body)
+    if not push.ok:
+        return _error(400, "; ".join(f"{k}: {v}" if k else v for k, v in push.errors.items()), push.errors)
+    data = push.data
+    fields = {"decision": data.decision, "method": data.method, "tracking_number": data.tracking_number}
+    try:
+        answer = push_event(system, number, data.request_id, data.action, data.note,
+                            {**{k: v for k, v in fields.items() if v}, "materials": data.materials})
     except DomainError as exc:
         db.session.rollback()
-        return _signed({"error": {"status": exc.status, "message": exc.message}}, exc.status)
+        return _error(exc.status, exc.message)
     return _signed(answer)
-

@@ -2,11 +2,10 @@
 from flask import render_template, request
 from flask_login import current_user
 
-from services import audit
 from services.appointments import PERIODS, check_in, day_bookings
 from services.clock import today
 from services.errors import DomainError
-from web.access import staff_required
+from web.access import current_actor, staff_required
 
 from . import bp
 
@@ -17,12 +16,11 @@ def bookings():
     message, error, status = None, None, 200
     if request.method == "POST":
         try:
-            booking = check_in(current_user.hospital_id, request.form.get("code", ""))
+            booking = check_in(current_user.hospital_id, request.form.get("code", ""), actor=current_actor(),
+                               ip=request.remote_addr or "")
         except DomainError as exc:
             error, status = exc.message, 422
         else:
-            audit.record("staff", current_user.id, current_user.name, "check_in", f"booking:{booking.id}",
-                         ip=request.remote_addr or "")
             message = f"已取号：{booking.patient_name}，{booking.session.department.name} {booking.session.label}"
     return render_template("office/bookings.html", rows=day_bookings(current_user.hospital_id, today()),
                            periods=PERIODS, message=message, error=error), status

@@ -1,14 +1,14 @@
 """预约挂号 on the phone: hospital → 科室 → half day → patient → booking with a QR code."""
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from extensions import db
-from services.appointments import (PERIODS, Booking, ClinicDepartment, ClinicSession, book, bookings_of,
-                                   cancel, hospitals, next_free, open_sessions)
-from services.errors import DomainError, NotFound
+from services.appointments import (PERIODS, book_for, booking_of, bookings_of, cancel, clinic_department,
+                                   clinic_session, hospitals, next_free, open_sessions)
+from services.errors import DomainError
 from services.receipts import qr_svg
 from web.access import citizen_required, verified_required
+from web.forms import BookingInput
+from web.inputs import Parsed, parse
 from web.security import no_store
 
 from . import bp
@@ -21,50 +21,29 @@ def book_hospitals():
 
 @bp.get("/book/dept/<int:department_id>")
 def book_sessions(department_id: int):
-    department = db.session.get(ClinicDepartment, department_id)
-    if department is None:
-        raise NotFound("没有这个科室")
-    return render_template("pwa/book_sessions.html", department=department,
+    return render_template("pwa/book_sessions.html", department=clinic_department(department_id),
                            sessions=open_sessions(department_id), periods=PERIODS)
 
 
 @bp.route("/book/session/<int:session_id>", methods=["GET", "POST"])
 @verified_required
 def book_session(session_id: int):
-    session = db.session.get(ClinicSession, session_id)
-    if session is None:
-        raise NotFound("没有这个号源")
-    errors, values, status = {}, {"who": "self", "patient_name": "", "patient_id_number": ""}, 200
+    session = clinic_session(session_id)
+    form = Parsed(values={"who": "self", "patient_name": "", "patient_id_number": ""})
     if request.method == "POST":
-        values = {k: request.form.get(k, "").strip()[:30] for k in values}
-        self_ = values["who"] == "self"
-        name = current_user.name if self_ else values["patient_name"]
-        id_number = current_user.id_number if self_ else values["patient_id_number"]
-        try:
-            booking = book(session_id, current_user, name, id_number)
-        except DomainError as exc:
-            mine = _existing(session_id, id_number)
-            if mine is not None:  # a double tap: the first booking stands
-                return redirect(url_for("pwa.booking", code=mine.code), code=303)
-            errors[exc.field or "session"], status = exc.message, 422
-            db.session.refresh(session)
-        else:
-            return redirect(url_for("pwa.booking", code=booking.code), code=303)
-    return render_template("pwa/book_confirm.html", session=session, errors=errors, values=values,
-                           alternatives=next_free(session) if session.left <= 0 else []), status
-
-
-def _existing(session_id: int, id_number: str):
-    return db.session.scalar(select(Booking).where(Booking.session_id == session_id, Booking.person_id == current_user.id,
-                                                   Booking.patient_id_number == (id_number or "").upper(),
-                                                   Booking.status == "booked"))
-
-
-def _own(code: str) -> Booking:
-    booking = db.session.scalar(select(Booking).where(Booking.code == code))
-    if booking is None or booking.person_id != current_user.id:
-        raise NotFound("没有找到这个预约")
-    return booking
+        form = parse(BookingInput, request.form)
+        if form.ok:
+            data = form.data
+            try:
+                booking = book_for(session_id, current_user, data.who, data.patient_name, data.patient_id_number)
+            except DomainError as exc:
+                form.refuse(exc, "session")
+            else:
+                return redirect(url_for("pwa.booking", code=booking.code), code=303)
+        session = clinic_session(session_id)  # the places left may have changed meanwhile
+    errors = {("session" if k not in form.values else k): v for k, v in form.errors.items()}
+    return render_template("pwa/book_confirm.html", session=session, errors=errors, values=form.values,
+                           alternatives=next_free(session) if session.left <= 0 else []), 422 if errors else 200
 
 
 @bp.get("/bookings")
@@ -76,7 +55,7 @@ def bookings():
 @bp.route("/bookings/<code>", methods=["GET", "POST"])
 @citizen_required
 def booking(code: str):
-    booking = _own(code)
+    booking = booking_of(current_user.id, code)
     error, status = None, 200
     if request.method == "POST":  # cancel
         try:

@@ -1,10 +1,10 @@
 """查询 pages: the person's own data from the department, shown at once in plain Chinese."""
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
-from services.errors import NotFound
 from services.exchange import DepartmentUnavailable
-from services.queries import run_query
+from services.queries import queryable, run_query
+from services.registry import registry
 from web.access import verified_required
 from web.security import no_store
 
@@ -14,12 +14,10 @@ from . import bp
 @bp.get("/query/<code>")
 @verified_required
 def query(code: str):
-    item = current_app.extensions["catalog"].get(code)
-    if item.kind != "query" or not item.query:
-        raise NotFound("这个事项不能在线查询")
+    item = queryable(registry().catalog.get(code))
     status, result, unavailable = 200, None, False
     try:
-        result = run_query(current_app.extensions["exchange"], item, current_user, request.remote_addr or "")
+        result = run_query(registry().exchange, item, current_user, request.remote_addr or "")
     except DepartmentUnavailable:
         status, unavailable = 503, True
     return no_store(render_template("pwa/query.html", item=item, result=result, unavailable=unavailable),

@@ -3,15 +3,16 @@ import secrets
 from flask import abort, current_app, redirect, render_template, request, url_for
 
 from services.catalog import SECTION_NAMES, Catalog
+from services import inputs
 from services.errors import DomainError
 from services.feedback import record_feedback
 from services.places import list_townships
-from web.forms import attach_error
+from web.forms import FeedbackInput
 from web.fragments import render_page, wants_fragment
+from web.inputs import Parsed, parse
 from web.pagecache import cached_page
 
 from . import bp
-from .forms import FeedbackForm
 
 SEARCH_MAX = 50
 
@@ -45,7 +46,10 @@ def guide(code: str):
 
 @bp.get("/search")
 def search():
-    query = request.args.get("q", "").strip()[:SEARCH_MAX]
+    try:
+        query = inputs.text(request.args.get("q", "")[:SEARCH_MAX], SEARCH_MAX, markup=True)
+    except DomainError:
+        query = ""  # a search with control characters finds nothing, as a search for nonsense does
     results = catalog().search(query) if query else []
     return render_page("pwa/search.html", "pwa/_search_results.html",
                        query=query, results=results)
@@ -59,20 +63,24 @@ def places():
 @bp.route("/items/<code>/feedback", methods=["GET", "POST"])
 def feedback(code: str):
     item = catalog().get(code)
-    form = FeedbackForm()
-    if request.method == "GET":
-        form.useful.data = request.args.get("useful") if request.args.get("useful") in ("0", "1") else None
-        form.token.data = secrets.token_urlsafe(24)
-    elif form.validate_on_submit():
+    useful = request.args.get("useful")
+    form = Parsed(values={"useful": useful if useful in ("0", "1") else "", "comment": "",
+                          "token": secrets.token_urlsafe(24)})
+    if request.method == "POST":
+        form = parse(FeedbackInput, request.form)
+        if "token" in form.errors:  # an expired or tampered page: a fresh token, the message shown
+            form.errors["comment"] = form.errors.pop("token")
+            form.values["token"] = secrets.token_urlsafe(24)
         try:
-            record_feedback(catalog(), code, form.token.data, form.useful.data == "1",
-                            form.comment.data)
+            if form.ok:
+                record_feedback(catalog(), code, form.data.token, form.data.useful == "1", form.data.comment)
         except DomainError as exc:
-            attach_error(form, exc, "comment")
+            form.refuse(exc, "comment")
         else:
-            if wants_fragment():
+            if form.ok and wants_fragment():
                 return render_template("pwa/_feedback_thanks.html", item=item)
-            return redirect(url_for("pwa.feedback_thanks", code=code), code=303)
+            if form.ok:
+                return redirect(url_for("pwa.feedback_thanks", code=code), code=303)
     status = 422 if form.errors else 200
     return render_page("pwa/feedback.html", "pwa/_feedback_form.html", item=item,
                        form=form), status

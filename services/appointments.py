@@ -17,7 +17,8 @@ from extensions import db
 
 from .clock import CHINA, today, utcnow
 from .errors import DomainError, NotFound
-from .identity import Person, check_id_number
+from . import inputs
+from .identity import Person
 from .outbox import enqueue
 
 PERIODS = {"am": "上午", "pm": "下午"}
@@ -123,13 +124,9 @@ def book(session_id: int, person: Person, patient_name: str, patient_id_number: 
     """Take one place, or say why not. The UPDATE only succeeds while places are left."""
     if not person.is_verified:
         raise DomainError("请先完成实名认证")
-    name = (patient_name or "").strip()
-    if not 2 <= len(name) <= 20:
-        raise DomainError("请填写就诊人姓名", field="patient_name")
-    id_number = check_id_number(patient_id_number)
-    session = db.session.get(ClinicSession, session_id)
-    if session is None:
-        raise NotFound("没有这个号源")
+    name = inputs.person_name(patient_name, field="patient_name", label="就诊人姓名")
+    id_number = inputs.id_number(patient_id_number, field="patient_id_number")
+    session = clinic_session(session_id)
     if not bookable(session):
         raise DomainError("这个时段已经不能预约了，请选别的时间", field="session")
     taken = db.session.execute(update(ClinicSession)
@@ -151,6 +148,50 @@ def book(session_id: int, person: Person, patient_name: str, patient_id_number: 
                                           f" {session.label}，请带身份证按时就诊。如需取消，请在前一天 17:00 前操作。"},
             dedupe_key=f"booking:{booking.code}:booked")
     db.session.commit()
+    return booking
+
+
+def book_for(session_id: int, person: Person, who: str, patient_name="", patient_id_number="") -> Booking:
+    """Book for oneself or for a family member. A double tap or a retry of a booking that went
+    through answers with that booking, not with an error."""
+    if who == "self":
+        patient_name, patient_id_number = person.name, person.id_number
+    try:
+        return book(session_id, person, patient_name, patient_id_number)
+    except DomainError:
+        mine = _active_booking(session_id, person.id, patient_id_number)
+        if mine is not None:
+            return mine
+        raise
+
+
+def _active_booking(session_id: int, person_id: int, id_number) -> Booking | None:
+    number = inputs.half_width(id_number).strip().upper() if isinstance(id_number, str) else ""
+    if not (number.isascii() and number.isalnum()) or len(number) != 18:
+        return None
+    return db.session.scalar(select(Booking).where(Booking.session_id == session_id, Booking.person_id == person_id,
+                                                   Booking.patient_id_number == number, Booking.status == "booked"))
+
+
+def clinic_session(session_id: int) -> ClinicSession:
+    session = db.session.get(ClinicSession, session_id) if 0 < session_id < 2**31 else None
+    if session is None:
+        raise NotFound("没有这个号源")
+    return session
+
+
+def clinic_department(department_id: int) -> ClinicDepartment:
+    department = db.session.get(ClinicDepartment, department_id) if 0 < department_id < 2**31 else None
+    if department is None:
+        raise NotFound("没有这个科室")
+    return department
+
+
+def booking_of(person_id: int, code: str) -> Booking:
+    booking = (db.session.scalar(select(Booking).where(Booking.code == code))
+               if isinstance(code, str) and code.isascii() and len(code) <= 32 and code.isprintable() else None)
+    if booking is None or booking.person_id != person_id:
+        raise NotFound("没有找到这个预约")
     return booking
 
 
@@ -219,9 +260,11 @@ def day_bookings(hospital_id: int, day: date) -> list[Booking]:
         .order_by(ClinicSession.period, ClinicDepartment.name, Booking.id)))
 
 
-def check_in(hospital_id: int, code: str, on: date | None = None) -> Booking:
+def check_in(hospital_id: int, code: str, on: date | None = None, actor=None, ip: str = "") -> Booking:
     """At the hospital, by the code on the booking's QR: only today's, only once."""
-    booking = db.session.scalar(select(Booking).where(Booking.code == (code or "").strip()))
+    code = code.strip() if isinstance(code, str) else ""
+    booking = (db.session.scalar(select(Booking).where(Booking.code == code))
+               if code.isascii() and code.isprintable() and 0 < len(code) <= 32 else None)
     if booking is None or booking.session.department.hospital_id != hospital_id:
         raise NotFound("没有找到这个预约，或不是本院的号")
     if booking.session.day != (on or today()):
@@ -232,4 +275,8 @@ def check_in(hospital_id: int, code: str, on: date | None = None) -> Booking:
     db.session.refresh(booking)
     if changed.rowcount != 1:
         raise DomainError(f"这个预约{booking.status_name}，不能再取号")
+    if actor is not None:
+        from .audit import record
+
+        record(actor.kind, actor.id, actor.name, "check_in", f"booking:{booking.id}", ip=ip)
     return booking

@@ -29,17 +29,23 @@ ACTION_NAMES = {
     "login": "登录", "login_failed": "登录失败", "locked": "账号锁定", "logout": "退出",
     "view_case": "查看办件", "reveal_id": "查看完整身份证号", "view_file": "查看材料",
     "case_action": "办件操作", "create_account": "创建账号", "load_calendar": "导入节假日安排",
-    "view_audit": "查看审计日志", "query": "查询个人数据",
+    "view_audit": "查看审计日志", "query": "查询个人数据", "correct_real_name": "更正实名信息",
     "exchange_pull": "部门系统取件", "payment_refused": "支付通知被拒", "check_in": "预约取号", "exchange_refused": "部门系统请求被拒（签名无效）",
 }
 
 
 def record(actor_kind: str, actor_id: int | None, actor_name: str, action: str, target: str = "",
            detail: dict | None = None, ip: str = "", commit: bool = True) -> None:
-    db.session.add(AuditEntry(actor_kind=actor_kind, actor_id=actor_id, actor_name=actor_name[:60],
-                              action=action, target=target[:60], detail=detail or {}, ip=(ip or "")[:45]))
+    db.session.add(AuditEntry(actor_kind=actor_kind, actor_id=actor_id, actor_name=_printable(actor_name, 60),
+                              action=action, target=_printable(target, 60), detail=detail or {},
+                              ip=_printable(ip, 45)))
     if commit:
         db.session.commit()
+
+
+def _printable(value, limit: int) -> str:
+    """Names and targets come from requests too (a failed login's user name): keep them readable."""
+    return "".join(ch for ch in str(value or "") if ch.isprintable())[:limit]
 
 
 def recent(limit: int = 200, action: str | None = None, target: str | None = None) -> list[AuditEntry]:

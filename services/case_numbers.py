@@ -17,7 +17,7 @@ from .errors import DomainError
 
 PREFIX = "ZY"
 DAILY_MAX = 99_999
-PATTERN = re.compile(rf"^{PREFIX}(\d{{11}})([0-9X])$")
+PATTERN = re.compile(rf"^{PREFIX}([0-9]{{11}})([0-9X])$", re.ASCII)
 
 
 class CaseCounter(db.Model):
@@ -42,7 +42,9 @@ def next_case_number(day: date) -> str:
 
 def normalise_case_number(raw: str) -> str:
     """Accept what people type off a receipt: lower case, spaces, dashes."""
-    number = re.sub(r"[\s\-]", "", raw or "").upper()
+    from .inputs import half_width
+
+    number = re.sub(r"[\s\-]", "", half_width(raw if isinstance(raw, str) else "")).upper()
     match = PATTERN.match(number)
     if not match or not mod_11_2.is_valid(match.group(1) + match.group(2)):
         raise DomainError("办件编号有误，请对照回执逐位核对（以 ZY 开头，共 14 位）", field="case_number")

@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
 from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, select)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,13 +20,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
 
+from .actors import Actor, citizen
 from .case_numbers import next_case_number
 from .catalog import Item
 from .clock import today as china_today
 from .clock import utcnow
+from . import inputs
 from .errors import DomainError, IllegalTransition, NotFound
+from .inputs import InvalidInput
 from .identity import Person
 from .outbox import enqueue
+from .registry import registry
 from .workdays import WorkCalendar, load_calendar
 
 STATUS_NAMES = {
@@ -59,13 +62,6 @@ TRANSITIONS = {t.name: t for t in [
 ]}
 
 
-@dataclass(frozen=True)
-class Actor:
-    kind: str  # applicant | staff | agent | department | system
-    id: int | None
-    name: str
-
-
 class Case(db.Model):
     __tablename__ = "cases"
 
@@ -81,6 +77,9 @@ class Case(db.Model):
     applicant_name: Mapped[str] = mapped_column(String(40))
     applicant_id_number: Mapped[str] = mapped_column(String(18))
     applicant_phone: Mapped[str] = mapped_column(String(11))
+    # Who submitted it: the applicant themself, or an agent, a kiosk … acting for them.
+    actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     answers: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), index=True)
     decision: Mapped[str | None] = mapped_column(String(10))  # approved | denied
@@ -93,6 +92,9 @@ class Case(db.Model):
     due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Every event touches the case row, so the version changes with every event, even one
+    # (a carrier's stage) that changes nothing else: pages cached per version never go stale.
+    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     events = relationship("CaseEvent", order_by="CaseEvent.id", lazy="selectin",
@@ -125,8 +127,7 @@ class CaseEvent(db.Model):
 
 
 def track_link(case: Case) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    return f"{base}/t/{case.number}?k={case.track_token}"
+    return f"{registry().public_base_url}/t/{case.number}?k={case.track_token}"
 
 
 SMS_TEXT = {
@@ -150,6 +151,8 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
                       note=note, data=data or {})
     db.session.add(event)
     db.session.flush()
+    case.last_event_at = event.at  # bumps the case's version: see Case.last_event_at
+    db.session.flush()
     if not notify:
         return event
     decision = {"approved": "准予", "denied": "不予"}.get(case.decision or "", "")
@@ -158,7 +161,7 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
                                    note=note or "见详情", decision=decision, due=due)
     enqueue("sms", case.applicant_phone, {"text": "【镇原县政务服务】" + text, "case": case.number},
             dedupe_key=f"case-event:{event.id}:sms")
-    system = current_app.extensions["catalog"].get(case.item_code).system
+    system = registry().catalog.get(case.item_code).system
     if system and actor.kind != "department":  # the department's own pushes need no echo
         enqueue("department", system, {"number": case.number, "action": action, "status": case.status,
                                        "note": note, "at": event.at.isoformat()},
@@ -180,17 +183,19 @@ def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: s
     if existing is not None:
         return existing
     now = utcnow()
+    actor = actor or citizen(applicant)
     case = Case(number=next_case_number(today or china_today()),
                 track_token=secrets.token_urlsafe(32), idempotency_key=idempotency_key,
                 item_code=item.code, item_name=item.name, department=item.department,
                 township_id=township_id, applicant_id=applicant.id,
                 applicant_name=applicant.name, applicant_id_number=applicant.id_number,
                 applicant_phone=applicant.phone, answers=answers, status="submitted",
-                promised_days=item.promised_days, submitted_at=now)
+                promised_days=item.promised_days, submitted_at=now, actor_kind=actor.kind,
+                actor_id=actor.id)
     db.session.add(case)
     try:
         db.session.flush()
-        _record(case, "submit", None, actor or Actor("applicant", applicant.id, applicant.name))
+        _record(case, "submit", None, actor)
         if before_commit:
             before_commit(case)  # e.g. materials and the draft join the case in this transaction
         db.session.commit()
@@ -246,25 +251,64 @@ def _start_clock(case: Case, today: date, calendar: WorkCalendar) -> None:
     case.due_on, case.due_estimated = calendar.add_workdays(today, left)
 
 
+# What staff and department systems may do; withdraw and resubmit are the applicant's side.
+HANDLING = ("accept", "reject", "review", "supplement", "complete", "deliver")
+DELIVERY_DATA = ("method", "tracking_number", "file")
+
+
 def act(case: Case, name: str, actor: Actor, note: str = "", data: dict | None = None,
         today: date | None = None) -> CaseEvent:
-    """Apply one transition and commit; the version column refuses a stale concurrent change."""
+    """Apply one transition and commit, after the same checks whoever asks (a clerk, a
+    department system, the applicant); the version column refuses a stale concurrent change."""
     if name not in TRANSITIONS:
-        raise DomainError("未知的操作")
-    if name in ("reject", "supplement") and not note.strip():
-        raise DomainError("请写明原因", field="note")
-    if name == "complete":
-        if (data or {}).get("decision") not in ("approved", "denied"):
-            raise DomainError("请选择准予或不予", field="decision")
-        if data["decision"] == "denied" and not note.strip():
-            raise DomainError("不予办理须写明理由", field="note")
+        raise InvalidInput("未知的操作", field="action")
+    note = inputs.text(note, 500, field="note", multiline=True)
+    data = _checked(case, name, note, data if isinstance(data, dict) else {})
+    if name == "supplement" and not note:
+        from .supplements import default_note
+
+        note = default_note(registry().catalog.get(case.item_code), data["materials"])
     try:
-        event = _transition(case, name, actor, note.strip(), data, today)
+        event = _transition(case, name, actor, note, data, today)
         db.session.commit()
     except StaleDataError:  # raised at flush or commit, whichever writes the row
         db.session.rollback()
         raise DomainError("这个办件刚被其他人处理过，请刷新页面后再操作")
     return event
+
+
+def _checked(case: Case, name: str, note: str, data: dict) -> dict:
+    """The data a transition carries, checked; nothing else a caller sent is kept."""
+    if case.status not in TRANSITIONS[name].sources:  # say so before complaining about details
+        raise IllegalTransition(f"该办件当前状态为“{case.status_name}”，不能{TRANSITIONS[name].label}")
+    if name == "reject" and not note:
+        raise InvalidInput("请写明不予受理的原因", field="note")
+    if name == "supplement":
+        from .supplements import check_request
+
+        return {"materials": check_request(registry().catalog.get(case.item_code), data.get("materials"))}
+    if name == "complete":
+        decision = data.get("decision")
+        if decision not in ("approved", "denied"):
+            raise InvalidInput("请选择准予或不予", field="decision")
+        if decision == "denied" and not note:
+            raise InvalidInput("不予办理须写明理由", field="note")
+        return {"decision": decision}
+    if name == "deliver":
+        kept = {k: data[k] for k in DELIVERY_DATA if k in data}
+        if "method" in kept and kept["method"] not in registry().catalog.get(case.item_code).delivery:
+            raise InvalidInput("这个事项不能用这种方式送达", field="method")
+        if "tracking_number" in kept:
+            kept["tracking_number"] = check_tracking_number(kept["tracking_number"])
+        return kept
+    return {}
+
+
+def check_tracking_number(raw) -> str:
+    value = inputs.text_of(raw, "tracking_number").strip().upper()
+    if not (value.isascii() and value.isalnum() and 8 <= len(value) <= 30):
+        raise InvalidInput("请填写快递单号（8–30 位字母或数字）", field="tracking_number")
+    return value
 
 
 def remaining_workdays(case: Case, today: date, calendar: WorkCalendar) -> int | None:

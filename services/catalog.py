@@ -61,6 +61,10 @@ class FieldType(str, Enum):
     select = "select"
     phone = "phone"
     id_number = "id_number"
+    name = "name"  # a person's name, as on an ID card
+    integer = "integer"
+    money = "money"  # yuan, at most two decimals
+    digits = "digits"  # an account or card number
 
 
 SECTION_NAMES = {"convenience": "便民服务", "approval": "审批服务", "special": "专项服务"}
@@ -82,7 +86,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
 
+Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+
+
 class Material(Strict):
+    key: Key  # stored with uploads and 补正 requests: stable when the list is re-ordered
     name: Text
     required: bool = True
     form: MaterialForm = MaterialForm.original
@@ -106,11 +114,19 @@ class FormField(Strict):
     help: str = ""
     options: list[Text] = []
     prefill: Literal["name", "id_number", "phone"] | None = None  # from the signed-in person
+    min: Annotated[int, Field(ge=0)] = 0  # integer and money fields
+    max: Annotated[int, Field(ge=0)] = 1_000_000_000
+    sex: Literal["female", "male"] | None = None  # id_number fields: whose number it must be
+    min_age: Annotated[int, Field(ge=0, le=150)] | None = None  # id_number fields
 
     @model_validator(mode="after")
     def select_has_options(self):
         if self.type == FieldType.select.value and not self.options:
             raise ValueError("select 类型的字段须列出 options")
+        if (self.sex or self.min_age is not None) and self.type != FieldType.id_number.value:
+            raise ValueError("sex 和 min_age 只用于 id_number 类型的字段")
+        if self.min > self.max:
+            raise ValueError("min 不能大于 max")
         return self
 
 
@@ -147,6 +163,8 @@ class Item(Strict):
     conditions: Annotated[list[Text], Field(min_length=1)]
     materials: list[Material] = []
     fields: list[FormField] = []
+    # Groups of fields that must hold different values (two people's ID numbers).
+    distinct: list[Annotated[list[str], Field(min_length=2)]] = []
     legal_days: Annotated[int, Field(ge=0, le=365)]
     promised_days: Annotated[int, Field(ge=0, le=365)]
     fee: Text
@@ -178,7 +196,15 @@ class Item(Strict):
         names = [f.name for f in self.fields]
         if len(names) != len(set(names)):
             raise ValueError("fields 中有重复的 name")
+        if any(name not in names for group in self.distinct for name in group):
+            raise ValueError("distinct 中有不存在的字段")
+        keys = [m.key for m in self.materials]
+        if len(keys) != len(set(keys)):
+            raise ValueError("materials 中有重复的 key")
         return self
+
+    def material(self, key: str) -> Material | None:
+        return next((m for m in self.materials if m.key == key), None)
 
     @property
     def fully_online(self) -> bool:

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from extensions import db
 
 from .audit import record
-from .cases import TRANSITIONS, Actor, Case, act
+from .actors import department
+from .cases import HANDLING, TRANSITIONS, Case, act
 from .catalog import Catalog
 from .clock import utcnow
 from .errors import DomainError, NotFound
+from .registry import registry
 
-PUSHABLE = {"accept", "reject", "review", "supplement", "complete", "deliver"}
 
 
 class ExchangeRequest(db.Model):
@@ -36,9 +37,9 @@ def _codes(catalog: Catalog, system: str) -> list[str]:
     return [i.code for i in catalog.items if i.system == system and i.kind == "apply"]
 
 
-def new_cases(catalog: Catalog, system: str, after: int, limit: int = 50) -> tuple[list[dict], int]:
+def new_cases(system: str, after: int, limit: int = 50) -> tuple[list[dict], int]:
     """Cases of this department's items with an id above `after`, oldest first."""
-    codes = _codes(catalog, system)
+    codes = _codes(registry().catalog, system)
     rows = list(db.session.scalars(select(Case).where(Case.item_code.in_(codes), Case.id > after)
                                    .order_by(Case.id).limit(max(1, min(limit, 200)))))
     record("department", None, f"{system} 业务系统", "exchange_pull", f"system:{system}", {"count": len(rows)})
@@ -51,24 +52,22 @@ def new_cases(catalog: Catalog, system: str, after: int, limit: int = 50) -> tup
     return cases, (rows[-1].id if rows else after)
 
 
-def push_event(catalog: Catalog, system: str, number: str, payload: dict) -> dict:
-    request_id = str(payload.get("request_id") or "")[:64]
-    if not request_id:
-        raise DomainError("缺少 request_id", field="request_id")
+def push_event(system: str, number: str, request_id: str, action: str, note: str = "",
+               data: dict | None = None) -> dict:
+    """A department's status or result, through exactly the rules a clerk's action goes through
+    (cases.act); a retry with the same request id gets the first answer and changes nothing."""
     seen = db.session.scalar(select(ExchangeRequest.answer).where(ExchangeRequest.system == system,
                                                                   ExchangeRequest.request_id == request_id))
     if seen is not None:
         return seen
-    case = db.session.scalar(select(Case).where(Case.number == number))
+    catalog = registry().catalog
+    case = (db.session.scalar(select(Case).where(Case.number == number))
+            if number.isascii() and number.isalnum() and len(number) <= 20 else None)
     if case is None or case.item_code not in _codes(catalog, system):
         raise NotFound("没有这个办件，或不属于本部门")
-    action = payload.get("action")
-    if action not in PUSHABLE:
+    if action not in HANDLING:
         raise DomainError(f"不支持的操作：{action}", field="action")
-    data = {k: payload[k] for k in ("decision", "materials", "tracking_number") if k in payload}
-    department = catalog.get(case.item_code).department
-    event = act(case, action, Actor("department", None, f"{department}业务系统"),
-                note=str(payload.get("note") or "")[:500], data=data)
+    event = act(case, action, department(catalog.get(case.item_code).department), note=note, data=data or {})
     answer = {"number": case.number, "status": case.status, "event_id": event.id,
               "label": TRANSITIONS[action].label}
     db.session.add(ExchangeRequest(system=system, request_id=request_id, answer=answer))

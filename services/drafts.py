@@ -1,22 +1,27 @@
-"""An application in progress (草稿): answers and materials saved at every step, so leaving the
-page loses nothing; submitting turns it into a case exactly once."""
+"""Applying (申请): an application in progress (草稿) keeps its answers and materials at every
+step, so leaving the page loses nothing; submitting turns it into a case exactly once. The
+same flow serves the phone, the kiosk and an agent acting for a resident: the draft belongs to
+the applicant and records who fills it in."""
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 
-from .cases import Case, submit_case
+from . import inputs
+from .actors import Actor
+from .cases import Case, case_by_key, submit_case
 from .catalog import FormField, Item
+from .clock import today as china_today
 from .clock import utcnow
-from .errors import DomainError
-from .identity import Person, check_id_number, normalise_phone
+from .errors import DomainError, NotFound
+from .identity import Person, age_on
 from .materials import Upload, store_files, uploads_of
+from .places import township_choices
 
 TEXT_MAX, TEXTAREA_MAX = 100, 1000
 
@@ -25,7 +30,9 @@ class Draft(db.Model):
     __tablename__ = "drafts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)  # the applicant
+    actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")  # who fills it in
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     item_code: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(64), unique=True)  # becomes the case's idempotency key
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -34,117 +41,156 @@ class Draft(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
-def open_draft(person: Person, item: Item) -> Draft:
-    """The person's unsubmitted draft for this item, or a new one prefilled from the person."""
-    draft = db.session.scalar(select(Draft).where(Draft.person_id == person.id, Draft.item_code == item.code,
-                                                  Draft.case_id.is_(None)).order_by(Draft.id.desc()).limit(1))
+def applicable(item: Item) -> Item:
+    """Only convenience items of kind `apply` are applied for online; the rest at the window."""
+    if item.kind != "apply" or item.section != "convenience":
+        raise NotFound("这个事项暂不能在网上申请，请看办事指南")
+    return item
+
+
+def open_draft(actor: Actor, applicant: Person, item: Item) -> Draft:
+    """The unsubmitted draft this actor fills in for this applicant, or a new one prefilled
+    from the applicant's real name."""
+    applicable(item)
+    draft = db.session.scalar(
+        select(Draft).where(Draft.person_id == applicant.id, Draft.item_code == item.code,
+                            Draft.actor_kind == actor.kind, Draft.actor_id == actor.id,
+                            Draft.case_id.is_(None)).order_by(Draft.id.desc()).limit(1))
     if draft is None:
-        known = {"name": person.name, "id_number": person.id_number, "phone": person.phone}
+        known = {"name": applicant.name, "id_number": applicant.id_number, "phone": applicant.phone}
         answers = {f.name: known[f.prefill] for f in item.fields if f.prefill and known[f.prefill]}
-        draft = Draft(person_id=person.id, item_code=item.code, key=secrets.token_hex(16), answers=answers)
+        draft = Draft(person_id=applicant.id, actor_kind=actor.kind, actor_id=actor.id, item_code=item.code,
+                      key=secrets.token_hex(16), answers=answers)
         db.session.add(draft)
         db.session.commit()
     return draft
 
 
-def check_field(field: FormField, raw: str) -> str:
-    """One answer, cleaned; DomainError (with the field's name) when it cannot be accepted."""
-    value = (raw or "").strip()
+def check_field(field: FormField, raw, today: date | None = None) -> str:
+    """One answer, cleaned, as stored; InvalidInput naming the field when it cannot be accepted."""
+    name, kind = field.name, field.type
+    value = inputs.text_of(raw, name).strip()
     if not value:
         if field.required:
-            verb = "请选择" if field.type in ("select", "date") else "请填写"
-            raise DomainError(f"{verb}{field.label}", field=field.name)
+            verb = "请选择" if kind in ("select", "date") else "请填写"
+            raise inputs.InvalidInput(f"{verb}{field.label}", field=name)
         return ""
-    kind = field.type
-    try:
-        if kind == "id_number":
-            return check_id_number(value)
-        if kind == "phone":
-            return normalise_phone(value)
-    except DomainError as exc:
-        raise DomainError(exc.message, field=field.name)
+    today = today or china_today()
+    if kind == "id_number":
+        return _check_person(field, inputs.id_number(value, today, field=name), today)
+    if kind == "phone":
+        return inputs.phone(value, field=name)
+    if kind == "name":
+        return inputs.person_name(value, field=name)
     if kind == "date":
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            raise DomainError("请选择或按“2026-12-01”的格式填写日期", field=field.name)
-    if kind == "number":
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            raise DomainError("请填写数字", field=field.name)
-        if number < 0 or number > 10**9 or not number.is_finite():
-            raise DomainError("数字超出范围", field=field.name)
-        return value
-    if kind == "select" and value not in field.options:
-        raise DomainError("请从列表中选择", field=field.name)
-    limit = TEXTAREA_MAX if kind == "textarea" else TEXT_MAX
-    if len(value) > limit:
-        raise DomainError(f"最多 {limit} 个字，现在是 {len(value)} 个字", field=field.name)
-    return value
+        return inputs.calendar_date(value, date(1900, 1, 1), today + timedelta(days=3 * 366), field=name).isoformat()
+    if kind == "integer":
+        return str(inputs.integer(value, field.min, field.max, field=name))
+    if kind in ("money", "number"):
+        return format(inputs.decimal(value, field.min, field.max, 2 if kind == "money" else 4, field=name), "f")
+    if kind == "digits":
+        number = inputs.digits(value, name, "请只填写数字", separators=" -")
+        if not 4 <= len(number) <= 32:
+            raise inputs.InvalidInput("账号应为 4–32 位数字", field=name)
+        return number
+    if kind == "select":
+        return inputs.choice(value, field.options, field=name)
+    multiline = kind == "textarea"
+    return inputs.text(value, TEXTAREA_MAX if multiline else TEXT_MAX, field=name, multiline=multiline)
 
 
-def save_answers(draft: Draft, item: Item, form: dict, township_id: int | None,
-                 township_ids: set[int]) -> dict[str, str]:
-    """Keep what was typed (even when wrong, so the form shows it again); return errors by field."""
-    errors, answers = {}, {}
+def _check_person(field: FormField, number: str, today: date) -> str:
+    if field.sex and inputs.sex_of(number) != field.sex:
+        whose = "女性" if field.sex == "female" else "男性"
+        raise inputs.InvalidInput(f"{field.label}应是{whose}的身份证号（第 17 位{'偶数' if field.sex == 'female' else '奇数'}），"
+                                  "请核对是否填反了", field=field.name)
+    if field.min_age is not None and age_on(number, today) < field.min_age:
+        raise inputs.InvalidInput(f"须年满 {field.min_age} 周岁（按身份证上的出生日期）", field=field.name)
+    return number
+
+
+def check_answers(item: Item, form, today: date | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(clean answers, errors by field) for every field of the item, cross-field rules included."""
+    answers, errors = {}, {}
     for field in item.fields:
-        raw = form.get(field.name, "")
         try:
-            answers[field.name] = check_field(field, raw)
+            answers[field.name] = check_field(field, form.get(field.name, ""), today)
         except DomainError as exc:
             errors[field.name] = exc.message
-            answers[field.name] = (raw or "").strip()[:TEXTAREA_MAX]
-    if needs_township(item):
-        if township_id not in township_ids:
-            errors["township_id"] = "请选择到哪个乡镇办理"
-        draft.township_id = township_id if township_id in township_ids else None
-    draft.answers = answers
-    db.session.commit()
-    return errors
+    for group in item.distinct:
+        seen: dict[str, str] = {}
+        for name in group:
+            value = answers.get(name)
+            if value and value in seen:
+                label = next(f.label for f in item.fields if f.name == seen[value])
+                errors.setdefault(name, f"不能与{label}相同")
+            elif value:
+                seen[value] = name
+    return answers, errors
 
 
 def needs_township(item: Item) -> bool:
     return "township" in item.levels
 
 
-def add_files(storage, draft: Draft, item: Item, material_index: int, files: list[tuple[str, bytes]]) -> list[Upload]:
-    if not 0 <= material_index < len(item.materials) or item.materials[material_index].waived:
+def save_answers(draft: Draft, item: Item, form, township_raw) -> dict[str, str]:
+    """Store the answers that are right and return the errors of the others: what was typed
+    wrongly is shown again from the request, never stored."""
+    answers, errors = check_answers(item, form)
+    if needs_township(item):
+        township_id = inputs.optional_integer(township_raw, 1, 10**9)
+        if township_id not in {tid for tid, _ in township_choices()}:
+            errors["township_id"] = "请选择到哪个乡镇办理"
+        else:
+            draft.township_id = township_id
+    draft.answers = {**draft.answers, **{k: v for k, v in answers.items() if k not in errors}}
+    db.session.commit()
+    return errors
+
+
+def uploadable(item: Item, material_key) -> str:
+    material = item.material(material_key) if isinstance(material_key, str) else None
+    if material is None or material.waived:
         raise DomainError("这项材料不需要上传", field="files")
-    return store_files(storage, files, draft.person_id, material_index, draft_id=draft.id)
+    return material.key
+
+
+def add_files(storage, draft: Draft, item: Item, material_key, files: list[tuple[str, bytes]],
+              actor: Actor) -> list[Upload]:
+    return store_files(storage, files, draft.person_id, uploadable(item, material_key), actor, draft_id=draft.id)
 
 
 def remove_file(storage, draft: Draft, key: str) -> None:
-    upload = db.session.scalar(select(Upload).where(Upload.key == key, Upload.draft_id == draft.id))
+    upload = db.session.scalar(select(Upload).where(Upload.key == inputs.text_of(key)[:64], Upload.draft_id == draft.id))
     if upload is None:
-        raise DomainError("没有找到这个文件")
+        raise NotFound("没有找到这个文件")
     db.session.delete(upload)
     db.session.commit()
-    storage.delete(key)
+    storage.delete(upload.key)
 
 
-def missing_for_submit(draft: Draft, item: Item, township_ids: set[int]) -> list[str]:
+def missing_for_submit(draft: Draft, item: Item) -> list[str]:
     """Everything still missing, all at once, in the words shown on the check page."""
-    missing = []
-    for field in item.fields:
-        try:
-            check_field(field, draft.answers.get(field.name, ""))
-        except DomainError:
-            missing.append(field.label)
-    if needs_township(item) and draft.township_id not in township_ids:
+    answers, errors = check_answers(item, draft.answers)
+    missing = [f.label for f in item.fields if f.name in errors]
+    if needs_township(item) and draft.township_id not in {tid for tid, _ in township_choices()}:
         missing.append("办理乡镇")
-    have = {u.material_index for u in uploads_of(draft_id=draft.id)}
-    for index, material in enumerate(item.materials):
-        if material.required and not material.waived and index not in have:
-            missing.append(material.name)
+    have = {u.material_key for u in uploads_of(draft_id=draft.id)}
+    missing += [m.name for m in item.materials if m.required and not m.waived and m.key not in have]
     return missing
 
 
-def submit_draft(draft: Draft, item: Item, person: Person, township_ids: set[int]) -> Case:
-    """Idempotent: the draft's key is the case's key, so a double tap returns the first case."""
-    if draft.case_id is not None:
-        return db.session.get(Case, draft.case_id)
-    missing = missing_for_submit(draft, item, township_ids)
+def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) -> Case:
+    """Idempotent: a double tap, a retry or the back button posts the same draft key, and the
+    case that key made comes back, for this applicant only."""
+    key = inputs.token(draft_key, field="draft_key")
+    existing = case_by_key(key)
+    if existing is not None and existing.applicant_id == applicant.id:
+        return existing
+    draft = open_draft(actor, applicant, item)
+    if draft.key != key:
+        raise DomainError("页面已过期，请返回核对后重新提交")
+    missing = missing_for_submit(draft, item)
     if missing:
         raise DomainError("还缺：" + "、".join(missing))
 
@@ -153,5 +199,5 @@ def submit_draft(draft: Draft, item: Item, person: Person, township_ids: set[int
             upload.case_id = case.id
         draft.case_id = case.id
 
-    return submit_case(item, person, dict(draft.answers), draft.key, township_id=draft.township_id,
-                       before_commit=attach)
+    return submit_case(item, applicant, dict(draft.answers), draft.key, township_id=draft.township_id,
+                       actor=actor, before_commit=attach)

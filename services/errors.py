@@ -14,9 +14,19 @@ class NotFound(DomainError):
     status = 404
 
 
+class Unauthenticated(DomainError):
+    """A machine request whose signature does not check out."""
+    status = 401
+
+
 class IllegalTransition(DomainError):
     """The case is not in a state that allows this action."""
     status = 409
+
+
+class TooManyTries(DomainError):
+    """Too many wrong tries from this requester; counted in the database (services.attempts)."""
+    status = 429
 
 
 class CatalogError(Exception):

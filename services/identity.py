@@ -5,11 +5,10 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import Boolean, DateTime, String, select
 from sqlalchemy.orm import Mapped, mapped_column
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
 
 from extensions import db
 
+from . import inputs
 from .errors import DomainError
 
 ELDER_AGE = 60
@@ -45,28 +44,13 @@ class Person(db.Model):
     is_staff = False
 
 
-def normalise_phone(raw: str) -> str:
-    phone = "".join(ch for ch in (raw or "") if ch.isdigit())
-    if phone.startswith("86") and len(phone) == 13:
-        phone = phone[2:]
-    if len(phone) != 11 or not phone.startswith("1") or phone[1] not in "3456789":
-        raise DomainError("请输入 11 位手机号码，如 13912345678", field="phone")
-    return phone
-
-
-def check_id_number(raw: str) -> str:
-    """18-digit 居民身份证号: checksum and a real birth date (python-stdnum cn.ric)."""
-    number = (raw or "").strip().upper().replace(" ", "")
-    if len(number) != 18:
-        raise DomainError("身份证号应为 18 位，最后一位可能是 X", field="id_number")
-    try:
-        return ric.validate(number)
-    except ValidationError:
-        raise DomainError("身份证号有误，请逐位核对（出生日期或最后一位校验码不对）", field="id_number")
+# The parsers live in services.inputs; these are the names the domain uses for them.
+normalise_phone = inputs.phone
+check_id_number = inputs.id_number
 
 
 def age_on(id_number: str, today: date) -> int:
-    born = ric.get_birth_date(id_number)
+    born = inputs.birth_date_of(id_number)
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
@@ -99,15 +83,45 @@ def find_or_create_person(phone: str) -> Person:
 
 
 def verify_real_name(person: Person, name: str, id_number: str) -> Person:
-    """Record the real name. Without a link to the public security database (a later adapter),
-    the checks are the name's form and the ID number's checksum and birth date."""
-    name = (name or "").strip()
-    if not (2 <= len(name) <= 20) or any(ch.isdigit() for ch in name):
-        raise DomainError("请填写身份证上的姓名", field="name")
-    id_number = check_id_number(id_number)
+    """Record the real name, once. Without a link to the public security database (a later
+    adapter), the checks are the name's form and the ID number's checksum, birth date and region.
+    A verified name is not replaced by verifying again: correcting it is a staff action."""
+    if person.is_verified:
+        raise DomainError("您已完成实名认证。如需更正姓名或身份证号，请到乡镇便民服务中心办理", field="id_number")
+    _bind(person, inputs.person_name(name), check_id_number(id_number))
+    return person
+
+
+def verify_and_offer_elder(person: Person, name, id_number, elder_already: bool, today: date) -> bool:
+    """Real name, then whether to offer 长辈版 (once, to people of 60 and over who do not use it)."""
+    try:
+        verify_real_name(person, name, id_number)
+    except DomainError:
+        db.session.rollback()
+        raise
+    offer = not person.elder_offered and not elder_already and age_on(person.id_number, today) >= ELDER_AGE
+    person.elder_offered = person.elder_offered or offer
+    db.session.commit()
+    return offer
+
+
+def correct_real_name(person: Person, name: str, id_number: str, reason: str, staff_id: int,
+                      staff_name: str, ip: str = "") -> Person:
+    """Staff correct a verified real name (a typo on a form, a new ID card); always audit-logged."""
+    from .audit import record
+
+    reason = inputs.text(reason, 200, field="reason", required=True, label="更正原因")
+    before = {"name": person.name, "id_number": mask_id_number(person.id_number)}
+    _bind(person, inputs.person_name(name), check_id_number(id_number))
+    record("staff", staff_id, staff_name, "correct_real_name", f"person:{person.id}",
+           {"before": before, "after": {"name": person.name, "id_number": mask_id_number(person.id_number)},
+            "reason": reason}, ip=ip, commit=False)
+    return person
+
+
+def _bind(person: Person, name: str, id_number: str) -> None:
     holder = db.session.scalar(select(Person).where(Person.id_number == id_number, Person.id != person.id))
     if holder is not None:
         raise DomainError("这个身份证号已经绑定了另一个手机号。如需更换手机号，请到乡镇便民服务中心办理",
                           field="id_number")
     person.name, person.id_number, person.verified_at = name, id_number, utcnow()
-    return person

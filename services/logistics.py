@@ -13,7 +13,7 @@ from extensions import db
 
 from .clock import aware, utcnow
 from .errors import DomainError
-from .identity import normalise_phone
+from . import inputs
 
 STAGES = ["已揽收", "运输中", "派送中", "已签收"]
 ADDRESS_FIELDS = {"province": "省", "city": "市", "county": "县（区）", "township": "乡镇", "village": "村（社区）",
@@ -32,15 +32,16 @@ class Shipment(db.Model):
     shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-def check_address(form: dict) -> dict:
-    address = {k: (form.get(k) or "").strip()[:60] for k in ADDRESS_FIELDS}
+def check_address(form) -> dict:
+    address = {k: inputs.text(form.get(k, ""), 60, field="address") for k in ADDRESS_FIELDS}
     missing = [label for k, label in ADDRESS_FIELDS.items() if not address[k]]
     if missing:
         raise DomainError("邮寄地址缺少：" + "、".join(missing), field="address")
     try:
-        address["phone"] = normalise_phone(address["phone"])
-    except DomainError:
-        raise DomainError("收件人电话应为 11 位手机号码", field="address")
+        address["phone"] = inputs.phone(address["phone"])
+        address["recipient"] = inputs.person_name(address["recipient"])
+    except DomainError as exc:
+        raise inputs.InvalidInput(f"{exc.message}（收件人）", field="address")
     return address
 
 

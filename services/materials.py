@@ -23,6 +23,7 @@ LONG_SIDE = 2400  # plenty to read a document; a quarter of a phone photo's byte
 KINDS = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png", b"%PDF-": "application/pdf"}
 TOO_BIG = "文件太大了（每个不超过 10 MB）。照片可以用手机自带的“编辑”缩小后再传"
 WRONG_KIND = "只能上传 JPG、PNG 照片或 PDF 文件"
+RESULT = "_result"  # not a valid catalog key, so it never clashes with one
 
 
 class Upload(db.Model):
@@ -30,10 +31,13 @@ class Upload(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)  # the applicant
+    actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")  # who uploaded it
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    material_index: Mapped[int] = mapped_column(Integer)
+    # The catalog material's key (RESULT for a result staff hand over): never a list position.
+    material_key: Mapped[str] = mapped_column(String(40))
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -84,7 +88,7 @@ def uploads_of(draft_id: int | None = None, case_id: int | None = None) -> list[
     return list(db.session.scalars(select(Upload).where(column == value).order_by(Upload.id)))
 
 
-def store_files(storage, files: list[tuple[str, bytes]], owner_id: int, material_index: int,
+def store_files(storage, files: list[tuple[str, bytes]], owner_id: int, material_key: str, actor,
                 draft_id: int | None = None, case_id: int | None = None) -> list[Upload]:
     """All files of one upload are checked first, then stored together, or none of them."""
     if not files:
@@ -94,9 +98,10 @@ def store_files(storage, files: list[tuple[str, bytes]], owner_id: int, material
     try:
         for name, data, kind in cleaned:
             upload = Upload(key=secrets.token_urlsafe(24), owner_id=owner_id, draft_id=draft_id,
-                            case_id=case_id, material_index=material_index, content_type=kind,
+                            case_id=case_id, material_key=material_key, actor_kind=actor.kind,
+                            actor_id=actor.id, content_type=kind,
                             size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                            original_name=(name or "材料")[-120:])
+                            original_name=_file_name(name))
             storage.put(upload.key, data)
             keys.append(upload.key)
             db.session.add(upload)
@@ -110,5 +115,17 @@ def store_files(storage, files: list[tuple[str, bytes]], owner_id: int, material
     return uploads
 
 
+def _file_name(name: str) -> str:
+    """The name shown back to people: its last part, without control or invisible characters."""
+    import unicodedata
+
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[-120:] or "材料"
+
+
 def file_for(key: str) -> Upload | None:
+    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isascii() \
+            or not key.replace("-", "").replace("_", "").isalnum():
+        return None
     return db.session.scalar(select(Upload).where(Upload.key == key))

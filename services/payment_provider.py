@@ -20,7 +20,7 @@ class SandboxProvider:
         return f"/pay/sandbox/{order_number}"
 
     def notification(self, order_number: str, amount_fen: int, txn: str) -> tuple[bytes, dict]:
-        """What the provider POSTs to /pay/callback/sandbox when the person has paid."""
+        """What the provider POSTs to /api/v1/payments/sandbox/notify when the person has paid."""
         body = json.dumps({"order": order_number, "amount_fen": amount_fen, "txn": txn,
                            "status": "SUCCESS"}).encode()
         timestamp = str(int(time.time()))

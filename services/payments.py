@@ -15,7 +15,7 @@ from extensions import db
 from .audit import record
 from .catalog import Item
 from .clock import aware, today, utcnow
-from .errors import DomainError, NotFound
+from .errors import DomainError, NotFound, Unauthenticated
 from .identity import Person, mask_id_number
 from .outbox import enqueue
 
@@ -58,6 +58,12 @@ def household(adapters: dict, item: Item, person: Person) -> list[dict]:
     return members
 
 
+def payable(item: Item) -> Item:
+    if item.kind != "payment":
+        raise NotFound("这个事项不能在线缴费")
+    return item
+
+
 def create_order(item: Item, person: Person, choice: dict, members: list[dict], key: str) -> PaymentOrder:
     """The amount comes from the catalog's fee schedule, never from what the form sent."""
     if item.kind != "payment":
@@ -71,13 +77,13 @@ def create_order(item: Item, person: Person, choice: dict, members: list[dict], 
         return existing
     if item.payment == "grade":
         rows = {row.label: row for row in item.fee_schedule}
-        row = rows.get(choice.get("grade", ""))
+        row = rows.get(choice.get("grade", "")) if isinstance(choice.get("grade"), str) else None
         if row is None:
             raise DomainError("请选择缴费档次", field="grade")
         lines = [{"label": f"{row.label}（{person.name}）", "amount": row.amount}]
     else:
         per_person = item.fee_schedule[0].amount
-        chosen = set(choice.get("members") or [])
+        chosen = {m for m in (choice.get("members") or []) if isinstance(m, str)}
         payable = {m["id_number"]: m for m in members if not m.get("paid")}
         if not chosen or not chosen <= set(payable):
             raise DomainError("请勾选要缴费的人", field="members")
@@ -96,7 +102,8 @@ def create_order(item: Item, person: Person, choice: dict, members: list[dict], 
 
 
 def order_of(person_id: int, number: str) -> PaymentOrder:
-    order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.number == number))
+    order = (db.session.scalar(select(PaymentOrder).where(PaymentOrder.number == number))
+             if number.isascii() and number.isalnum() and len(number) <= 32 else None)
     if order is None or order.person_id != person_id:
         raise NotFound("没有找到这个订单")
     return expire_if_due(order)
@@ -118,6 +125,24 @@ def cancel_order(order: PaymentOrder) -> None:
     db.session.refresh(order)
     if changed.rowcount != 1:
         raise DomainError(f"订单{order.status_name}，不能取消")
+
+
+def accept_notification(provider, body: bytes, headers, ip: str = "") -> PaymentOrder:
+    """A provider's notice that an order was paid: verified, then confirmed exactly once.
+    Anything unsigned, tampered or not a success is refused and audit-logged."""
+    notice = provider.verify(body, headers)
+    if not isinstance(notice, dict) or notice.get("status") != "SUCCESS":
+        record("system", None, provider.name, "payment_refused", "", {"reason": "signature"}, ip=ip)
+        raise Unauthenticated("签名无效")
+    amount = notice.get("amount_fen")
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise DomainError("金额格式不对")
+    return confirm_paid(str(notice.get("order"))[:32], amount, str(notice.get("txn", ""))[:64], provider.name)
+
+
+def checkout_url(provider, order: PaymentOrder) -> str:
+    """Where the person pays: the provider decides (the sandbox's page is on this server)."""
+    return provider.checkout_path(order.number)
 
 
 def confirm_paid(number: str, amount_fen: int, txn: str, provider: str) -> PaymentOrder:

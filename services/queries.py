@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from .audit import record
 from .catalog import Item
-from .errors import DomainError
+from .errors import DomainError, NotFound
 from .exchange import DepartmentUnavailable
 from .identity import Person
+
+
+def queryable(item: Item) -> Item:
+    if item.kind != "query" or not item.query:
+        raise NotFound("这个事项不能在线查询")
+    return item
 
 
 def run_query(adapters: dict, item: Item, person: Person, ip: str = "") -> dict | None:

@@ -3,6 +3,8 @@ of the case number, both as inline SVG (no image requests, crisp on paper and sc
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date
 
 import barcode
 import qrcode
@@ -42,3 +44,29 @@ def code128_svg(number: str, quiet: int = 10, height: int = 48) -> str:
     return (f'<svg class="barcode" role="img" aria-hidden="true" xmlns="http://www.w3.org/2000/svg" '
             f'viewBox="0 0 {width} {height}" shape-rendering="crispEdges" data-modules="{width}">'
             f'<rect width="{width}" height="{height}" fill="#fff"/><g fill="#000">{"".join(bars)}</g></svg>')
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Everything a receipt (回执) shows, whichever front end prints it."""
+    case: object
+    item: object
+    link: str
+    qr: str
+    barcode: str
+    expected: date  # promised days counted from the day it was submitted
+    estimated: bool  # a day counted is in a year whose holidays are not yet published
+    township: str
+
+
+def receipt_for(case) -> Receipt:
+    from .cases import track_link
+    from .clock import to_china
+    from .places import township_name
+    from .registry import registry
+    from .workdays import load_calendar
+
+    link = track_link(case)
+    expected, estimated = load_calendar().add_workdays(to_china(case.submitted_at).date(), case.promised_days)
+    return Receipt(case, registry().catalog.get(case.item_code), link, qr_svg(link), code128_svg(case.number),
+                   expected, estimated, township_name(case.township_id))

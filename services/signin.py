@@ -6,19 +6,26 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import DateTime, Integer, String, select, update
+from sqlalchemy import DateTime, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 
 from .clock import aware, utcnow
-from .errors import DomainError
-from .identity import Person, find_or_create_person, normalise_phone
+from . import attempts, inputs
+from .errors import DomainError, TooManyTries
+from .identity import Person, find_or_create_person
 from .outbox import enqueue
+from .registry import registry
 
 CODE_TTL = timedelta(minutes=5)
 MAX_WRONG_TRIES = 5
+# Codes sent to one phone, and asked for by one requester (a phone, a kiosk, a village's shared
+# address): counted in the database, so every worker agrees. Only codes actually sent count:
+# a mistyped number costs nobody anything.
+PER_PHONE = ((1, timedelta(minutes=1), "请 1 分钟后再获取"), (5, timedelta(hours=1), "一小时内最多获取 5 次"))
+PER_REQUESTER = (30, timedelta(hours=1))
+WRONG_CODES_PER_REQUESTER = (20, timedelta(minutes=10))
 
 
 class SmsCode(db.Model):
@@ -34,15 +41,25 @@ class SmsCode(db.Model):
 
 
 def _hash(phone: str, code: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
+    key = registry().secret_key.encode()
     return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def request_code(raw_phone: str) -> tuple[str, str]:
+def request_code(raw_phone, requester: str = "") -> tuple[str, str]:
     """Issue a code and queue its SMS. Returns (phone, code); only a sandbox shows the code."""
-    phone = normalise_phone(raw_phone)
-    code = f"{secrets.randbelow(10**6):06d}"
+    phone = inputs.phone(raw_phone)
     now = utcnow()
+    for limit, window, advice in PER_PHONE:
+        sent = db.session.scalar(select(func.count()).select_from(SmsCode)
+                                 .where(SmsCode.phone == phone, SmsCode.created_at > now - window))
+        if sent >= limit:
+            raise TooManyTries(f"这个手机号获取验证码太频繁，{advice}", field="phone")
+    limit, window = PER_REQUESTER
+    if requester and attempts.exceeded([(f"signin-send:{requester}", limit, window)]):
+        raise TooManyTries("这台设备获取验证码太频繁，请一小时后再试", field="phone")
+    if requester:
+        attempts.note(f"signin-send:{requester}", commit=False)
+    code = f"{secrets.randbelow(10**6):06d}"
     # A new code replaces older unused ones: only the latest SMS works.
     db.session.execute(update(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
                        .values(used_at=now))
@@ -55,11 +72,12 @@ def request_code(raw_phone: str) -> tuple[str, str]:
     return phone, code
 
 
-def verify_code(raw_phone: str, raw_code: str) -> Person:
-    phone = normalise_phone(raw_phone)
-    code = "".join(ch for ch in (raw_code or "") if ch.isdigit())
-    if len(code) != 6:
-        raise DomainError("请输入短信里的 6 位数字验证码", field="code")
+def verify_code(raw_phone, raw_code, requester: str = "") -> Person:
+    phone = inputs.phone(raw_phone)
+    code = inputs.sms_code(raw_code)
+    limit, window = WRONG_CODES_PER_REQUESTER
+    if requester and attempts.exceeded([(f"signin-wrong:{requester}", limit, window)]):
+        raise TooManyTries("验证码输错太多次，请 10 分钟后再试", field="code")
     now = utcnow()
     row = db.session.scalar(select(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
                             .order_by(SmsCode.id.desc()).limit(1))
@@ -69,6 +87,8 @@ def verify_code(raw_phone: str, raw_code: str) -> Person:
         row.wrong_tries += 1
         if row.wrong_tries >= MAX_WRONG_TRIES:
             row.used_at = now  # too many wrong tries: this code is spent
+        if requester:
+            attempts.note(f"signin-wrong:{requester}", commit=False)
         db.session.commit()
         raise DomainError("验证码不对，请核对短信后重新输入", field="code")
     # Single use even when two requests race: only one UPDATE finds it unused.

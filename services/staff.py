@@ -1,9 +1,10 @@
 """Staff accounts (窗口、部门审批人员、管理员): hashed passwords, lockout, and which cases each may see."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, Select, String, false, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -11,9 +12,9 @@ from extensions import db
 
 from .appointments import Hospital
 from .audit import record
-from .cases import Case
 from .clock import to_china, utcnow
-from .errors import DomainError, NotFound
+from . import inputs
+from .errors import DomainError
 from .places import Township
 
 ROLES = {"window": "乡镇窗口人员", "reviewer": "县直部门审批人员", "hospital": "医院挂号人员",
@@ -68,8 +69,8 @@ def check_password_rules(password: str) -> None:
 def create_account(username: str, password: str, name: str, role: str, township_id: int | None = None,
                    department: str | None = None, created_by: str = "system",
                    hospital_id: int | None = None) -> StaffUser:
-    username = (username or "").strip().lower()
-    if not username.replace("_", "").replace(".", "").isalnum() or not 3 <= len(username) <= 40:
+    username = inputs.text_of(username, "username").strip().lower()
+    if not re.fullmatch(r"[a-z0-9_.]{3,40}", username):
         raise DomainError("用户名用 3–40 位字母、数字", field="username")
     if role not in ROLES:
         raise DomainError("请选择角色", field="role")
@@ -79,12 +80,11 @@ def create_account(username: str, password: str, name: str, role: str, township_
         raise DomainError("部门审批人员须指定部门", field="department")
     if role == "hospital" and (not hospital_id or db.session.get(Hospital, hospital_id) is None):
         raise DomainError("医院挂号人员须指定医院", field="hospital_id")
-    if not (name or "").strip():
-        raise DomainError("请填写姓名", field="name")
+    name = inputs.person_name(name)
     check_password_rules(password)
     if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise DomainError("这个用户名已被使用", field="username")
-    user = StaffUser(username=username, password_hash=generate_password_hash(password), name=name.strip(),
+    user = StaffUser(username=username, password_hash=generate_password_hash(password), name=name,
                      role=role, township_id=township_id if role == "window" else None,
                      department=department if role == "reviewer" else None,
                      hospital_id=hospital_id if role == "hospital" else None)
@@ -95,9 +95,15 @@ def create_account(username: str, password: str, name: str, role: str, township_
     return user
 
 
+def accounts() -> list[StaffUser]:
+    return list(db.session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username)))
+
+
 def authenticate(username: str, password: str, ip: str = "") -> StaffUser:
     """The same message for an unknown name and a wrong password; a lock after 5 failures."""
-    user = db.session.scalar(select(StaffUser).where(StaffUser.username == (username or "").strip().lower()))
+    name = username.strip().lower() if isinstance(username, str) else ""
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == name)) if name.isascii() and \
+        name.isprintable() and len(name) <= 40 else None
     now = utcnow()
     wrong = DomainError("用户名或密码不对", field="password")
     if user is None or not user.active:
@@ -117,22 +123,3 @@ def authenticate(username: str, password: str, ip: str = "") -> StaffUser:
     user.failed_logins, user.locked_until = 0, None
     record("staff", user.id, user.name, "login", ip=ip)
     return user
-
-
-def visible_cases(user: StaffUser) -> Select:
-    """The one place that says which cases a staff member may see."""
-    query = select(Case)
-    if user.role == "window":
-        return query.where(Case.township_id == user.township_id)
-    if user.role == "reviewer":
-        return query.where(Case.department == user.department)
-    if user.role == "hospital":
-        return query.where(false())  # hospital staff handle bookings, not cases
-    return query
-
-
-def case_for(user: StaffUser, case_id: int) -> Case:
-    case = db.session.scalar(visible_cases(user).where(Case.id == case_id))
-    if case is None:
-        raise NotFound("没有找到这个办件，或不在您的办理范围内")
-    return case

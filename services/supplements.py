@@ -1,27 +1,53 @@
-"""补正 from the applicant's side: see everything that is missing, upload it, resubmit."""
+"""补正 (supplement): one request names everything missing at once; the applicant (or whoever
+acts for them) uploads it and resubmits. The request is checked here whoever makes it — a
+window clerk or a department system — so a case can always leave 补正 again."""
 from __future__ import annotations
 
-from .cases import Actor, Case, act
+from .actors import Actor
+from .cases import Case, act
 from .catalog import Item
 from .clock import to_china
 from .errors import DomainError
-from .identity import Person
-from .materials import Upload, store_files, uploads_of
+from .inputs import InvalidInput
+from .materials import RESULT, Upload, store_files, uploads_of
 from .tracking import supplement_request
 
+ASK_ALL = "请勾选所有需要补正的材料（一次列全），只能选本事项需要提交的材料"
 
-def requested_materials(case: Case) -> list[int]:
+
+def check_request(item: Item, keys) -> list[str]:
+    """A non-empty list of this item's materials that are not waived, in the catalog's order."""
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+        raise InvalidInput(ASK_ALL, field="materials")
+    wanted = set(keys)
+    known = [m.key for m in item.materials if not m.waived]
+    if not wanted <= set(known):
+        raise InvalidInput(ASK_ALL, field="materials")
+    return [k for k in known if k in wanted]
+
+
+def material_name(item: Item, key: str) -> str:
+    """A material's name; a key the catalog has since dropped still reads as something."""
+    material = item.material(key)
+    return material.name if material else "办理结果" if key == RESULT else "其他材料"
+
+
+def default_note(item: Item, keys: list[str]) -> str:
+    return "请补正以下材料：" + "、".join(material_name(item, k) for k in keys)
+
+
+def requested_materials(case: Case) -> list[str]:
     request = supplement_request(case)
     return list((request.data or {}).get("materials", [])) if request else []
 
 
-def add_supplement_files(storage, case: Case, item: Item, person: Person, material_index: int,
+def add_supplement_files(storage, case: Case, item: Item, actor: Actor, material_key,
                          files: list[tuple[str, bytes]]) -> list[Upload]:
     if case.status != "supplement":
         raise DomainError("这个办件现在不需要补正材料")
-    if material_index not in requested_materials(case) or item.materials[material_index].waived:
+    if material_key not in requested_materials(case):
         raise DomainError("这项材料不在补正清单里", field="files")
-    return store_files(storage, files, person.id, material_index, case_id=case.id)
+    return store_files(storage, files, case.applicant_id, material_key, actor, case_id=case.id)
 
 
 def new_uploads(case: Case) -> list[Upload]:
@@ -33,9 +59,12 @@ def new_uploads(case: Case) -> list[Upload]:
     return [u for u in uploads_of(case_id=case.id) if to_china(u.created_at) >= asked_at]
 
 
-def resubmit(case: Case, item: Item, person: Person):
-    missing = [item.materials[i].name for i in requested_materials(case)
-               if i not in {u.material_index for u in new_uploads(case)}]
+def resubmit(case: Case, item: Item, actor: Actor):
+    if case.status != "supplement":
+        raise DomainError("这个办件现在不需要补正材料")
+    have = {u.material_key for u in new_uploads(case)}
+    missing = [material_name(item, k) for k in requested_materials(case) if k not in have]
     if missing:
         raise DomainError("还缺：" + "、".join(missing))
-    return act(case, "resubmit", Actor("applicant", person.id, person.name), note="已补正材料")
+    return act(case, "resubmit", actor, note="已补正材料")
+

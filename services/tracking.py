@@ -3,8 +3,9 @@ case for someone who is not signed in: the receipt's QR token, or number + last 
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 
@@ -12,7 +13,9 @@ from extensions import db
 
 from .case_numbers import normalise_case_number
 from .cases import Case, CaseEvent
-from .errors import DomainError, NotFound
+from . import attempts, inputs
+from .errors import DomainError, NotFound, TooManyTries
+from .actors import KINDS, Actor, visible_cases
 from .identity import mask_name
 
 ACTION_TEXT = {
@@ -20,8 +23,6 @@ ACTION_TEXT = {
     "review": "开始审查", "supplement": "需要补正材料", "resubmit": "补正材料已提交",
     "complete": "办结", "deliver": "结果已送达", "logistics": "邮寄进度",
 }
-ACTOR_TEXT = {"applicant": "申请人", "agent": "代办员", "staff": "工作人员", "department": "部门系统",
-              "system": "系统", "carrier": "物流"}
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,10 @@ def timeline(case: Case, public: bool) -> list[Step]:
         title = ACTION_TEXT[event.action]
         if event.action == "complete":
             title = "办结：准予" if case.decision == "approved" else "办结：不予"
-        if event.actor_kind == "applicant":
+        if event.actor_kind == "citizen":
             who = f"申请人 {mask_name(event.actor_name)}" if public else f"申请人 {event.actor_name}"
         else:
-            who = ACTOR_TEXT.get(event.actor_kind, "") if public else event.actor_name
+            who = KINDS.get(event.actor_kind, "") if public else event.actor_name
         steps.append(Step(event.at, title, who, event.note))
     return steps
 
@@ -56,6 +57,8 @@ _VERSION = select(_cases.id, _cases.version, _cases.track_token).where(_cases.nu
 def version_by_token(number: str, token: str) -> tuple[int, int]:
     """(case id, version) for the QR link, in one indexed query of three columns. The version
     changes with every event, so a page rendered for it stays right until the next one."""
+    if not (isinstance(number, str) and number.isascii() and number.isalnum() and len(number) <= 20):
+        raise NotFound("没有找到这个办件，请核对回执上的二维码或编号")
     with db.engine.connect() as conn:
         row = conn.execute(_VERSION, {"number": number}).first()
     if row is None or not hmac.compare_digest(row.track_token.encode(), (token or "").encode()):
@@ -63,10 +66,30 @@ def version_by_token(number: str, token: str) -> tuple[int, int]:
     return row.id, row.version
 
 
-def by_number_and_last4(raw_number: str, last4: str) -> Case:
+# Per requester (an address, a kiosk), never per case: a stranger's guesses cannot lock the
+# villager out, and the right answer always works for someone who has not been guessing.
+LOOKUP_LIMITS = ((10, timedelta(minutes=10)), (5, timedelta(hours=1)))
+TOO_MANY = "输错次数太多，请过一会儿再试；也可以扫回执上的二维码，或拨打 12345"
+
+
+def lookup(raw_number, last4, requester: str) -> Case:
+    """A case by number + last 4 digits of the applicant's ID or phone, with wrong tries counted."""
+    number = normalise_case_number(inputs.text_of(raw_number, "case_number"))
+    (per_requester, window), (per_case, case_window) = LOOKUP_LIMITS
+    keys = [(f"track:{requester}", per_requester, window), (f"track:{requester}:{number}", per_case, case_window)]
+    if attempts.exceeded(keys):
+        raise TooManyTries(TOO_MANY, field="last4")
+    try:
+        return by_number_and_last4(number, last4)
+    except DomainError:
+        attempts.note(*(key for key, _, _ in keys))
+        raise
+
+
+def by_number_and_last4(raw_number: str, last4) -> Case:
     number = normalise_case_number(raw_number)
-    last4 = (last4 or "").strip().upper()
-    if len(last4) != 4:
+    last4 = inputs.half_width(inputs.text_of(last4, "last4")).strip().upper()
+    if not re.fullmatch(r"[0-9X]{4}", last4, re.ASCII):
         raise DomainError("请输入申请人身份证号或手机号的后 4 位", field="last4")
     case = db.session.scalar(select(Case).where(Case.number == number))
     if case is None or not (hmac.compare_digest(case.applicant_id_number[-4:], last4)
@@ -75,9 +98,8 @@ def by_number_and_last4(raw_number: str, last4: str) -> Case:
     return case
 
 
-def cases_of(person_id: int) -> list[Case]:
-    return list(db.session.scalars(select(Case).where(Case.applicant_id == person_id)
-                                   .order_by(Case.submitted_at.desc())))
+def cases_of(actor: Actor) -> list[Case]:
+    return list(db.session.scalars(visible_cases(actor).order_by(Case.submitted_at.desc()).limit(200)))
 
 
 def supplement_request(case: Case) -> CaseEvent | None:

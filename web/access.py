@@ -1,20 +1,46 @@
-"""Who may open a page. Citizens and staff sign in through the same session, so each front end
-checks the kind of account, not only that someone is signed in."""
+"""Who may open a page, and who is acting. Citizens and staff sign in through the same session,
+so each front end checks the kind of account, not only that someone is signed in; each front
+end names its own sign-in page (SIGNIN below), so a kiosk or an agent page never sends people
+to the phone's sign-in."""
 from functools import wraps
 
 from flask import redirect, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, logout_user
+from werkzeug.exceptions import Forbidden
 
+from services import actors
 from services.clock import utcnow
 
 STAFF_IDLE_MINUTES = 30
+# blueprint -> (sign-in endpoint, real-name endpoint); front ends add themselves here.
+SIGNIN = {"pwa": ("pwa.signin", "pwa.verify"), "office": ("office.login", None)}
+
+
+def _here() -> str:
+    return request.full_path.rstrip("?")
+
+
+def _signin_endpoint(default: str = "pwa.signin") -> str:
+    return SIGNIN.get(request.blueprint or "", (default, None))[0]
+
+
+def current_actor() -> actors.Actor:
+    """The actor behind this request, for services: a citizen or a staff member."""
+    if getattr(current_user, "is_staff", False):
+        return actors.staff(current_user)
+    return actors.citizen(current_user)
+
+
+def requester() -> str:
+    """Whom wrong tries are counted against: the address this request came from."""
+    return "ip:" + (request.remote_addr or "")
 
 
 def citizen_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated or getattr(current_user, "is_staff", False):
-            return redirect(url_for("pwa.signin", next=request.full_path.rstrip("?")))
+            return redirect(url_for(_signin_endpoint(), next=_here()))
         return view(*args, **kwargs)
     return wrapped
 
@@ -25,7 +51,8 @@ def verified_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_verified:
-            return redirect(url_for("pwa.verify", next=request.full_path), code=303)
+            verify = SIGNIN.get(request.blueprint or "", ("", None))[1] or "pwa.verify"
+            return redirect(url_for(verify, next=request.full_path), code=303)
         return view(*args, **kwargs)
     return wrapped
 
@@ -35,19 +62,16 @@ def staff_required(*roles: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            login = _signin_endpoint("office.login")
             if not current_user.is_authenticated or not getattr(current_user, "is_staff", False):
-                return redirect(url_for("office.login", next=request.full_path.rstrip("?")))
+                return redirect(url_for(login, next=_here()))
             now = utcnow().timestamp()
             if now - session.get("staff_seen", now) > STAFF_IDLE_MINUTES * 60:
-                from flask_login import logout_user
-
                 logout_user()
                 session.clear()
-                return redirect(url_for("office.login", next=request.full_path.rstrip("?"), timeout=1))
+                return redirect(url_for(login, next=_here(), timeout=1))
             session["staff_seen"] = now
             if roles and current_user.role not in roles:
-                from werkzeug.exceptions import Forbidden
-
                 raise Forbidden()
             return view(*args, **kwargs)
         return wrapped

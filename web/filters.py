@@ -20,8 +20,14 @@ def china_date(day) -> str:
     return f"{day:%Y年%-m月%-d日}"
 
 
+def material_name(key: str, item) -> str:
+    from services.supplements import material_name as name
+
+    return name(item, key)
+
+
 def register(app) -> None:
-    app.jinja_env.filters.update(money=money, china_time=china_time, china_date=china_date,
+    app.jinja_env.filters.update(money=money, material_name=material_name, china_time=china_time, china_date=china_date,
                                  mask_id=mask_id_number, mask_name=mask_name, mask_phone=mask_phone,
                                  case_number=format_case_number)
     app.jinja_env.globals.update(

@@ -1,9 +1,89 @@
-"""Form helpers shared by the front ends."""
+"""The forms every front end posts, as input models (see web.inputs). A kiosk or an agent page
+posting the same form uses the same model, so the same input is refused the same way."""
+from typing import Annotated
+
+from pydantic import Field
+
+from services.feedback import COMMENT_MAX
+
+from .inputs import (Choice, IdNumber, Input, Integer, OptionalInteger, Password, PersonName, Phone, SmsCode,
+                     Text, Token)
+
+MaterialKey = Text(40)
 
 
-def attach_error(form, exc, default: str) -> None:
-    """Show a domain error next to the field it names (or next to `default`)."""
-    form[exc.field if exc.field in form else default].errors.append(exc.message)
+class PhoneInput(Input):
+    phone: Phone
+
+
+class CodeInput(Input):
+    code: SmsCode
+
+
+class RealNameInput(Input):
+    name: PersonName
+    id_number: IdNumber
+
+
+class FeedbackInput(Input):
+    useful: Choice("1", "0", message="请选择“有用”或“没用”")
+    comment: Text(COMMENT_MAX, multiline=True)
+    token: Token
+
+
+class MaterialUpload(Input):
+    material: MaterialKey
+
+
+class TrackLookupInput(Input):
+    case_number: Text(40, required=True, label="办件编号")
+    last4: Text(10, required=True, label="身份证号或手机号后 4 位")
+
+
+class BookingInput(Input):
+    who: Choice("self", "family", message="请选择给谁预约")
+    patient_name: Text(40)
+    patient_id_number: Text(40)
+
+
+class PayInput(Input):
+    grade: Text(40)
+    members: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=50)] = []
+    key: Token
+
+
+class StaffLoginInput(Input):
+    username: Text(40, required=True, label="用户名")
+    password: Password
+
+
+class AccountInput(Input):
+    username: Text(40, required=True, label="用户名")
+    name: PersonName
+    role: Text(20, required=True, label="角色")
+    township_id: OptionalInteger(1, 2**31 - 1)
+    department: Text(80)
+    password: Password
+
+
+class CalendarInput(Input):
+    year: Integer(2001, 2099, message="请填写四位年份，如 2027")
+    source: Text(200, required=True, label="依据（通知文号）")
+    arrangement: Text(5000, multiline=True, required=True, label="放假和调休安排")
+
+
+class CaseActionInput(Input):
+    note: Text(500, multiline=True)
+    decision: Text(10)
+    materials: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=50)] = []
+    method: Text(20)
+    tracking_number: Text(30)
+
+
+class RealNameCorrection(Input):
+    name: PersonName
+    id_number: IdNumber
+    reason: Text(200, required=True, label="更正原因")
 
 
 def uploaded_files(request, name: str = "files") -> list[tuple[str, bytes]]:

@@ -34,6 +34,19 @@ def no_store(body, status: int = 200):
     return response
 
 
+def refuse_nul_bytes():
+    """No browser sends a NUL byte in a URL or a form; refuse it before anything reads it (the
+    database would). Each field's own parser gives the friendlier message for everything else."""
+    from flask import request
+    from werkzeug.exceptions import BadRequest
+
+    if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
+        raise BadRequest()
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if any("\x00" in k + v for k, v in request.form.items(multi=True)):
+            raise BadRequest()
+
+
 def add_security_headers(response):
     response.headers.update(HEADERS)  # the same for every response; no view sets its own
     return response

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 import urllib.error
 import urllib.request
@@ -24,7 +25,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def verify(secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float | None = None) -> bool:
-    if not timestamp or not signature or not timestamp.isdigit():
+    if not timestamp or not signature or not re.fullmatch(r"[0-9]{1,12}", timestamp, re.ASCII):
         return False
     if abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW:
         return False

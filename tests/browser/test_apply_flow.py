@@ -10,7 +10,7 @@ from tests import factories, images
 from tests.browser.steps import sign_in_with_shown_code
 
 BIRTH = "/items/621027-BM-004"
-ID_NUMBER = factories.id_number("19900303", "221")
+ID_NUMBER = factories.id_number("19900303", "222")  # a woman: she is 女方 on the form
 
 
 def sign_in(page, base, phone="13900000001"):
@@ -32,7 +32,7 @@ def apply_for_birth_registration(page, tmp_path):
     page.get_by_role("button", name="保存，下一步").click()
     photo = tmp_path / "proof.jpg"
     photo.write_bytes(images.photo_with_gps())
-    page.locator("#files-3").set_input_files(str(photo))
+    page.locator("#files-pregnancy_proof").set_input_files(str(photo))
     page.get_by_role("button", name="上传").click()
     assert page.get_by_text("已上传：proof.jpg").is_visible()
     page.get_by_role("link", name="下一步：核对").click()

@@ -111,7 +111,7 @@ def test_supplement_pauses_the_deadline_until_resubmitted(catalog, applicant):
     case = submit(catalog, applicant, code="621027-BM-005")  # 高龄津贴: 10 working days
     act(case, "accept", STAFF, today=date(2026, 11, 2))  # Monday
     assert case.due_on == date(2026, 11, 16)
-    act(case, "supplement", STAFF, note="一卡通照片看不清", data={"materials": [2]},
+    act(case, "supplement", STAFF, note="一卡通照片看不清", data={"materials": ["bank_account"]},
         today=date(2026, 11, 5))  # 3 working days used
     assert case.status == "supplement" and case.due_on is None
     assert remaining_workdays(case, date(2026, 11, 20), WorkCalendar()) is None
@@ -142,8 +142,8 @@ def test_illegal_transitions_are_refused_and_leave_no_trace(catalog, applicant):
 
 
 @pytest.mark.parametrize("name,note,data,message", [
-    ("reject", "", None, "请写明原因"),
-    ("supplement", " ", None, "请写明原因"),
+    ("reject", "", None, "请写明不予受理的原因"),
+    ("supplement", " ", None, "请勾选所有需要补正的材料"),
     ("complete", "", {}, "请选择准予或不予"),
     ("complete", "", {"decision": "denied"}, "不予办理须写明理由"),
 ])
@@ -159,7 +159,7 @@ def test_the_whole_loop_is_a_timeline_of_events_each_with_an_sms(catalog, applic
     case = submit(catalog, applicant)
     act(case, "accept", STAFF)
     act(case, "review", STAFF)
-    act(case, "supplement", STAFF, note="请补充妊娠诊断证明")
+    act(case, "supplement", STAFF, note="请补充妊娠诊断证明", data={"materials": ["pregnancy_proof"]})
     act(case, "resubmit", Actor("applicant", applicant.id, applicant.name))
     act(case, "complete", STAFF, data={"decision": "approved"})
     act(case, "deliver", STAFF, note="电子结果已发送")

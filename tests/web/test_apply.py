@@ -18,7 +18,7 @@ from tests.services.test_catalog import CATALOG
 from tests.conftest import form_post, sign_in
 
 BIRTH = "621027-BM-004"
-ID_A = factories.id_number("19900303", "221")
+ID_A = factories.id_number("19900303", "222")  # a woman: the 17th digit is even
 ID_B = factories.id_number("19850505", "132")
 FIELDS = {"wife_name": "李秀英", "wife_id_number": ID_A, "husband_name": "王建国",
           "husband_id_number": factories.id_number("19880808", "111"), "child_order": "第二个",
@@ -51,7 +51,7 @@ def fill_form(app, client, **changes):
     return form_post(client, f"/apply/{BIRTH}", data)
 
 
-def upload(client, material=3, content=None, name="photo.jpg", url=f"/apply/{BIRTH}/materials"):
+def upload(client, material="pregnancy_proof", content=None, name="photo.jpg", url=f"/apply/{BIRTH}/materials"):
     return form_post(client, url, {"material": str(material),
                                    "files": (io.BytesIO(content or images.photo_with_gps()), name)},
                      content_type="multipart/form-data")
@@ -144,9 +144,9 @@ def test_waived_materials_are_not_asked_for(app, villager):
     fill_form(app, villager)
     page = text(villager.get(f"/apply/{BIRTH}/materials"))
     assert "妊娠诊断证明或孕产妇保健手册首页" in page
-    assert 'name="material" value="0"' not in page  # 身份证: 免提交
+    assert 'name="material" value="couple_id_cards"' not in page  # 身份证: 免提交
     assert "不用交，已通过数据共享核验" in page
-    assert upload(villager, material=1).status_code == 422  # 结婚证 cannot be uploaded either
+    assert upload(villager, material="marriage_certificate").status_code == 422  # 结婚证 cannot be uploaded either
 
 
 def test_check_page_lists_everything_missing_and_offers_no_submit(app, villager):
@@ -249,7 +249,7 @@ def test_wrong_lookups_are_explained_then_limited(app, villager):
     for _ in range(4):  # five wrong tries on one number are allowed in an hour
         form_post(anyone, "/track", {"case_number": number, "last4": "9999"})
     limited = form_post(anyone, "/track", {"case_number": number, "last4": "9999"})
-    assert limited.status_code == 429 and "这个办件编号输错次数太多" in text(limited)
+    assert limited.status_code == 429 and "输错次数太多" in text(limited)
 
 
 def test_supplement_shows_what_is_missing_and_the_applicant_resubmits(app, villager):
@@ -258,14 +258,14 @@ def test_supplement_shows_what_is_missing_and_the_applicant_resubmits(app, villa
         case = db.session.scalar(select(Case))
         staff = Actor("staff", 1, "城关镇窗口 李娜")
         act(case, "accept", staff)
-        act(case, "supplement", staff, note="证明照片不清楚，请重新拍", data={"materials": [3]})
+        act(case, "supplement", staff, note="证明照片不清楚，请重新拍", data={"materials": ["pregnancy_proof"]})
         number = case.number
     page = text(villager.get(f"/my/{number}"))
     assert "需要补正的材料" in page and "证明照片不清楚，请重新拍" in page
     assert "妊娠诊断证明或孕产妇保健手册首页" in page
     early = form_post(villager, f"/my/{number}", {}, post_url=f"/my/{number}/resubmit")
     assert early.status_code == 400 and "还缺：妊娠诊断证明或孕产妇保健手册首页" in text(early)
-    assert upload(villager, material=3, url=f"/my/{number}").status_code == 303
+    assert upload(villager, material="pregnancy_proof", url=f"/my/{number}").status_code == 303
     assert form_post(villager, f"/my/{number}", {}, post_url=f"/my/{number}/resubmit").status_code == 303
     with app.app_context():
         case = db.session.scalar(select(Case))
@@ -278,7 +278,7 @@ def test_check_page_counts_files_per_material(app, villager):
     upload(villager)
     upload(villager, content=images.png(), name="second.png")
     page = text(villager.get(f"/apply/{BIRTH}/check"))
-    assert "2 个文件" in page and f"/apply/{BIRTH}/materials?return=check#material-3" in page
+    assert "2 个文件" in page and f"/apply/{BIRTH}/materials?return=check#material-pregnancy_proof" in page
 
 
 def test_the_public_progress_page_follows_every_new_step(app, villager):
@@ -297,10 +297,13 @@ def test_the_public_progress_page_follows_every_new_step(app, villager):
 
 
 def answer_for(field, n):
-    """A valid answer for any catalog field type."""
-    return {"id_number": factories.id_number("19700101", f"{n:03d}"), "phone": "13900000001",
-            "date": "2026-12-01", "number": "3", "select": (field.options or [""])[0],
-            "textarea": "家中老人患病，收入不足。", "text": "测试内容"}[field.type]
+    """A valid answer for any catalog field type, within the field's own rules (sex, age)."""
+    if field.type == "id_number":
+        seq = f"{2 * n + (field.sex == 'male'):03d}"  # the 17th digit: even for a woman
+        return factories.id_number("19400101" if field.min_age else "19700101", seq)
+    return {"phone": "13900000001", "date": "2026-12-01", "number": "3", "integer": "3", "money": "1200.50",
+            "select": (field.options or [""])[0], "textarea": "家中老人患病，收入不足。", "text": "测试内容",
+            "name": "阿卜杜·热合曼", "digits": "6228 4800 1234 5678"}[field.type]
 
 
 APPLY_ITEMS = [i for i in load_catalog(CATALOG).items if i.kind == "apply" and i.section == "convenience"]
@@ -313,9 +316,9 @@ def test_every_convenience_apply_item_can_be_applied_for_online(app, villager, i
         data["township_id"] = str(township_id(app))
     response = form_post(villager, f"/apply/{item.code}", data)
     assert response.status_code == 303, text(response)
-    for index, material in enumerate(item.materials):
+    for material in item.materials:
         if material.required and not material.waived:
-            assert upload(villager, material=index, url=f"/apply/{item.code}/materials").status_code == 303
+            assert upload(villager, material=material.key, url=f"/apply/{item.code}/materials").status_code == 303
     page = villager.get(f"/apply/{item.code}/check").get_data(as_text=True)
     key = re.search(r'name="draft_key" value="([0-9a-f]+)"', page).group(1)
     response = form_post(villager, f"/apply/{item.code}/check", {"draft_key": key}, post_url=f"/apply/{item.code}/submit")

@@ -109,14 +109,14 @@ def test_accept_supplement_approve_deliver_with_notices(app, case, client):
     assert "受理通知书" in notice and "李秀英" in notice and "1 个工作日" in notice
     missing = do(staff_client, case_id, "supplement", {"note": "看不清"})
     assert missing.status_code == 422 and "请勾选所有需要补正的材料" in text(missing)
-    assert do(staff_client, case_id, "supplement", {"materials": "3", "note": "照片模糊"}).status_code == 303
+    assert do(staff_client, case_id, "supplement", {"materials": "pregnancy_proof", "note": "照片模糊"}).status_code == 303
     notice = text(staff_client.get(f"/office/cases/{case_id}/notice/supplement"))
     assert "补正材料通知书" in notice and "妊娠诊断证明或孕产妇保健手册首页" in notice
     with app.app_context():
         assert db.session.get(Case, case_id).due_on is None  # the clock is paused
     # the villager uploads and resubmits
     from tests.web.test_apply import upload
-    assert upload(client, material=3, url=f"/my/{number}").status_code == 303
+    assert upload(client, material="pregnancy_proof", url=f"/my/{number}").status_code == 303
     assert form_post(client, f"/my/{number}", {}, post_url=f"/my/{number}/resubmit").status_code == 303
     denied = do(staff_client, case_id, "complete", {"decision": "denied"})
     assert denied.status_code == 422 and "不予办理须写明理由" in text(denied)
@@ -145,7 +145,7 @@ def test_illegal_actions_are_refused_with_a_message(app, case):
 def test_reject_needs_a_reason_and_prints_a_notice(app, case):
     case_id, _ = case
     client = login(app, "chengguan")
-    assert "请写明原因" in text(do(client, case_id, "reject"))
+    assert "请写明不予受理的原因" in text(do(client, case_id, "reject"))
     assert do(client, case_id, "reject", {"note": "不属于本乡镇受理范围"}).status_code == 303
     notice = text(client.get(f"/office/cases/{case_id}/notice/reject"))
     assert "不予受理通知书" in notice and "不属于本乡镇受理范围" in notice and "行政复议" in notice

@@ -99,7 +99,7 @@ def callback(app, client, number, amount_fen, secret=None, txn="T1"):
         from services.payment_provider import SandboxProvider
         provider = SandboxProvider(secret)
     body, headers = provider.notification(number, amount_fen, txn)
-    return client.post("/pay/callback/sandbox", data=body, headers=headers, content_type="application/json")
+    return client.post("/api/v1/payments/sandbox/notify", data=body, headers=headers, content_type="application/json")
 
 
 def test_five_parallel_callbacks_mark_the_order_paid_once(app, villager):

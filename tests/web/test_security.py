@@ -49,7 +49,7 @@ def test_post_without_csrf_token_is_refused_in_chinese(app, client):
 
 def form_fields(client):
     body = client.get(FEEDBACK + "?useful=1").get_data(as_text=True)
-    token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', body).group(1)
+    token = re.search(r'name="token" value="([^"]+)"', body).group(1)
     return {"csrf_token": csrf_token_from(body), "token": token}
 
 
@@ -75,7 +75,7 @@ def test_feedback_errors_show_next_to_the_field_and_keep_what_was_typed(app, cli
 def test_feedback_too_long_is_refused_with_a_count(app, client):
     data = form_fields(client) | {"useful": "1", "comment": "长" * 201}
     body = client.post(FEEDBACK, data=data).get_data(as_text=True)
-    assert "意见最多 200 个字" in body
+    assert "最多 200 个字，现在是 201 个字" in body
     assert count_feedback(app) == 0
 
 

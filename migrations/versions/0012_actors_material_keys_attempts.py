@@ -1,0 +1,111 @@
+"""actors beside applicants; materials by catalog key; attempts; every event bumps the case
+
+Uploads and 补正 requests referred to a material by its position in the catalog file, so
+re-ordering a file would relabel stored uploads. They now carry the material's key; existing
+rows are mapped with the catalog (whose order is unchanged by this release). Cases, drafts
+and uploads record who acted, apart from the applicant; the citizen acting for themself is
+`citizen` (was `applicant`) on events.
+
+Revision ID: 0012
+Revises: 0011
+"""
+import sqlalchemy as sa
+from alembic import op
+from flask import current_app
+
+revision = '0012'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+RESULT = "_result"
+
+
+def _keys_by_item() -> dict[str, list[str]]:
+    catalog = current_app.extensions["catalog"]
+    return {item.code: [m.key for m in item.materials] for item in catalog.items}
+
+
+def _key(keys: list[str], index) -> str | None:
+    if isinstance(index, int) and 0 <= index < len(keys):
+        return keys[index]
+    return None
+
+
+def upgrade():
+    with op.batch_alter_table('uploads') as batch:
+        batch.add_column(sa.Column('material_key', sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column('actor_kind', sa.String(length=12), nullable=False, server_default='citizen'))
+        batch.add_column(sa.Column('actor_id', sa.Integer(), nullable=True))
+    with op.batch_alter_table('drafts') as batch:
+        batch.add_column(sa.Column('actor_kind', sa.String(length=12), nullable=False, server_default='citizen'))
+        batch.add_column(sa.Column('actor_id', sa.Integer(), nullable=True))
+    with op.batch_alter_table('cases') as batch:
+        batch.add_column(sa.Column('actor_kind', sa.String(length=12), nullable=False, server_default='citizen'))
+        batch.add_column(sa.Column('actor_id', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('last_event_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_table('attempts',
+                    sa.Column('id', sa.Integer(), nullable=False),
+                    sa.Column('key', sa.String(length=120), nullable=False),
+                    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+                    sa.PrimaryKeyConstraint('id', name=op.f('pk_attempts')))
+    op.create_index(op.f('ix_attempts_key'), 'attempts', ['key'], unique=False)
+    op.create_index(op.f('ix_attempts_at'), 'attempts', ['at'], unique=False)
+
+    conn = op.get_bind()
+    keys = _keys_by_item()
+    # Who did it: the people themselves, until now.
+    conn.execute(sa.text("UPDATE drafts SET actor_id = person_id"))
+    conn.execute(sa.text("UPDATE cases SET actor_id = applicant_id"))
+    conn.execute(sa.text("UPDATE uploads SET actor_id = owner_id"))
+    conn.execute(sa.text("UPDATE case_events SET actor_kind = 'citizen' WHERE actor_kind = 'applicant'"))
+    # Uploads: position -> key, through the draft's or the case's item.
+    rows = conn.execute(sa.text(
+        "SELECT u.id, u.material_index, COALESCE(c.item_code, d.item_code) FROM uploads u "
+        "LEFT JOIN cases c ON c.id = u.case_id LEFT JOIN drafts d ON d.id = u.draft_id")).all()
+    for upload_id, index, item_code in rows:
+        key = RESULT if index == -1 else _key(keys.get(item_code, []), index) or f"unknown_{index}"
+        conn.execute(sa.text("UPDATE uploads SET material_key = :k WHERE id = :i"), {"k": key[:40], "i": upload_id})
+    # 补正 requests: the list of positions in the event's data -> keys.
+    events = sa.table('case_events', sa.column('id', sa.Integer), sa.column('data', sa.JSON))
+    for event_id, data, item_code in conn.execute(sa.text(
+            "SELECT e.id, e.data, c.item_code FROM case_events e JOIN cases c ON c.id = e.case_id "
+            "WHERE e.action = 'supplement'")).all():
+        data = data if isinstance(data, dict) else __import__("json").loads(data or "{}")
+        materials = data.get("materials") or []
+        mapped = [_key(keys.get(item_code, []), i) if not isinstance(i, str) else i for i in materials]
+        data["materials"] = [k for k in mapped if k]
+        conn.execute(events.update().where(events.c.id == event_id).values(data=data))
+    with op.batch_alter_table('uploads') as batch:
+        batch.alter_column('material_key', existing_type=sa.String(length=40), nullable=False)
+        batch.drop_column('material_index')
+
+
+def downgrade():
+    keys = _keys_by_item()
+    with op.batch_alter_table('uploads') as batch:
+        batch.add_column(sa.Column('material_index', sa.Integer(), nullable=True))
+    conn = op.get_bind()
+    rows = conn.execute(sa.text(
+        "SELECT u.id, u.material_key, COALESCE(c.item_code, d.item_code) FROM uploads u "
+        "LEFT JOIN cases c ON c.id = u.case_id LEFT JOIN drafts d ON d.id = u.draft_id")).all()
+    for upload_id, key, item_code in rows:
+        order = keys.get(item_code, [])
+        index = -1 if key == RESULT else (order.index(key) if key in order else -1)
+        conn.execute(sa.text("UPDATE uploads SET material_index = :n WHERE id = :i"), {"n": index, "i": upload_id})
+    conn.execute(sa.text("UPDATE case_events SET actor_kind = 'applicant' WHERE actor_kind = 'citizen'"))
+    with op.batch_alter_table('uploads') as batch:
+        batch.alter_column('material_index', existing_type=sa.Integer(), nullable=False)
+        batch.drop_column('material_key')
+        batch.drop_column('actor_id')
+        batch.drop_column('actor_kind')
+    with op.batch_alter_table('drafts') as batch:
+        batch.drop_column('actor_id')
+        batch.drop_column('actor_kind')
+    with op.batch_alter_table('cases') as batch:
+        batch.drop_column('last_event_at')
+        batch.drop_column('actor_id')
+        batch.drop_column('actor_kind')
+    op.drop_index(op.f('ix_attempts_at'), table_name='attempts')
+    op.drop_index(op.f('ix_attempts_key'), table_name='attempts')
+    op.drop_table('attempts')

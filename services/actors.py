@@ -1,0 +1,73 @@
+"""Who acts, and what they may see. A case has an applicant (the person it is for); every case,
+draft, upload and event also records its actor: the citizen themself, a village agent, a kiosk,
+a staff member, a department system, or the system. Access checks ask one question — may this
+actor see this case — here and nowhere else."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KINDS = {"citizen": "申请人", "agent": "代办员", "kiosk": "自助终端", "staff": "工作人员",
+         "department": "部门系统", "system": "系统", "carrier": "物流"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # one of KINDS
+    id: int | None
+    name: str
+    # What bounds a staff member's view: their role and their township or department.
+    role: str | None = None
+    township_id: int | None = None
+    department: str | None = None
+
+
+SYSTEM = Actor("system", None, "系统")
+
+
+def citizen(person) -> Actor:
+    return Actor("citizen", person.id, person.name or "")
+
+
+def staff(user) -> Actor:
+    return Actor("staff", user.id, user.name, role=user.role, township_id=user.township_id,
+                 department=user.department)
+
+
+def department(name: str) -> Actor:
+    return Actor("department", None, f"{name}业务系统", department=name)
+
+
+def may_see(actor: Actor, case) -> bool:
+    """The one rule. Citizens see their own cases; staff see their township's or department's
+    (administrators all, hospital staff none); a department system sees its own items' cases."""
+    if actor.kind == "citizen":
+        return actor.id is not None and case.applicant_id == actor.id
+    if actor.kind == "staff":
+        if actor.role == "admin":
+            return True
+        if actor.role == "window":
+            return case.township_id is not None and case.township_id == actor.township_id
+        if actor.role == "reviewer":
+            return case.department == actor.department
+        return False
+    if actor.kind == "department":
+        return case.department == actor.department
+    return False
+
+
+def visible_cases(actor: Actor):
+    """The same rule as may_see, as a query for lists (a staff queue, my cases)."""
+    from sqlalchemy import false, select
+
+    from .cases import Case
+
+    query = select(Case)
+    if actor.kind == "citizen":
+        return query.where(Case.applicant_id == actor.id)
+    if actor.kind == "staff" and actor.role == "admin":
+        return query
+    if actor.kind == "staff" and actor.role == "window":
+        return query.where(Case.township_id == actor.township_id)
+    if actor.kind in ("staff", "department") and (actor.role == "reviewer" or actor.kind == "department"):
+        return query.where(Case.department == actor.department)
+    return query.where(false())

@@ -1,0 +1,183 @@
+"""Handling cases (窗口、部门): the queue, opening a case (audit-logged), the actions staff may
+take now, the notices that print, and handing over the result (送达). The office front end —
+and any other a county adds — parses input and calls these."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from extensions import db
+
+from . import audit, inputs
+from .actors import Actor, may_see, visible_cases
+from .cases import (HANDLING, STATUS_NAMES, TRANSITIONS, Case, CaseEvent, act, check_tracking_number,
+                    recompute_open_deadlines, remaining_workdays)
+from .clock import today as china_today
+from .errors import DomainError, NotFound
+from .inputs import InvalidInput
+from .logistics import ADDRESS_FIELDS, check_address, ship
+from .materials import RESULT, file_for, store_files
+from .registry import registry
+from .workdays import CalendarYear, load_calendar, store_arrangement
+
+OPEN = ("submitted", "accepted", "reviewing", "supplement")
+NOTICES = {"accept": "受理通知书", "supplement": "补正材料通知书", "reject": "不予受理通知书"}
+DELIVERY = {"window": "窗口领取", "post": "邮寄", "electronic": "电子结果"}
+QUEUE_MAX = 500
+
+
+def queue(actor: Actor, status: str = "open", item_code: str = "", today: date | None = None):
+    """(case, working days left) for what this actor may see, nearest deadline first; cases
+    not yet accepted after them, by waiting time."""
+    query = visible_cases(actor)
+    if status in STATUS_NAMES:
+        query = query.where(Case.status == status)
+    else:
+        query = query.where(Case.status.in_(OPEN))
+    if item_code:
+        query = query.where(Case.item_code == inputs.text_of(item_code)[:40])
+    cases = list(db.session.scalars(query.limit(QUEUE_MAX)))
+    calendar, now = load_calendar(), today or china_today()
+    rows = [(c, remaining_workdays(c, now, calendar)) for c in cases]
+    rows.sort(key=lambda r: (r[1] is None, r[1] if r[1] is not None else 0, r[0].submitted_at))
+    return rows
+
+
+def case_for(actor: Actor, case_id=None, number=None) -> Case:
+    """The case, if this actor may see it; the same answer whether it exists or not."""
+    case = None
+    if isinstance(case_id, int) and 0 < case_id < 2**31:
+        case = db.session.get(Case, case_id)
+    elif isinstance(number, str) and number.isascii() and number.isalnum() and len(number) <= 20:
+        case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is None or not may_see(actor, case):
+        raise NotFound("没有找到这个办件，或不在您的办理范围内")
+    return case
+
+
+def open_case(actor: Actor, case_id, ip: str = "", reveal: bool = False) -> Case:
+    """A case as staff read it: every read of personal data is in the audit log."""
+    case = case_for(actor, case_id)
+    audit.record(actor.kind, actor.id, actor.name, "reveal_id" if reveal else "view_case",
+                 f"case:{case.number}", ip=ip)
+    return case
+
+
+def file_for_actor(actor: Actor, key: str, ip: str = ""):
+    """An uploaded file, if this actor may see it: the applicant their own (drafts too); anyone
+    else only files of a case they may see, and that read is audit-logged."""
+    upload = file_for(key)
+    if upload is not None and actor.kind == "citizen":
+        if upload.owner_id == actor.id:
+            return upload
+    elif upload is not None and upload.case_id is not None:
+        case = case_for(actor, upload.case_id)
+        audit.record(actor.kind, actor.id, actor.name, "view_file", f"case:{case.number}", {"file": upload.key}, ip=ip)
+        return upload
+    raise NotFound("没有找到这个文件")
+
+
+def allowed_actions(case: Case) -> list:
+    return [TRANSITIONS[n] for n in HANDLING if case.status in TRANSITIONS[n].sources]
+
+
+def printable_notices(case: Case) -> dict[str, str]:
+    done = {e.action for e in case.events}
+    return {kind: title for kind, title in NOTICES.items() if kind in done}
+
+
+def notice_event(case: Case, kind: str) -> CaseEvent:
+    if kind not in NOTICES:
+        raise NotFound("没有这种通知书")
+    event = next((e for e in reversed(case.events) if e.action == kind), None)
+    if event is None:
+        raise NotFound("这个办件还没有这项操作，不能打印该通知书")
+    return event
+
+
+def default_address(case: Case) -> dict[str, str]:
+    """What the 一键物流 form starts with: the county, and the applicant as recipient."""
+    return {"province": "甘肃省", "city": "庆阳市", "county": "镇原县", "recipient": case.applicant_name}
+
+
+def load_year(actor: Actor, year: int, arrangement: str, source: str, ip: str = "") -> tuple[int, int]:
+    """An administrator loads a year's official holiday arrangement: stored, every running
+    deadline recomputed, audit-logged — all or nothing. Returns (days stored, deadlines moved)."""
+    try:
+        days = store_arrangement(year, arrangement, source, actor.name)
+        moved = recompute_open_deadlines(load_calendar())
+        audit.record(actor.kind, actor.id, actor.name, "load_calendar", f"year:{year}",
+                     {"days": days, "deadlines_moved": moved}, ip=ip, commit=False)
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        raise
+    return days, moved
+
+
+def loaded_years():
+    return list(db.session.scalars(select(CalendarYear).order_by(CalendarYear.year)))
+
+
+@dataclass(frozen=True)
+class Handover:
+    """How a result goes back: at the window, by post (a carrier order or a slip number), or
+    as an electronic file."""
+    method: str
+    tracking_number: str = ""
+    address: dict | None = None
+    result: tuple[str, bytes] | None = None
+
+
+def handle(actor: Actor, case: Case, name: str, note: str = "", decision: str = "",
+           materials: list | None = None, handover: Handover | None = None, ip: str = "") -> CaseEvent:
+    """One staff action on a case, with everything it needs checked, then audit-logged."""
+    if name not in HANDLING:
+        raise NotFound("没有这个操作")
+    item = registry().catalog.get(case.item_code)
+    data: dict = {}
+    if name == "supplement":
+        data["materials"] = materials or []
+    elif name == "complete":
+        data["decision"] = decision
+    elif name == "deliver":
+        if case.status not in TRANSITIONS[name].sources:
+            raise DomainError(f"该办件当前状态为“{case.status_name}”，不能送达")
+        note, data = _handover(actor, case, item, inputs.text(note, 500, field="note", multiline=True),
+                               handover or Handover(""))
+    try:
+        event = act(case, name, actor, note=note, data=data)
+    except DomainError:
+        db.session.rollback()
+        raise
+    audit.record(actor.kind, actor.id, actor.name, "case_action", f"case:{case.number}", {"action": name}, ip=ip)
+    return event
+
+
+def _handover(actor: Actor, case: Case, item, note: str, handover: Handover) -> tuple[str, dict]:
+    method = handover.method
+    if method not in DELIVERY:
+        raise InvalidInput("请选择送达方式", field="method")
+    if method not in item.delivery:
+        raise InvalidInput(f"这个事项不能{DELIVERY[method]}", field="method")
+    if method == "post":
+        if handover.tracking_number:  # posted by hand at the window: the number from the slip
+            tracking = check_tracking_number(handover.tracking_number)
+            return f"已邮寄，快递单号 {tracking}", {"method": method, "tracking_number": tracking}
+        carrier = registry().carrier  # 一键物流: the carrier collects it
+        shipment = ship(carrier, case, check_address(handover.address or {}))
+        return (f"已交{carrier.name}邮寄，单号 {shipment.tracking_number}",
+                {"method": method, "tracking_number": shipment.tracking_number})
+    if method == "electronic":
+        if not handover.result:
+            raise InvalidInput("请上传电子结果文件（PDF 或图片）", field="result")
+        [upload] = store_files(registry().storage, [handover.result], case.applicant_id, RESULT, actor,
+                               case_id=case.id)
+        return "电子结果已发放，可在“我的办件”查看", {"method": method, "file": upload.key}
+    return note or "请持身份证到窗口领取", {"method": method}
+
+
+__all__ = ["ADDRESS_FIELDS", "DELIVERY", "Handover", "NOTICES", "allowed_actions", "case_for", "default_address",
+           "file_for_actor", "handle", "notice_event", "open_case", "printable_notices", "queue"]

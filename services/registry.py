@@ -1,0 +1,35 @@
+"""The one place the domain finds what the application chose at start-up: the catalog and the
+adapters to the outside world. create_app() builds a Registry and installs it whenever one of
+its contexts is entered, so services never look at Flask's current_app, and a test or a CLI
+command can install its own."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Registry:
+    catalog: Any
+    storage: Any = None
+    sms: Any = None
+    exchange: dict = field(default_factory=dict)  # department system key -> adapter
+    exchange_secrets: dict = field(default_factory=dict)
+    payment_provider: Any = None
+    carrier: Any = None
+    public_base_url: str = "http://localhost:8000"
+    secret_key: str = ""
+
+
+_active: Registry | None = None
+
+
+def install(registry: Registry) -> None:
+    global _active
+    _active = registry
+
+
+def registry() -> Registry:
+    if _active is None:
+        raise RuntimeError("services.registry: no registry installed (create_app() installs one)")
+    return _active
