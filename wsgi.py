@@ -151,7 +151,7 @@ def _register_web(app: Flask) -> None:
     from web.errors import register_error_handlers
     from web.preferences import is_elder
     from web.security import add_security_headers, refuse_nul_bytes
-    from web import filters
+    from web import filters, frontends
 
     app.register_blueprint(core.bp)
     app.register_blueprint(pwa_bp)
@@ -160,6 +160,7 @@ def _register_web(app: Flask) -> None:
     csrf.exempt(api_bp)  # machine API: token auth comes with the department exchange
     register_error_handlers(app)
     filters.register(app)
+    frontends.register(app)
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     app.after_request(cache_static_forever)

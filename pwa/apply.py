@@ -45,7 +45,7 @@ def apply_form(code: str):
         if not errors:
             return _after_step(code, "pwa.apply_materials")
         typed = {k: v for k, v in request.form.items() if k in errors}  # shown again as typed
-    return (render_template("pwa/apply_form.html", item=item, draft=draft, errors=errors,
+    return (render_template("flows/apply_form.html", item=item, draft=draft, errors=errors,
                             answers={**draft.answers, **typed},
                             townships=township_choices() if needs_township(item) else [],
                             back_to_check=request.args.get("return") == "check"),
@@ -67,7 +67,7 @@ def apply_materials(code: str):
             status = 422
         else:
             return redirect(url_for("pwa.apply_materials", code=code, **request.args), code=303)
-    return render_template("pwa/apply_materials.html", item=item, draft=draft, errors=errors,
+    return render_template("flows/apply_materials.html", item=item, draft=draft, errors=errors,
                            uploads=uploads_of(draft_id=draft.id),
                            back_to_check=request.args.get("return") == "check"), status
 
@@ -84,7 +84,7 @@ def apply_remove_file(code: str, key: str):
 @verified_required
 def apply_check(code: str):
     item, draft = _draft(code)
-    return render_template("pwa/apply_check.html", item=item, draft=draft,
+    return render_template("flows/apply_check.html", item=item, draft=draft,
                            uploads=uploads_of(draft_id=draft.id),
                            township=township_name(draft.township_id), show_township=needs_township(item),
                            missing=missing_for_submit(draft, item))
@@ -104,5 +104,5 @@ def own_case(number: str) -> Case:
 @bp.get("/cases/<number>/receipt")
 @citizen_required
 def receipt(number: str):
-    return no_store(render_template("pwa/receipt.html", receipt=receipt_for(own_case(number)),
+    return no_store(render_template("flows/receipt.html", receipt=receipt_for(own_case(number)),
                                     narrow=request.args.get("paper") == "80mm"))

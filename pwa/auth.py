@@ -40,7 +40,7 @@ def signin():
                 if registry().sms.is_sandbox:
                     session["demo_code"] = code  # the demo has no real SMS: show the code instead
                 return redirect(url_for("pwa.signin_code", next=_next()), code=303)
-    return render_template("pwa/signin.html", form=form, next=_next()), form.status
+    return render_template("flows/signin.html", form=form, next=_next()), form.status
 
 
 @bp.route("/signin/code", methods=["GET", "POST"])
@@ -65,7 +65,7 @@ def signin_code():
                 if not person.is_verified:
                     return redirect(url_for("pwa.verify", next=_next()), code=303)
                 return redirect(_next(), code=303)
-    return (render_template("pwa/signin_code.html", form=form, phone=mask_phone(phone),
+    return (render_template("flows/signin_code.html", form=form, phone=mask_phone(phone),
                             raw_phone=phone, demo_code=session.get("demo_code"), next=_next()),
             form.status)
 
@@ -88,13 +88,13 @@ def verify():
                 if offer:
                     return redirect(url_for("pwa.elder_offer", next=_next()), code=303)
                 return redirect(_next(), code=303)
-    return render_template("pwa/verify.html", form=form, next=_next()), form.status
+    return render_template("flows/verify.html", form=form, next=_next()), form.status
 
 
 @bp.get("/me/elder")
 @citizen_required
 def elder_offer():
-    return render_template("pwa/elder_offer.html", next=_next())
+    return render_template("flows/elder_offer.html", next=_next())
 
 
 @bp.post("/signout")

@@ -16,12 +16,12 @@ from . import bp
 
 @bp.get("/book")
 def book_hospitals():
-    return render_template("pwa/book_hospitals.html", hospitals=hospitals())
+    return render_template("flows/book_hospitals.html", hospitals=hospitals())
 
 
 @bp.get("/book/dept/<int:department_id>")
 def book_sessions(department_id: int):
-    return render_template("pwa/book_sessions.html", department=clinic_department(department_id),
+    return render_template("flows/book_sessions.html", department=clinic_department(department_id),
                            sessions=open_sessions(department_id), periods=PERIODS)
 
 
@@ -42,14 +42,14 @@ def book_session(session_id: int):
                 return redirect(url_for("pwa.booking", code=booking.code), code=303)
         session = clinic_session(session_id)  # the places left may have changed meanwhile
     errors = {("session" if k not in form.values else k): v for k, v in form.errors.items()}
-    return render_template("pwa/book_confirm.html", session=session, errors=errors, values=form.values,
+    return render_template("flows/book_confirm.html", session=session, errors=errors, values=form.values,
                            alternatives=next_free(session) if session.left <= 0 else []), 422 if errors else 200
 
 
 @bp.get("/bookings")
 @citizen_required
 def bookings():
-    return no_store(render_template("pwa/bookings.html", bookings=bookings_of(current_user.id)))
+    return no_store(render_template("flows/bookings.html", bookings=bookings_of(current_user.id)))
 
 
 @bp.route("/bookings/<code>", methods=["GET", "POST"])
@@ -64,5 +64,5 @@ def booking(code: str):
             error, status = exc.message, 422
         else:
             return redirect(url_for("pwa.booking", code=code), code=303)
-    return no_store(render_template("pwa/booking.html", booking=booking, qr=qr_svg(booking.code), error=error),
+    return no_store(render_template("flows/booking.html", booking=booking, qr=qr_svg(booking.code), error=error),
                     status)

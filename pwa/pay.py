@@ -25,7 +25,7 @@ def pay(code: str):
     try:
         members = household(registry().exchange, item, current_user)
     except DepartmentUnavailable:
-        return no_store(render_template("pwa/pay.html", item=item, members=[], unavailable=True,
+        return no_store(render_template("flows/pay.html", item=item, members=[], unavailable=True,
                                         errors={}, key="", values={}), 503)
     form = Parsed(values={"grade": "", "members": [], "key": secrets.token_hex(16)})
     if request.method == "POST":
@@ -42,7 +42,7 @@ def pay(code: str):
             form.errors["grade"] = form.errors.pop("key")
             form.values["key"] = secrets.token_hex(16)
     return no_store(render_template(
-        "pwa/pay.html", item=item, members=members, errors=form.errors, values=form.values, unavailable=False,
+        "flows/pay.html", item=item, members=members, errors=form.errors, values=form.values, unavailable=False,
         key=form.values.get("key")), 422 if form.errors else 200)
 
 
@@ -61,7 +61,7 @@ def pay_sandbox(number: str):
         else:
             cancel_order(order)
         return redirect(url_for("pwa.pay_order", number=number), code=303)
-    return no_store(render_template("pwa/pay_sandbox.html", order=order))
+    return no_store(render_template("flows/pay_sandbox.html", order=order))
 
 
 @bp.route("/pay/orders/<number>", methods=["GET", "POST"])
@@ -75,7 +75,7 @@ def pay_order(number: str):
         except DomainError as exc:
             error = exc.message
     link = f"{registry().public_base_url}/pay/orders/{order.number}"
-    return no_store(render_template("pwa/pay_order.html", order=order, error=error,
+    return no_store(render_template("flows/pay_order.html", order=order, error=error,
                                     pay_url=checkout_url(registry().payment_provider, order),
                                     qr=qr_svg(link) if order.status == "paid" else ""),
                     422 if error else 200)

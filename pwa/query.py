@@ -20,5 +20,5 @@ def query(code: str):
         result = run_query(registry().exchange, item, current_user, request.remote_addr or "")
     except DepartmentUnavailable:
         status, unavailable = 503, True
-    return no_store(render_template("pwa/query.html", item=item, result=result, unavailable=unavailable),
+    return no_store(render_template("flows/query.html", item=item, result=result, unavailable=unavailable),
                     status)

@@ -25,7 +25,7 @@ def catalog() -> Catalog:
 def home():
     c = catalog()
     return cached_page("home", lambda: render_template(
-        "pwa/home.html", convenience=c.in_section("convenience"),
+        "flows/home.html", convenience=c.in_section("convenience"),
         approval=c.in_section("approval"), special=c.in_section("special"),
     ))
 
@@ -35,13 +35,13 @@ def section(section: str):
     if section not in SECTION_NAMES:
         abort(404)
     return cached_page("section:" + section, lambda: render_template(
-        "pwa/section.html", section=section, items=catalog().in_section(section)))
+        "flows/section.html", section=section, items=catalog().in_section(section)))
 
 
 @bp.get("/items/<code>")
 def guide(code: str):
     item = catalog().get(code)
-    return cached_page("guide:" + code, lambda: render_template("pwa/guide.html", item=item))
+    return cached_page("guide:" + code, lambda: render_template("flows/guide.html", item=item))
 
 
 @bp.get("/search")
@@ -51,13 +51,13 @@ def search():
     except DomainError:
         query = ""  # a search with control characters finds nothing, as a search for nonsense does
     results = catalog().search(query) if query else []
-    return render_page("pwa/search.html", "pwa/_search_results.html",
+    return render_page("flows/search.html", "flows/_search_results.html",
                        query=query, results=results)
 
 
 @bp.get("/places")
 def places():
-    return render_template("pwa/places.html", townships=list_townships())
+    return render_template("flows/places.html", townships=list_townships())
 
 
 @bp.route("/items/<code>/feedback", methods=["GET", "POST"])
@@ -78,14 +78,14 @@ def feedback(code: str):
             form.refuse(exc, "comment")
         else:
             if form.ok and wants_fragment():
-                return render_template("pwa/_feedback_thanks.html", item=item)
+                return render_template("flows/_feedback_thanks.html", item=item)
             if form.ok:
                 return redirect(url_for("pwa.feedback_thanks", code=code), code=303)
     status = 422 if form.errors else 200
-    return render_page("pwa/feedback.html", "pwa/_feedback_form.html", item=item,
+    return render_page("flows/feedback.html", "flows/_feedback_form.html", item=item,
                        form=form), status
 
 
 @bp.get("/items/<code>/feedback/thanks")
 def feedback_thanks(code: str):
-    return render_template("pwa/feedback_thanks.html", item=catalog().get(code))
+    return render_template("flows/feedback_thanks.html", item=catalog().get(code))

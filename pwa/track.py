@@ -23,7 +23,7 @@ from .apply import own_case
 @bp.get("/my")
 @citizen_required
 def my_cases():
-    return no_store(render_template("pwa/my_cases.html", cases=cases_of(current_actor())))
+    return no_store(render_template("flows/my_cases.html", cases=cases_of(current_actor())))
 
 
 @bp.route("/my/<number>", methods=["GET", "POST"])
@@ -42,7 +42,7 @@ def my_case(number: str):
         else:
             return redirect(url_for("pwa.my_case", number=number) + "#supplement", code=303)
     return no_store(render_template(
-        "pwa/my_case.html", case=case, item=item, steps=timeline(case, public=False),
+        "flows/my_case.html", case=case, item=item, steps=timeline(case, public=False),
         request_event=supplement_request(case), requested=requested_materials(case),
         fresh=new_uploads(case), uploads=uploads_of(case_id=case.id), errors=errors,
         township=township_name(case.township_id)), status)
@@ -80,7 +80,7 @@ def track(number: str):
     html = _track_pages.get(key)
     if html is None:
         case = get_case(case_id)
-        html = render_template("pwa/track.html", case=case, steps=timeline(case, public=True),
+        html = render_template("flows/track.html", case=case, steps=timeline(case, public=True),
                                township=township_name(case.township_id))
         _track_pages.put(key, html)
     return no_store(html)
@@ -98,4 +98,4 @@ def track_lookup():
                 form.refuse(exc, "case_number")
             else:
                 return redirect(url_for("pwa.track", number=case.number, k=case.track_token), code=303)
-    return render_template("pwa/track_lookup.html", errors=form.errors, values=form.values), form.status
+    return render_template("flows/track_lookup.html", errors=form.errors, values=form.values), form.status

@@ -29,7 +29,7 @@ ACTION_NAMES = {
     "login": "登录", "login_failed": "登录失败", "locked": "账号锁定", "logout": "退出",
     "view_case": "查看办件", "reveal_id": "查看完整身份证号", "view_file": "查看材料",
     "case_action": "办件操作", "create_account": "创建账号", "load_calendar": "导入节假日安排",
-    "view_audit": "查看审计日志", "query": "查询个人数据", "correct_real_name": "更正实名信息",
+    "view_audit": "查看审计日志", "query": "查询个人数据", "correct_real_name": "更正实名信息", "view_person": "查看群众信息",
     "exchange_pull": "部门系统取件", "payment_refused": "支付通知被拒", "check_in": "预约取号", "exchange_refused": "部门系统请求被拒（签名无效）",
 }
 

@@ -105,6 +105,21 @@ def verify_and_offer_elder(person: Person, name, id_number, elder_already: bool,
     return offer
 
 
+def find_person(raw, actor_kind: str, actor_id: int | None, actor_name: str, ip: str = "") -> Person:
+    """A person by mobile number or ID number, for staff at a window; the look-up is audit-logged."""
+    from .audit import record
+    from .errors import NotFound
+
+    value = inputs.half_width(inputs.text_of(raw, "q")).strip().upper()
+    column = Person.phone if len(value) == 11 else Person.id_number
+    person = (db.session.scalar(select(Person).where(column == value))
+              if value.isascii() and value.isalnum() and len(value) in (11, 18) else None)
+    if person is None:
+        raise NotFound("没有找到这个人（请输入 11 位手机号或 18 位身份证号）")
+    record(actor_kind, actor_id, actor_name, "view_person", f"person:{person.id}", ip=ip)
+    return person
+
+
 def correct_real_name(person: Person, name: str, id_number: str, reason: str, staff_id: int,
                       staff_name: str, ip: str = "") -> Person:
     """Staff correct a verified real name (a typo on a form, a new ID card); always audit-logged."""
@@ -112,10 +127,23 @@ def correct_real_name(person: Person, name: str, id_number: str, reason: str, st
 
     reason = inputs.text(reason, 200, field="reason", required=True, label="更正原因")
     before = {"name": person.name, "id_number": mask_id_number(person.id_number)}
-    _bind(person, inputs.person_name(name), check_id_number(id_number))
+    try:
+        _bind(person, inputs.person_name(name), check_id_number(id_number))
+    except DomainError:
+        db.session.rollback()
+        raise
     record("staff", staff_id, staff_name, "correct_real_name", f"person:{person.id}",
            {"before": before, "after": {"name": person.name, "id_number": mask_id_number(person.id_number)},
-            "reason": reason}, ip=ip, commit=False)
+            "reason": reason}, ip=ip)
+    return person
+
+
+def get_person(person_id: int) -> Person:
+    from .errors import NotFound
+
+    person = db.session.get(Person, person_id) if 0 < person_id < 2**31 else None
+    if person is None:
+        raise NotFound("没有找到这个人")
     return person
 
 

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from extensions import db
 from services.errors import DomainError
@@ -59,3 +60,35 @@ def test_a_real_name_must_look_like_one(app, name):
         with pytest.raises(DomainError) as caught:
             verify_real_name(person, name, factories.id_number())
         assert caught.value.field == "name"
+
+
+def test_a_verified_real_name_is_not_replaced_by_verifying_again(app):
+    with app.app_context():
+        person = factories.person()
+        with pytest.raises(DomainError, match="已完成实名认证"):
+            verify_real_name(person, "王五", factories.id_number("19700101", "555"))
+        db.session.rollback()
+        assert db.session.get(type(person), person.id).name == "张桂兰"
+
+
+def test_staff_correct_a_real_name_and_the_log_keeps_before_and_after_masked(app):
+    from services.audit import AuditEntry
+    from services.identity import correct_real_name
+
+    with app.app_context():
+        person = factories.person()
+        new_number = factories.id_number("19600101", "124")
+        with pytest.raises(DomainError, match="更正原因"):
+            correct_real_name(person, "张桂兰", new_number, "", 1, "管理员")
+        correct_real_name(person, "张桂兰", new_number, "换发新身份证", 1, "管理员", ip="10.0.0.1")
+        db.session.commit()
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "correct_real_name"))
+        assert entry.actor_name == "管理员" and entry.detail["reason"] == "换发新身份证"
+        assert entry.detail["after"]["id_number"] == mask_id_number(new_number)
+        assert new_number not in str(entry.detail)
+
+
+def test_people_registered_late_carry_a_code_newer_than_their_birth(app):
+    # Born in 1985, first registered in Zhenyuan in 2016: the 2002 code 621027.
+    late = factories.id_number("19850101", "123", region="621027")
+    assert check_id_number(late) == late

@@ -111,3 +111,62 @@ def test_staff_actions_are_sent_to_the_departments_system_and_its_own_pushes_are
         running.stop()
     assert [e["action"] for e in fake.events.values()] == ["submit", "accept"]  # not the department's own complete
     assert all(e["number"] == case_number for e in fake.events.values())
+
+
+@pytest.mark.parametrize("materials", [[99], "abc", [-1], [], [None], [1.5], ["0"], ["no_such_key"],
+                                       ["couple_id_cards"], {"key": "pregnancy_proof"}, None, [["pregnancy_proof"]]])
+def test_a_supplement_push_names_existing_non_waived_materials_or_changes_nothing(app, client, case_number,
+                                                                                   materials):
+    path = f"/api/v1/exchange/wjj/cases/{case_number}/events"
+    assert signed(client, "POST", path, {"request_id": "a1", "action": "accept"}).status_code == 200
+    payload = {"request_id": "s1", "action": "supplement", "note": "请补正"}
+    if materials is not None:
+        payload["materials"] = materials
+    response = signed(client, "POST", path, payload)
+    assert response.status_code == 422 and "补正的材料" in response.get_json()["error"]["message"]
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        assert case.status == "accepted" and [e.action for e in case.events] == ["submit", "accept"]
+    # The same request id may come again, right this time: it was not remembered as done.
+    fixed = signed(client, "POST", path, {**payload, "materials": ["pregnancy_proof"]})
+    assert fixed.status_code == 200 and fixed.get_json()["status"] == "supplement"
+
+
+def test_a_supplement_push_is_one_the_villager_can_read_and_answer(app, client, case_number):
+    path = f"/api/v1/exchange/wjj/cases/{case_number}/events"
+    signed(client, "POST", path, {"request_id": "a1", "action": "accept"})
+    response = signed(client, "POST", path, {"request_id": "s1", "action": "supplement",
+                                             "materials": ["pregnancy_proof"]})
+    assert response.status_code == 200
+    with app.app_context():
+        event = db.session.scalar(select(CaseEvent).where(CaseEvent.action == "supplement"))
+        # Stored by key, with the note the clerk's form would have written.
+        assert event.data == {"materials": ["pregnancy_proof"]} and "妊娠诊断证明" in event.note
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b"{" * 5000, b"not json", b"[]", b'"a"',
+                                  json.dumps({"request_id": ["r"], "action": "accept"}).encode(),
+                                  json.dumps({"request_id": {"a": 1}, "action": "accept"}).encode(),
+                                  json.dumps({"request_id": "r", "action": ["accept"]}).encode(),
+                                  json.dumps({"request_id": "r", "action": "explode"}).encode(),
+                                  json.dumps({"request_id": "r", "action": "accept", "note": "x" * 300_000}).encode()])
+def test_bodies_no_department_should_send_get_400_json_never_500(app, client, case_number, body):
+    path = f"/api/v1/exchange/wjj/cases/{case_number}/events"
+    timestamp = str(int(time.time()))
+    signature = sign(SECRET, timestamp, f"POST {path}\n".encode() + body)
+    response = client.post(path, data=body, content_type="application/json",
+                           headers={"X-Timestamp": timestamp, "X-Signature": signature})
+    assert response.status_code == 400 and response.get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaseEvent)) == 1
+
+
+@pytest.mark.parametrize("after", ["³", "-1", "1e9", "NaN", "99999999999999999999", "①"])
+def test_a_pull_with_a_strange_cursor_is_refused_with_a_message(client, case_number, after):
+    response = signed(client, "GET", f"/api/v1/exchange/wjj/cases?after={after}")
+    assert response.status_code == 400 and "after" in response.get_json()["error"]["message"]
+
+
+def test_a_strange_timestamp_header_is_a_refused_signature_not_a_crash(client, case_number):
+    response = client.get("/api/v1/exchange/wjj/cases?after=0", headers={"X-Timestamp": "³", "X-Signature": "x"})
+    assert response.status_code == 401

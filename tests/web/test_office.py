@@ -280,3 +280,28 @@ def test_one_click_post_ships_and_the_carriers_stages_reach_the_timeline(app, cl
         assert stage in page
     assert tracking in page
     assert sum("邮件已签收" in t for t in texts) == 1 and not any("邮件运输中" in t for t in texts)
+
+
+def test_window_staff_correct_a_real_name_and_the_person_cannot(app, client, staff):
+    from services.identity import Person
+
+    sign_in(client, "13900000001", "李秀英", ID_A)
+    again = form_post(client, "/items/621027-BM-004/feedback", {"name": "王五", "id_number": ID_A},
+                      post_url="/me/verify")
+    assert again.status_code == 422 and "已完成实名认证" in text(again)
+    staff_client = login(app, "chengguan")
+    page = text(staff_client.get("/office/people?q=13900000001"))
+    assert "李秀英" in page and ID_A not in page  # the number stays masked
+    with app.app_context():
+        person_id = db.session.scalar(select(Person.id))
+    url = f"/office/people/{person_id}/real-name"
+    refused = form_post(staff_client, "/office/people?q=13900000001", {"name": "李秀䶮", "id_number": ID_A,
+                                                                     "reason": ""}, post_url=url)
+    assert refused.status_code == 422 and "请填写更正原因" in text(refused)
+    done = form_post(staff_client, "/office/people?q=13900000001",
+                     {"name": "李秀䶮", "id_number": ID_A, "reason": "录入错误，已核对身份证原件"}, post_url=url)
+    assert done.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Person.name)) == "李秀䶮"
+        actions = list(db.session.scalars(select(AuditEntry.action)))
+        assert "view_person" in actions and "correct_real_name" in actions

@@ -1,0 +1,48 @@
+"""The public progress page is cached per case version; every event — a carrier's stage too,
+which changes nothing else on the case — must change that version, so no worker's cache
+shows old progress."""
+from sqlalchemy import select
+
+from extensions import db
+from services.actors import Actor
+from services.cases import Case, act, record_logistics, submit_case
+from services.tracking import version_by_token
+from tests import factories
+
+STAFF = Actor("staff", 1, "城关镇窗口 李娜")
+
+
+def test_every_event_changes_the_key_cached_pages_are_kept_under(app, catalog):
+    with app.app_context():
+        case = submit_case(catalog.get("621027-BM-008"), factories.person(), {}, factories.key())
+        versions = [version_by_token(case.number, case.track_token)[1]]
+        for action, data in (("accept", None), ("complete", {"decision": "approved"})):
+            act(case, action, STAFF, data=data)
+            versions.append(version_by_token(case.number, case.track_token)[1])
+        record_logistics(case.id, Actor("carrier", None, "演示快递"), "已揽收（演示快递 SBX1）", notify=False)
+        db.session.commit()
+        versions.append(version_by_token(case.number, case.track_token)[1])
+    assert len(set(versions)) == len(versions)
+
+
+def test_a_carrier_stage_reaches_a_page_already_cached_by_every_worker(app, catalog, monkeypatch):
+    from pwa import track
+
+    with app.app_context():
+        case = submit_case(catalog.get("621027-BM-008"), factories.person(), {}, factories.key())
+        act(case, "accept", STAFF)
+        act(case, "complete", STAFF, data={"decision": "approved"})
+        url = f"/t/{case.number}?k={case.track_token}"
+        case_id = case.id
+    worker_caches = [track.LRU(10), track.LRU(10)]  # what two gunicorn workers hold in memory
+    for cache in worker_caches:
+        monkeypatch.setattr(track, "_track_pages", cache)
+        assert "已揽收" not in app.test_client().get(url).get_data(as_text=True)
+    with app.app_context():  # the outbox worker records the carrier's stage
+        record_logistics(case_id, Actor("carrier", None, "演示快递"), "已揽收（演示快递 SBX1）", notify=False)
+        db.session.commit()
+    for cache in worker_caches:
+        monkeypatch.setattr(track, "_track_pages", cache)
+        assert "已揽收" in app.test_client().get(url).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Case.last_event_at)) is not None
