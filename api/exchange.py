@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import current_app, g, jsonify, request
 
-from extensions import db
 from services import audit
 from services.department_api import new_cases, push_event
 from services.errors import DomainError
@@ -90,6 +89,5 @@ def exchange_event(system: str, number: str):
         answer = push_event(system, number, data.request_id, data.action, data.note,
                             {**{k: v for k, v in fields.items() if v}, "materials": data.materials})
     except DomainError as exc:
-        db.session.rollback()
         return _error(exc.status, exc.message)
     return _signed(answer)

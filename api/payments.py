@@ -1,7 +1,6 @@
 """Payment providers' notifications (支付结果通知): signed POSTs, verified before anything changes."""
 from flask import request
 
-from extensions import db
 from services.errors import DomainError, NotFound
 from services.payments import accept_notification
 from services.registry import registry
@@ -17,6 +16,5 @@ def payment_notification(provider_name: str):
     try:
         accept_notification(provider, request.get_data(), request.headers, request.remote_addr or "")
     except DomainError as exc:
-        db.session.rollback()
         return {"result": "FAIL", "message": exc.message}, 409 if exc.status == 400 else exc.status
     return {"result": "OK"}, 200

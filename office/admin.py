@@ -47,10 +47,7 @@ def accounts():
 @staff_required("admin")
 def audit_log():
     action = request.args.get("action") or None
-    target = request.args.get("target", "")
-    entries = audit.recent(300, action=action if action in audit.ACTION_NAMES else None,
-                           target=target[:60] if target.isprintable() else None)
-    audit.record("staff", current_user.id, current_user.name, "view_audit", ip=request.remote_addr or "")
+    entries = audit.read_log(current_actor(), action, request.args.get("target"), request.remote_addr or "")
     return render_template("office/audit.html", entries=entries, actions=audit.ACTION_NAMES, action=action)
 
 

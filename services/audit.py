@@ -48,6 +48,15 @@ def _printable(value, limit: int) -> str:
     return "".join(ch for ch in str(value or "") if ch.isprintable())[:limit]
 
 
+def read_log(actor, action=None, target=None, ip: str = "", limit: int = 300) -> list[AuditEntry]:
+    """The log as an administrator reads it; reading it is itself logged."""
+    action = action if action in ACTION_NAMES else None
+    target = target[:60] if isinstance(target, str) and target.isprintable() and target else None
+    entries = recent(limit, action=action, target=target)
+    record(actor.kind, actor.id, actor.name, "view_audit", ip=ip)
+    return entries
+
+
 def recent(limit: int = 200, action: str | None = None, target: str | None = None) -> list[AuditEntry]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if action:

@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import Field
 
 from services.feedback import COMMENT_MAX
+from services.staff import ROLES
 
 from .inputs import (Choice, IdNumber, Input, Integer, OptionalInteger, Password, PersonName, Phone, SmsCode,
                      Text, Token)
@@ -60,7 +61,7 @@ class StaffLoginInput(Input):
 class AccountInput(Input):
     username: Text(40, required=True, label="用户名")
     name: PersonName
-    role: Text(20, required=True, label="角色")
+    role: Choice(*ROLES, message="请选择角色")
     township_id: OptionalInteger(1, 2**31 - 1)
     department: Text(80)
     password: Password

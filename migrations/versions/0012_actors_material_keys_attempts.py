@@ -94,15 +94,25 @@ def downgrade():
         index = -1 if key == RESULT else (order.index(key) if key in order else -1)
         conn.execute(sa.text("UPDATE uploads SET material_index = :n WHERE id = :i"), {"n": index, "i": upload_id})
     conn.execute(sa.text("UPDATE case_events SET actor_kind = 'applicant' WHERE actor_kind = 'citizen'"))
+    events = sa.table('case_events', sa.column('id', sa.Integer), sa.column('data', sa.JSON))
+    for event_id, data, item_code in conn.execute(sa.text(
+            "SELECT e.id, e.data, c.item_code FROM case_events e JOIN cases c ON c.id = e.case_id "
+            "WHERE e.action = 'supplement'")).all():
+        data = data if isinstance(data, dict) else __import__("json").loads(data or "{}")
+        order = keys.get(item_code, [])
+        data["materials"] = [order.index(k) for k in data.get("materials") or [] if k in order]
+        conn.execute(events.update().where(events.c.id == event_id).values(data=data))
     with op.batch_alter_table('uploads') as batch:
         batch.alter_column('material_index', existing_type=sa.Integer(), nullable=False)
         batch.drop_column('material_key')
         batch.drop_column('actor_id')
         batch.drop_column('actor_kind')
-    with op.batch_alter_table('drafts') as batch:
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): rebuilding a table others refer to would
+    # trip their foreign keys.
+    with op.batch_alter_table('drafts', recreate='never') as batch:
         batch.drop_column('actor_id')
         batch.drop_column('actor_kind')
-    with op.batch_alter_table('cases') as batch:
+    with op.batch_alter_table('cases', recreate='never') as batch:
         batch.drop_column('last_event_at')
         batch.drop_column('actor_id')
         batch.drop_column('actor_kind')

@@ -38,3 +38,42 @@ def test_models_and_migrations_agree(app):
     with app.app_context(), db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert diff == []
+
+
+def test_migration_0012_turns_stored_material_positions_into_catalog_keys(app, tmp_path):
+    """Rows written before 0012 (positions) come out with the catalog's keys, 补正 requests too."""
+    from flask_migrate import downgrade, upgrade
+
+    from wsgi import create_app
+
+    old = create_app({"TESTING": True, "SECRET_KEY": "k", "UPLOAD_DIR": str(tmp_path / "u"),
+                      "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "old.sqlite3")})
+    with old.app_context():
+        upgrade(revision="0011")
+        run = lambda sql, **p: db.session.execute(text(sql), p)  # noqa: E731
+        run("INSERT INTO persons (id, phone, elder_offered, created_at) VALUES (1, '13900000001', false, '2026-01-01')")
+        run("INSERT INTO cases (id, number, track_token, idempotency_key, item_code, item_name, department, "
+            "applicant_id, applicant_name, applicant_id_number, applicant_phone, answers, status, promised_days, "
+            "submitted_at, workdays_used, due_estimated, version) VALUES (1, 'ZY261101000011', 't', 'k', "
+            "'621027-BM-004', '生育登记', '镇原县卫生健康局', 1, '李秀英', '622827199003032222', '13900000001', "
+            "'{}', 'supplement', 1, '2026-11-01', 0, false, 1)")
+        for upload_id, index in ((1, 3), (2, -1)):
+            run("INSERT INTO uploads (id, key, owner_id, case_id, material_index, content_type, size, sha256, "
+                "original_name, created_at) VALUES (:i, :k, 1, 1, :n, 'image/jpeg', 1, 'x', 'a.jpg', '2026-11-01')",
+                i=upload_id, k=f"key{upload_id}", n=index)
+        run("INSERT INTO case_events (id, case_id, at, action, from_status, to_status, actor_kind, actor_name, "
+            "note, data) VALUES (1, 1, '2026-11-01', 'supplement', 'accepted', 'supplement', 'applicant', '李娜', "
+            "'', :d)", d='{"materials": [3]}')
+        db.session.commit()
+        upgrade()
+        assert run("SELECT material_key FROM uploads ORDER BY id").scalars().all() == ["pregnancy_proof", "_result"]
+        assert run("SELECT data FROM case_events").scalar() in ('{"materials": ["pregnancy_proof"]}',
+                                                                {"materials": ["pregnancy_proof"]})
+        assert run("SELECT actor_kind FROM case_events").scalar() == "citizen"
+        assert run("SELECT actor_id FROM cases").scalar() == 1
+        db.session.commit()
+        downgrade(revision="0011")  # and back, for a release rolled back
+        assert run("SELECT material_index FROM uploads ORDER BY id").scalars().all() == [3, -1]
+        assert run("SELECT data FROM case_events").scalar() in ('{"materials": [3]}', {"materials": [3]})
+        db.session.remove()
+        db.engine.dispose()
