@@ -29,6 +29,12 @@ def _draft(code: str):
     return item, open_draft(current_actor(), current_user, item)
 
 
+def material_shown(item: Item, form) -> str:
+    """The material an upload error is shown beside, or "" (the page's banner) for one not on the page."""
+    key = form.values.get("material", "")
+    return key if isinstance(key, str) and item.material(key) is not None else ""
+
+
 def _after_step(code: str, default_endpoint: str):
     if request.args.get("return") == "check":
         return redirect(url_for("pwa.apply_check", code=code), code=303)
@@ -63,7 +69,7 @@ def apply_materials(code: str):
             add_files(registry().storage, draft, item, form.data.material if form.ok else None,
                       uploaded_files(request), current_actor())
         except DomainError as exc:
-            errors[form.values.get("material", "")] = exc.message
+            errors[material_shown(item, form)] = exc.message
             status = 422
         else:
             return redirect(url_for("pwa.apply_materials", code=code, **request.args), code=303)

@@ -39,7 +39,7 @@ def pay(code: str):
             if form.ok:
                 return redirect(checkout_url(registry().payment_provider, order), code=303)
         if "key" in form.errors:  # an expired page: start again with a fresh key, say so
-            form.errors["grade"] = form.errors.pop("key")
+            form.errors[""] = form.errors.pop("key")
             form.values["key"] = secrets.token_hex(16)
     return no_store(render_template(
         "flows/pay.html", item=item, members=members, errors=form.errors, values=form.values, unavailable=False,

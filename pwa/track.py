@@ -17,7 +17,7 @@ from web.preferences import is_elder
 from web.security import no_store
 
 from . import bp
-from .apply import own_case
+from .apply import material_shown, own_case
 
 
 @bp.get("/my")
@@ -38,7 +38,7 @@ def my_case(number: str):
             add_supplement_files(registry().storage, case, item, current_actor(),
                                  form.data.material if form.ok else None, uploaded_files(request))
         except DomainError as exc:
-            errors[form.values.get("material", "")], status = exc.message, 422
+            errors[material_shown(item, form)], status = exc.message, 422
         else:
             return redirect(url_for("pwa.my_case", number=number) + "#supplement", code=303)
     return no_store(render_template(

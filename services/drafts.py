@@ -187,8 +187,10 @@ def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) ->
     existing = case_by_key(key)
     if existing is not None and existing.applicant_id == applicant.id:
         return existing
-    draft = open_draft(actor, applicant, item)
-    if draft.key != key:
+    draft = db.session.scalar(select(Draft).where(Draft.key == key, Draft.person_id == applicant.id,
+                                                  Draft.actor_kind == actor.kind, Draft.actor_id == actor.id,
+                                                  Draft.item_code == item.code, Draft.case_id.is_(None)))
+    if draft is None:
         raise DomainError("页面已过期，请返回核对后重新提交")
     missing = missing_for_submit(draft, item)
     if missing:

@@ -29,7 +29,11 @@ class SandboxProvider:
     def verify(self, body: bytes, headers) -> dict | None:
         if not verify(self.secret, headers.get("X-Timestamp"), headers.get("X-Signature"), body):
             return None
-        return json.loads(body)
+        try:
+            notice = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        return notice if isinstance(notice, dict) else None
 
 
 PROVIDERS = {"sandbox": SandboxProvider}

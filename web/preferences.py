@@ -13,6 +13,8 @@ def safe_next(target: str | None) -> str:
     """Only a path on this site: the toggle must not become an open redirect."""
     if not target:
         return "/"
+    if not target.isprintable() or "\\" in target:  # no CR/LF for header injection, no \\host tricks
+        return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
