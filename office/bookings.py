@@ -6,6 +6,8 @@ from services.appointments import PERIODS, check_in, day_bookings
 from services.clock import today
 from services.errors import DomainError
 from web.access import current_actor, staff_required
+from web.forms import CheckInInput
+from web.inputs import parse
 
 from . import bp
 
@@ -15,8 +17,11 @@ from . import bp
 def bookings():
     message, error, status = None, None, 200
     if request.method == "POST":
+        form = parse(CheckInInput, request.form)
         try:
-            booking = check_in(current_user.hospital_id, request.form.get("code", ""), actor=current_actor(),
+            if not form.ok:
+                raise DomainError(form.errors["code"])
+            booking = check_in(current_user.hospital_id, form.data.code, actor=current_actor(),
                                ip=request.remote_addr or "")
         except DomainError as exc:
             error, status = exc.message, 422

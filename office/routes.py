@@ -17,7 +17,7 @@ from services.staff import authenticate
 from services.tracking import supplement_request, timeline
 from services.workdays import load_calendar
 from web.access import current_actor, staff_required
-from web.forms import CaseActionInput, StaffLoginInput
+from web.forms import CaseActionInput, QueueQuery, StaffLoginInput
 from web.inputs import Parsed, parse
 from web.preferences import safe_next
 from web.security import no_store
@@ -66,8 +66,8 @@ def logout():
 def queue():
     if current_user.role == "hospital":
         return redirect(url_for("office.bookings"))
-    status = request.args.get("status", "open")
-    item_code = request.args.get("item", "")
+    query = parse(QueueQuery, request.args)
+    status, item_code = (query.data.status, query.data.item) if query.ok else ("open", "")
     items = [i for i in registry().catalog.items if i.kind == "apply"]
     return render_template("office/queue.html", rows=case_queue(current_actor(), status, item_code),
                            status=status if status in STATUS_NAMES else "open", item_code=item_code,

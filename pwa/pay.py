@@ -11,7 +11,7 @@ from services.payments import (accept_notification, cancel_order, checkout_url, 
 from services.receipts import qr_svg
 from services.registry import registry
 from web.access import citizen_required, verified_required
-from web.forms import PayInput
+from web.forms import PayInput, SandboxPayInput
 from web.inputs import Parsed, parse
 from web.security import no_store
 
@@ -54,14 +54,17 @@ def pay_sandbox(number: str):
     provider = registry().payment_provider
     if not provider.is_sandbox:
         raise NotFound("没有这个页面")
-    if request.method == "POST" and order.status == "pending":
-        if request.form.get("choice") == "pay":
+    form = parse(SandboxPayInput, request.form)
+    if request.method == "POST" and order.status == "pending" and form.ok:
+        if form.data.choice == "pay":
             body, headers = provider.notification(order.number, order.amount_fen, "SBX" + secrets.token_hex(8))
             accept_notification(provider, body, headers, request.remote_addr or "")  # as a provider's POST would
         else:
             cancel_order(order)
         return redirect(url_for("pwa.pay_order", number=number), code=303)
-    return no_store(render_template("flows/pay_sandbox.html", order=order))
+    refused = request.method == "POST" and not form.ok
+    return no_store(render_template("flows/pay_sandbox.html", order=order, error=form.errors.get("choice")),
+                    422 if refused else 200)
 
 
 @bp.route("/pay/orders/<number>", methods=["GET", "POST"])

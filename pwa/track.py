@@ -12,6 +12,7 @@ from services.tracking import cases_of, lookup, supplement_request, timeline, ve
 from web.access import citizen_required, current_actor, requester
 from web.forms import MaterialUpload, TrackLookupInput, uploaded_files
 from web.inputs import Parsed, parse
+from web.frontends import frontend
 from web.pagecache import LRU
 from web.preferences import is_elder
 from web.security import no_store
@@ -76,7 +77,7 @@ _track_pages = LRU(5000)
 @bp.get("/t/<number>")
 def track(number: str):
     case_id, version = version_by_token(number, request.args.get("k", ""))
-    key = (case_id, version, is_elder(request))
+    key = (frontend(), case_id, version, is_elder(request))
     html = _track_pages.get(key)
     if html is None:
         case = get_case(case_id)

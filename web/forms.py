@@ -53,6 +53,19 @@ class PayInput(Input):
     key: Token
 
 
+class SandboxPayInput(Input):
+    choice: Choice("pay", "cancel", message="请选择支付或取消")
+
+
+class CheckInInput(Input):
+    code: Text(64, required=True, label="预约二维码")
+
+
+class QueueQuery(Input):
+    status: Text(20)
+    item: Text(40)
+
+
 class StaffLoginInput(Input):
     username: Text(40, required=True, label="用户名")
     password: Password

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 
 from .compression import choose_encoding, encode_once
+from .frontends import frontend
 from .preferences import is_elder
 
 # Bounded by the catalog: (endpoint, argument, elder) for a few hundred pages at most.
@@ -29,7 +30,7 @@ def cached_page(key: str, render):
         response.add_etag()
         return response.make_conditional(request)
     cache = current_app.extensions.setdefault("page_cache", {})
-    full_key = (key, is_elder(request))
+    full_key = (frontend(), key, is_elder(request))  # a kiosk renders the same page in its own layout
     page = cache.get(full_key)
     if page is None:
         html = render().encode()
