@@ -79,11 +79,16 @@ def register_commands(app) -> None:
         import time
 
         from extensions import db
+        from services import attempts
         from services.logistics import sync_shipments
         from services.outbox import drain
 
         senders = app.extensions["senders"]
+        pruned_at = 0.0
         while True:
+            if time.monotonic() - pruned_at > 3600:  # wrong-try counts no limit looks at any more
+                attempts.prune()
+                pruned_at = time.monotonic()
             moved = sync_shipments(app.extensions["carrier"])  # carriers' progress onto timelines
             if moved:
                 click.echo(f"物流进度：新增 {moved} 条")

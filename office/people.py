@@ -1,5 +1,7 @@
-"""A person's real name, corrected at the window (a typo, a new ID card): never by the person
-verifying again. Every look-up and every correction is in the audit log."""
+"""A person's real name, corrected by the county's administrator after the original ID card was
+checked (a typo, a new card): never by the person verifying again. A name and number open
+someone's 公积金 and 社保 records, so this is the administrator's, not every window's, and
+every look-up and every correction is in the audit log."""
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -17,7 +19,7 @@ def _ip() -> str:
 
 
 @bp.route("/people", methods=["GET"])
-@staff_required("admin", "window")
+@staff_required("admin")
 def people():
     query, person, error = request.args.get("q", "")[:40], None, None
     if query:
@@ -30,7 +32,7 @@ def people():
 
 
 @bp.post("/people/<int:person_id>/real-name")
-@staff_required("admin", "window")
+@staff_required("admin")
 def correct(person_id: int):
     person = get_person(person_id)
     form = parse(RealNameCorrection, request.form)

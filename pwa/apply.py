@@ -29,14 +29,23 @@ def _draft(code: str):
     return item, open_draft(current_actor(), current_user, item)
 
 
-def material_shown(item: Item, form) -> str:
+def material_shown(shown: list[str], form) -> str:
     """The material an upload error is shown beside, or "" (the page's banner) for one not on the page."""
     key = form.values.get("material", "")
-    return key if isinstance(key, str) and item.material(key) is not None else ""
+    return key if key in shown else ""
+
+
+def _back_to_check() -> bool:
+    return request.args.get("return") == "check"
+
+
+def _return_args() -> dict:
+    """The one query parameter these pages carry on: come back to the check page."""
+    return {"return": "check"} if _back_to_check() else {}
 
 
 def _after_step(code: str, default_endpoint: str):
-    if request.args.get("return") == "check":
+    if _back_to_check():
         return redirect(url_for("pwa.apply_check", code=code), code=303)
     return redirect(url_for(default_endpoint, code=code), code=303)
 
@@ -54,7 +63,7 @@ def apply_form(code: str):
     return (render_template("flows/apply_form.html", item=item, draft=draft, errors=errors,
                             answers={**draft.answers, **typed},
                             townships=township_choices() if needs_township(item) else [],
-                            back_to_check=request.args.get("return") == "check"),
+                            back_to_check=_back_to_check()),
             422 if errors else 200)
 
 
@@ -69,13 +78,13 @@ def apply_materials(code: str):
             add_files(registry().storage, draft, item, form.data.material if form.ok else None,
                       uploaded_files(request), current_actor())
         except DomainError as exc:
-            errors[material_shown(item, form)] = exc.message
+            errors[material_shown([m.key for m in item.required_materials], form)] = exc.message
             status = 422
         else:
-            return redirect(url_for("pwa.apply_materials", code=code, **request.args), code=303)
+            return redirect(url_for("pwa.apply_materials", code=code, **_return_args()), code=303)
     return render_template("flows/apply_materials.html", item=item, draft=draft, errors=errors,
                            uploads=uploads_of(draft_id=draft.id),
-                           back_to_check=request.args.get("return") == "check"), status
+                           back_to_check=_back_to_check()), status
 
 
 @bp.post("/apply/<code>/materials/remove/<key>")
@@ -83,7 +92,7 @@ def apply_materials(code: str):
 def apply_remove_file(code: str, key: str):
     item, draft = _draft(code)
     remove_file(registry().storage, draft, key)
-    return redirect(url_for("pwa.apply_materials", code=code, **request.args), code=303)
+    return redirect(url_for("pwa.apply_materials", code=code, **_return_args()), code=303)
 
 
 @bp.get("/apply/<code>/check")

@@ -39,7 +39,7 @@ def my_case(number: str):
             add_supplement_files(registry().storage, case, item, current_actor(),
                                  form.data.material if form.ok else None, uploaded_files(request))
         except DomainError as exc:
-            errors[material_shown(item, form)], status = exc.message, 422
+            errors[material_shown(requested_materials(case), form)], status = exc.message, 422
         else:
             return redirect(url_for("pwa.my_case", number=number) + "#supplement", code=303)
     return no_store(render_template(

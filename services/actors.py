@@ -19,6 +19,7 @@ class Actor:
     role: str | None = None
     township_id: int | None = None
     department: str | None = None
+    system: str | None = None  # a department system: its key in the catalog (items' `system`)
 
 
 SYSTEM = Actor("system", None, "系统")
@@ -33,8 +34,15 @@ def staff(user) -> Actor:
                  department=user.department)
 
 
-def department(name: str) -> Actor:
-    return Actor("department", None, f"{name}业务系统", department=name)
+def department(name: str, system: str | None = None) -> Actor:
+    return Actor("department", None, f"{name}业务系统", department=name, system=system)
+
+
+def _system_codes(system: str | None) -> list[str]:
+    """The items a department system handles: those the catalog names it for."""
+    from .registry import registry
+
+    return [i.code for i in registry().catalog.items if system and i.system == system and i.kind == "apply"]
 
 
 def may_see(actor: Actor, case) -> bool:
@@ -51,7 +59,7 @@ def may_see(actor: Actor, case) -> bool:
             return case.department == actor.department
         return False
     if actor.kind == "department":
-        return case.department == actor.department
+        return case.item_code in _system_codes(actor.system)
     return False
 
 
@@ -68,6 +76,8 @@ def visible_cases(actor: Actor):
         return query
     if actor.kind == "staff" and actor.role == "window":
         return query.where(Case.township_id == actor.township_id)
-    if actor.kind in ("staff", "department") and (actor.role == "reviewer" or actor.kind == "department"):
+    if actor.kind == "staff" and actor.role == "reviewer":
         return query.where(Case.department == actor.department)
+    if actor.kind == "department":
+        return query.where(Case.item_code.in_(_system_codes(actor.system)))
     return query.where(false())

@@ -28,16 +28,24 @@ def count(key: str, window: timedelta, now: datetime | None = None) -> int:
                              .where(Attempt.key == key[:120], Attempt.at > since)) or 0
 
 
-def exceeded(limits: list[tuple[str, int, timedelta]], now: datetime | None = None) -> bool:
-    """True when any (key, limit, window) has reached its limit."""
-    return any(count(key, window, now) >= limit for key, limit, window in limits)
-
-
-def note(*keys: str, commit: bool = True) -> None:
+def take(limits: list[tuple[str, int, timedelta]]) -> list[int] | None:
+    """Count this attempt under every (key, limit, window) first, then look: None when a limit is
+    exceeded (the attempt is given back: it was not tried), else the ids to give back should
+    the attempt turn out right. Counting before looking keeps simultaneous tries honest."""
     now = utcnow()
-    db.session.add_all(Attempt(key=key[:120], at=now) for key in keys)
-    if commit:
-        db.session.commit()
+    rows = [Attempt(key=key[:120], at=now) for key in dict.fromkeys(key for key, _, _ in limits)]
+    db.session.add_all(rows)
+    db.session.commit()
+    ids = [row.id for row in rows]
+    if any(count(key, window, now) > limit for key, limit, window in limits):
+        give_back(ids)
+        return None
+    return ids
+
+
+def give_back(ids: list[int]) -> None:
+    db.session.execute(delete(Attempt).where(Attempt.id.in_(ids)))
+    db.session.commit()
 
 
 def prune(older_than: timedelta = timedelta(days=1)) -> int:

@@ -253,15 +253,23 @@ def _start_clock(case: Case, today: date, calendar: WorkCalendar) -> None:
 
 # What staff and department systems may do; withdraw and resubmit are the applicant's side.
 HANDLING = ("accept", "reject", "review", "supplement", "complete", "deliver")
-DELIVERY_DATA = ("method", "tracking_number", "file")
+DELIVERY_METHODS = {"window": "窗口领取", "post": "邮寄", "electronic": "电子结果"}
+
+
+def check_transition(case: Case, name: str) -> None:
+    if name not in TRANSITIONS:
+        raise InvalidInput("未知的操作", field="action")
+    if case.status not in TRANSITIONS[name].sources:
+        raise IllegalTransition(f"该办件当前状态为“{case.status_name}”，不能{TRANSITIONS[name].label}")
 
 
 def act(case: Case, name: str, actor: Actor, note: str = "", data: dict | None = None,
-        today: date | None = None) -> CaseEvent:
-    """Apply one transition and commit, after the same checks whoever asks (a clerk, a
-    department system, the applicant); the version column refuses a stale concurrent change."""
-    if name not in TRANSITIONS:
-        raise InvalidInput("未知的操作", field="action")
+        today: date | None = None, commit: bool = True) -> CaseEvent:
+    """Apply one transition, after the same checks whoever asks (a clerk, a department system,
+    the applicant), and commit — with whatever the caller added to the same transaction (a
+    result file, a shipment, a department's request id). The version column refuses a stale
+    concurrent change; nothing of the transaction is kept then."""
+    check_transition(case, name)
     note = inputs.text(note, 500, field="note", multiline=True)
     data = _checked(case, name, note, data if isinstance(data, dict) else {})
     if name == "supplement" and not note:
@@ -270,17 +278,16 @@ def act(case: Case, name: str, actor: Actor, note: str = "", data: dict | None =
         note = default_note(registry().catalog.get(case.item_code), data["materials"])
     try:
         event = _transition(case, name, actor, note, data, today)
-        db.session.commit()
+        if commit:
+            db.session.commit()
     except StaleDataError:  # raised at flush or commit, whichever writes the row
         db.session.rollback()
-        raise DomainError("这个办件刚被其他人处理过，请刷新页面后再操作")
+        raise IllegalTransition("这个办件刚被其他人处理过，请刷新页面后再操作")
     return event
 
 
 def _checked(case: Case, name: str, note: str, data: dict) -> dict:
     """The data a transition carries, checked; nothing else a caller sent is kept."""
-    if case.status not in TRANSITIONS[name].sources:  # say so before complaining about details
-        raise IllegalTransition(f"该办件当前状态为“{case.status_name}”，不能{TRANSITIONS[name].label}")
     if name == "reject" and not note:
         raise InvalidInput("请写明不予受理的原因", field="note")
     if name == "supplement":
@@ -295,13 +302,35 @@ def _checked(case: Case, name: str, note: str, data: dict) -> dict:
             raise InvalidInput("不予办理须写明理由", field="note")
         return {"decision": decision}
     if name == "deliver":
-        kept = {k: data[k] for k in DELIVERY_DATA if k in data}
-        if "method" in kept and kept["method"] not in registry().catalog.get(case.item_code).delivery:
-            raise InvalidInput("这个事项不能用这种方式送达", field="method")
-        if "tracking_number" in kept:
-            kept["tracking_number"] = check_tracking_number(kept["tracking_number"])
-        return kept
+        return check_handover(case, data)
     return {}
+
+
+def check_handover(case: Case, data: dict) -> dict:
+    """How the result went back: a method the item allows, with what that method needs — a
+    tracking number for post, the result file (already on the case) for electronic."""
+    method = check_method(case, data.get("method"))
+    if method == "post":
+        return {"method": method, "tracking_number": check_tracking_number(data.get("tracking_number"))}
+    if method == "electronic":
+        from .materials import RESULT, Upload
+
+        key = data.get("file")
+        upload = (db.session.scalar(select(Upload).where(Upload.key == key, Upload.case_id == case.id,
+                                                         Upload.material_key == RESULT))
+                  if isinstance(key, str) and len(key) <= 64 else None)
+        if upload is None:
+            raise InvalidInput("请上传电子结果文件（PDF 或图片）", field="result")
+        return {"method": method, "file": upload.key}
+    return {"method": method}
+
+
+def check_method(case: Case, method) -> str:
+    if method not in DELIVERY_METHODS:
+        raise InvalidInput("请选择送达方式", field="method")
+    if method not in registry().catalog.get(case.item_code).delivery:
+        raise InvalidInput(f"这个事项不能{DELIVERY_METHODS[method]}", field="method")
+    return method
 
 
 def check_tracking_number(raw) -> str:

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from extensions import db
 
 from .audit import record
-from .actors import department
+from .actors import department, visible_cases
 from .cases import HANDLING, TRANSITIONS, Case, act
-from .catalog import Catalog
 from .clock import utcnow
-from .errors import DomainError, NotFound
+from .errors import DomainError, IllegalTransition
+from .handling import case_for
 from .registry import registry
 
 
@@ -33,14 +33,15 @@ class ExchangeRequest(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-def _codes(catalog: Catalog, system: str) -> list[str]:
-    return [i.code for i in catalog.items if i.system == system and i.kind == "apply"]
+def system_actor(system: str):
+    """A department system as an actor: named after the department whose items it handles."""
+    names = sorted({i.department for i in registry().catalog.items if i.system == system})
+    return department(names[0] if names else system, system)
 
 
 def new_cases(system: str, after: int, limit: int = 50) -> tuple[list[dict], int]:
     """Cases of this department's items with an id above `after`, oldest first."""
-    codes = _codes(registry().catalog, system)
-    rows = list(db.session.scalars(select(Case).where(Case.item_code.in_(codes), Case.id > after)
+    rows = list(db.session.scalars(visible_cases(system_actor(system)).where(Case.id > after)
                                    .order_by(Case.id).limit(max(1, min(limit, 200)))))
     record("department", None, f"{system} 业务系统", "exchange_pull", f"system:{system}", {"count": len(rows)})
     cases = [{
@@ -56,23 +57,36 @@ def push_event(system: str, number: str, request_id: str, action: str, note: str
                data: dict | None = None) -> dict:
     """A department's status or result, through exactly the rules a clerk's action goes through
     (cases.act); a retry with the same request id gets the first answer and changes nothing."""
-    seen = db.session.scalar(select(ExchangeRequest.answer).where(ExchangeRequest.system == system,
-                                                                  ExchangeRequest.request_id == request_id))
+    seen = _answered(system, request_id)
     if seen is not None:
         return seen
-    catalog = registry().catalog
-    case = (db.session.scalar(select(Case).where(Case.number == number))
-            if number.isascii() and number.isalnum() and len(number) <= 20 else None)
-    if case is None or case.item_code not in _codes(catalog, system):
-        raise NotFound("没有这个办件，或不属于本部门")
+    actor = system_actor(system)
+    case = case_for(actor, number=number)  # the same rule as everywhere: may this actor see it
     if action not in HANDLING:
         raise DomainError(f"不支持的操作：{action}", field="action")
-    event = act(case, action, department(catalog.get(case.item_code).department), note=note, data=data or {})
+    # The event and the request id are one transaction: a retry finds either both or neither.
+    try:
+        event = act(case, action, actor, note=note, data=data or {}, commit=False)
+    except IllegalTransition:  # perhaps this very request, sent twice at once, went through first
+        db.session.rollback()
+        won = _answered(system, request_id)
+        if won is None:
+            raise
+        return won
     answer = {"number": case.number, "status": case.status, "event_id": event.id,
               "label": TRANSITIONS[action].label}
     db.session.add(ExchangeRequest(system=system, request_id=request_id, answer=answer))
     try:
         db.session.commit()
-    except IntegrityError:  # the same request id raced in; its answer stands
+    except IntegrityError:  # the same request id raced in and won: its answer stands, ours is undone
         db.session.rollback()
+        won = _answered(system, request_id)
+        if won is None:
+            raise
+        return won
     return answer
+
+
+def _answered(system: str, request_id: str) -> dict | None:
+    return db.session.scalar(select(ExchangeRequest.answer).where(ExchangeRequest.system == system,
+                                                                  ExchangeRequest.request_id == request_id))

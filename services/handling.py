@@ -12,19 +12,19 @@ from extensions import db
 
 from . import audit, inputs
 from .actors import Actor, may_see, visible_cases
-from .cases import (HANDLING, STATUS_NAMES, TRANSITIONS, Case, CaseEvent, act, check_tracking_number,
-                    recompute_open_deadlines, remaining_workdays)
+from .cases import (DELIVERY_METHODS, HANDLING, STATUS_NAMES, TRANSITIONS, Case, CaseEvent, act, check_method,
+                    check_tracking_number, check_transition, recompute_open_deadlines, remaining_workdays)
 from .clock import today as china_today
 from .errors import DomainError, NotFound
 from .inputs import InvalidInput
 from .logistics import ADDRESS_FIELDS, check_address, ship
-from .materials import RESULT, file_for, store_files
+from .materials import RESULT, discard, file_for, store_files
 from .registry import registry
 from .workdays import CalendarYear, load_calendar, store_arrangement
 
 OPEN = ("submitted", "accepted", "reviewing", "supplement")
 NOTICES = {"accept": "受理通知书", "supplement": "补正材料通知书", "reject": "不予受理通知书"}
-DELIVERY = {"window": "窗口领取", "post": "邮寄", "electronic": "电子结果"}
+DELIVERY = DELIVERY_METHODS
 QUEUE_MAX = 500
 
 
@@ -133,50 +133,44 @@ class Handover:
 
 def handle(actor: Actor, case: Case, name: str, note: str = "", decision: str = "",
            materials: list | None = None, handover: Handover | None = None, ip: str = "") -> CaseEvent:
-    """One staff action on a case, with everything it needs checked, then audit-logged."""
+    """One staff action on a case, with everything it needs checked, then audit-logged. A result
+    file or a carrier's shipment joins the transition's transaction: all of it, or none."""
     if name not in HANDLING:
         raise NotFound("没有这个操作")
-    item = registry().catalog.get(case.item_code)
-    data: dict = {}
-    if name == "supplement":
-        data["materials"] = materials or []
-    elif name == "complete":
-        data["decision"] = decision
-    elif name == "deliver":
-        if case.status not in TRANSITIONS[name].sources:
-            raise DomainError(f"该办件当前状态为“{case.status_name}”，不能送达")
-        note, data = _handover(actor, case, item, inputs.text(note, 500, field="note", multiline=True),
-                               handover or Handover(""))
+    check_transition(case, name)  # before anything is stored or a carrier is called
+    data: dict = {"materials": materials or []} if name == "supplement" else {"decision": decision}
+    stored: list = []
     try:
+        if name == "deliver":
+            note, data, stored = _handover(actor, case, inputs.text(note, 500, field="note", multiline=True),
+                                           handover or Handover(""))
         event = act(case, name, actor, note=note, data=data)
     except DomainError:
         db.session.rollback()
+        discard(registry().storage, stored)
         raise
     audit.record(actor.kind, actor.id, actor.name, "case_action", f"case:{case.number}", {"action": name}, ip=ip)
     return event
 
 
-def _handover(actor: Actor, case: Case, item, note: str, handover: Handover) -> tuple[str, dict]:
-    method = handover.method
-    if method not in DELIVERY:
-        raise InvalidInput("请选择送达方式", field="method")
-    if method not in item.delivery:
-        raise InvalidInput(f"这个事项不能{DELIVERY[method]}", field="method")
+def _handover(actor: Actor, case: Case, note: str, handover: Handover) -> tuple[str, dict, list]:
+    """The note and data of a 送达, and any file stored for it (not yet committed)."""
+    method = check_method(case, handover.method)
     if method == "post":
         if handover.tracking_number:  # posted by hand at the window: the number from the slip
             tracking = check_tracking_number(handover.tracking_number)
-            return f"已邮寄，快递单号 {tracking}", {"method": method, "tracking_number": tracking}
+            return f"已邮寄，快递单号 {tracking}", {"method": method, "tracking_number": tracking}, []
         carrier = registry().carrier  # 一键物流: the carrier collects it
         shipment = ship(carrier, case, check_address(handover.address or {}))
         return (f"已交{carrier.name}邮寄，单号 {shipment.tracking_number}",
-                {"method": method, "tracking_number": shipment.tracking_number})
+                {"method": method, "tracking_number": shipment.tracking_number}, [])
     if method == "electronic":
         if not handover.result:
             raise InvalidInput("请上传电子结果文件（PDF 或图片）", field="result")
-        [upload] = store_files(registry().storage, [handover.result], case.applicant_id, RESULT, actor,
-                               case_id=case.id)
-        return "电子结果已发放，可在“我的办件”查看", {"method": method, "file": upload.key}
-    return note or "请持身份证到窗口领取", {"method": method}
+        stored = store_files(registry().storage, [handover.result], case.applicant_id, RESULT, actor,
+                             case_id=case.id, commit=False)
+        return "电子结果已发放，可在“我的办件”查看", {"method": method, "file": stored[0].key}, stored
+    return note or "请持身份证到窗口领取", {"method": method}, []
 
 
 __all__ = ["ADDRESS_FIELDS", "DELIVERY", "Handover", "NOTICES", "allowed_actions", "case_for", "default_address",

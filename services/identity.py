@@ -110,10 +110,14 @@ def find_person(raw, actor_kind: str, actor_id: int | None, actor_name: str, ip:
     from .audit import record
     from .errors import NotFound
 
-    value = inputs.half_width(inputs.text_of(raw, "q")).strip().upper()
-    column = Person.phone if len(value) == 11 else Person.id_number
-    person = (db.session.scalar(select(Person).where(column == value))
-              if value.isascii() and value.isalnum() and len(value) in (11, 18) else None)
+    person = None
+    for parse, column in ((inputs.phone, Person.phone), (inputs.id_number, Person.id_number)):
+        try:
+            value = parse(raw)
+        except DomainError:
+            continue
+        person = db.session.scalar(select(Person).where(column == value))
+        break
     if person is None:
         raise NotFound("没有找到这个人（请输入 11 位手机号或 18 位身份证号）")
     record(actor_kind, actor_id, actor_name, "view_person", f"person:{person.id}", ip=ip)

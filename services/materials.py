@@ -89,8 +89,9 @@ def uploads_of(draft_id: int | None = None, case_id: int | None = None) -> list[
 
 
 def store_files(storage, files: list[tuple[str, bytes]], owner_id: int, material_key: str, actor,
-                draft_id: int | None = None, case_id: int | None = None) -> list[Upload]:
-    """All files of one upload are checked first, then stored together, or none of them."""
+                draft_id: int | None = None, case_id: int | None = None, commit: bool = True) -> list[Upload]:
+    """All files of one upload are checked first, then stored together, or none of them. With
+    commit=False the caller commits (or calls discard() on failure)."""
     if not files:
         raise DomainError("请选择要上传的照片或文件", field="files")
     cleaned = [(name, *clean(data)) for name, data in files]
@@ -106,13 +107,21 @@ def store_files(storage, files: list[tuple[str, bytes]], owner_id: int, material
             keys.append(upload.key)
             db.session.add(upload)
             uploads.append(upload)
-        db.session.commit()
+        db.session.flush()
+        if commit:
+            db.session.commit()
     except Exception:
         db.session.rollback()
         for key in keys:
             storage.delete(key)
         raise
     return uploads
+
+
+def discard(storage, uploads: list[Upload]) -> None:
+    """Undo store_files(commit=False) whose transaction was rolled back: the bytes go too."""
+    for upload in uploads:
+        storage.delete(upload.key)
 
 
 def _file_name(name: str) -> str:

@@ -6,7 +6,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, Integer, String, func, select, update
+from sqlalchemy import DateTime, Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -23,7 +23,10 @@ MAX_WRONG_TRIES = 5
 # Codes sent to one phone, and asked for by one requester (a phone, a kiosk, a village's shared
 # address): counted in the database, so every worker agrees. Only codes actually sent count:
 # a mistyped number costs nobody anything.
+# Per phone and requester, so a stranger asking for someone's codes does not stop the owner;
+# per phone overall a higher cap against SMS bombing from many addresses.
 PER_PHONE = ((1, timedelta(minutes=1), "请 1 分钟后再获取"), (5, timedelta(hours=1), "一小时内最多获取 5 次"))
+PER_PHONE_ALL = 10
 PER_REQUESTER = (30, timedelta(hours=1))
 WRONG_CODES_PER_REQUESTER = (20, timedelta(minutes=10))
 
@@ -48,18 +51,19 @@ def _hash(phone: str, code: str) -> str:
 def request_code(raw_phone, requester: str = "") -> tuple[str, str]:
     """Issue a code and queue its SMS. Returns (phone, code); only a sandbox shows the code."""
     phone = inputs.phone(raw_phone)
-    now = utcnow()
-    for limit, window, advice in PER_PHONE:
-        sent = db.session.scalar(select(func.count()).select_from(SmsCode)
-                                 .where(SmsCode.phone == phone, SmsCode.created_at > now - window))
-        if sent >= limit:
-            raise TooManyTries(f"这个手机号获取验证码太频繁，{advice}", field="phone")
     limit, window = PER_REQUESTER
-    if requester and attempts.exceeded([(f"signin-send:{requester}", limit, window)]):
+    sent_here = attempts.take([(f"signin-send:{requester}", limit, window)])
+    if sent_here is None:
         raise TooManyTries("这台设备获取验证码太频繁，请一小时后再试", field="phone")
-    if requester:
-        attempts.note(f"signin-send:{requester}", commit=False)
+    mine = [(f"signin-phone:{requester}:{phone}", n, w) for n, w, _ in PER_PHONE]
+    taken = attempts.take(mine + [(f"signin-phone:{phone}", PER_PHONE_ALL, timedelta(hours=1))])
+    if taken is None:
+        attempts.give_back(sent_here)  # no code went out: the device's count stays as it was
+        advice = next((a for (key, n, w), (_, _, a) in zip(mine, PER_PHONE) if attempts.count(key, w) >= n),
+                      "请稍后再试")
+        raise TooManyTries(f"这个手机号获取验证码太频繁，{advice}", field="phone")
     code = f"{secrets.randbelow(10**6):06d}"
+    now = utcnow()
     # A new code replaces older unused ones: only the latest SMS works.
     db.session.execute(update(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
                        .values(used_at=now))
@@ -76,7 +80,8 @@ def verify_code(raw_phone, raw_code, requester: str = "") -> Person:
     phone = inputs.phone(raw_phone)
     code = inputs.sms_code(raw_code)
     limit, window = WRONG_CODES_PER_REQUESTER
-    if requester and attempts.exceeded([(f"signin-wrong:{requester}", limit, window)]):
+    taken = attempts.take([(f"signin-wrong:{requester}", limit, window)])
+    if taken is None:
         raise TooManyTries("验证码输错太多次，请 10 分钟后再试", field="code")
     now = utcnow()
     row = db.session.scalar(select(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
@@ -84,13 +89,14 @@ def verify_code(raw_phone, raw_code, requester: str = "") -> Person:
     if row is None or aware(row.expires_at) < now:
         raise DomainError("验证码已过期或已使用，请重新获取", field="code")
     if not hmac.compare_digest(row.code_hash, _hash(phone, code)):
-        row.wrong_tries += 1
-        if row.wrong_tries >= MAX_WRONG_TRIES:
-            row.used_at = now  # too many wrong tries: this code is spent
-        if requester:
-            attempts.note(f"signin-wrong:{requester}", commit=False)
+        # One UPDATE, so simultaneous wrong tries all count; the fifth spends the code.
+        db.session.execute(update(SmsCode).where(SmsCode.id == row.id)
+                           .values(wrong_tries=SmsCode.wrong_tries + 1))
+        db.session.execute(update(SmsCode).where(SmsCode.id == row.id, SmsCode.wrong_tries >= MAX_WRONG_TRIES,
+                                                 SmsCode.used_at.is_(None)).values(used_at=now))
         db.session.commit()
-        raise DomainError("验证码不对，请核对短信后重新输入", field="code")
+        raise DomainError("验证码不对，请核对短信后重新输入", field="code")  # the try stays counted
+    attempts.give_back(taken)
     # Single use even when two requests race: only one UPDATE finds it unused.
     spent = db.session.execute(update(SmsCode).where(SmsCode.id == row.id, SmsCode.used_at.is_(None))
                                .values(used_at=now))

@@ -76,14 +76,13 @@ def lookup(raw_number, last4, requester: str) -> Case:
     """A case by number + last 4 digits of the applicant's ID or phone, with wrong tries counted."""
     number = normalise_case_number(inputs.text_of(raw_number, "case_number"))
     (per_requester, window), (per_case, case_window) = LOOKUP_LIMITS
-    keys = [(f"track:{requester}", per_requester, window), (f"track:{requester}:{number}", per_case, case_window)]
-    if attempts.exceeded(keys):
+    taken = attempts.take([(f"track:{requester}", per_requester, window),
+                           (f"track:{requester}:{number}", per_case, case_window)])
+    if taken is None:
         raise TooManyTries(TOO_MANY, field="last4")
-    try:
-        return by_number_and_last4(number, last4)
-    except DomainError:
-        attempts.note(*(key for key, _, _ in keys))
-        raise
+    case = by_number_and_last4(number, last4)  # a wrong answer raises, and its try stays counted
+    attempts.give_back(taken)
+    return case
 
 
 def by_number_and_last4(raw_number: str, last4) -> Case:

@@ -42,7 +42,9 @@ def refuse_nul_bytes():
 
     if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
         raise BadRequest()
-    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    # Machine endpoints read and verify their raw body themselves (a provider may post a form).
+    if request.method == "POST" and not request.path.startswith("/api/") \
+            and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         if any("\x00" in k + v for k, v in request.form.items(multi=True)):
             raise BadRequest()
 

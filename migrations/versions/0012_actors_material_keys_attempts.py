@@ -2,7 +2,8 @@
 
 Uploads and 补正 requests referred to a material by its position in the catalog file, so
 re-ordering a file would relabel stored uploads. They now carry the material's key; existing
-rows are mapped with the catalog (whose order is unchanged by this release). Cases, drafts
+rows are mapped with the catalog's materials as they stood at this release (a snapshot below:
+a catalog file re-ordered later must not change what old rows mean). Cases, drafts
 and uploads record who acted, apart from the applicant; the citizen acting for themself is
 `citizen` (was `applicant`) on events.
 
@@ -19,15 +20,36 @@ branch_labels = None
 depends_on = None
 
 RESULT = "_result"
+UNKNOWN = -2  # what a key no old position matches becomes on the way down (-1 is the result)
+# Each item's materials, in the order of its catalog file when positions were stored.
+KEYS_AT_0011 = {
+    "621027-BM-001": ["id_card"], "621027-BM-002": ["id_or_social_card"], "621027-BM-003": ["id_card"],
+    "621027-BM-004": ["couple_id_cards", "marriage_certificate", "household_register", "pregnancy_proof"],
+    "621027-BM-005": ["elder_id_card", "household_register", "bank_account", "authorisation"],
+    "621027-BM-006": ["id_and_household_register", "income_check_authorisation", "hardship_proof"],
+    "621027-BM-007": ["id_and_household_register", "photo", "medical_records"],
+    "621027-BM-008": ["id_card", "supporting_documents"],
+    "621027-BM-009": ["id_and_household_register", "hardship_proof"],
+    "621027-BM-010": ["id_or_social_card"], "621027-BM-011": ["id_card"], "621027-BM-012": ["id_and_household_register"],
+    "621027-SP-001": ["project_documents", "land_and_site_opinion", "stability_assessment", "funding_proof",
+                      "business_licence"],
+    "621027-SP-002": ["investor_ids", "name_commitment"],
+    "621027-SP-003": ["application_form", "business_licence", "registered_staff_certificates",
+                      "technical_lead_documents", "net_assets_proof", "safety_licence"],
+}
 
 
 def _keys_by_item() -> dict[str, list[str]]:
+    """The snapshot, plus items added to the catalog since (their files carry keys already)."""
     catalog = current_app.extensions["catalog"]
-    return {item.code: [m.key for m in item.materials] for item in catalog.items}
+    return {**{item.code: [m.key for m in item.materials] for item in catalog.items}, **KEYS_AT_0011}
 
 
 def _key(keys: list[str], index) -> str | None:
-    if isinstance(index, int) and 0 <= index < len(keys):
+    """A stored position (an int, or digits as text from an unchecked department push) as a key."""
+    if isinstance(index, str) and index.isascii() and index.isdigit():
+        index = int(index)
+    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(keys):
         return keys[index]
     return None
 
@@ -72,8 +94,9 @@ def upgrade():
             "SELECT e.id, e.data, c.item_code FROM case_events e JOIN cases c ON c.id = e.case_id "
             "WHERE e.action = 'supplement'")).all():
         data = data if isinstance(data, dict) else __import__("json").loads(data or "{}")
-        materials = data.get("materials") or []
-        mapped = [_key(keys.get(item_code, []), i) if not isinstance(i, str) else i for i in materials]
+        materials = data.get("materials")
+        materials = materials if isinstance(materials, list) else []
+        mapped = [_key(keys.get(item_code, []), i) for i in materials]
         data["materials"] = [k for k in mapped if k]
         conn.execute(events.update().where(events.c.id == event_id).values(data=data))
     with op.batch_alter_table('uploads') as batch:
@@ -91,7 +114,7 @@ def downgrade():
         "LEFT JOIN cases c ON c.id = u.case_id LEFT JOIN drafts d ON d.id = u.draft_id")).all()
     for upload_id, key, item_code in rows:
         order = keys.get(item_code, [])
-        index = -1 if key == RESULT else (order.index(key) if key in order else -1)
+        index = -1 if key == RESULT else (order.index(key) if key in order else UNKNOWN)
         conn.execute(sa.text("UPDATE uploads SET material_index = :n WHERE id = :i"), {"n": index, "i": upload_id})
     conn.execute(sa.text("UPDATE case_events SET actor_kind = 'applicant' WHERE actor_kind = 'citizen'"))
     events = sa.table('case_events', sa.column('id', sa.Integer), sa.column('data', sa.JSON))

@@ -162,7 +162,7 @@ def test_the_whole_loop_is_a_timeline_of_events_each_with_an_sms(catalog, applic
     act(case, "supplement", STAFF, note="请补充妊娠诊断证明", data={"materials": ["pregnancy_proof"]})
     act(case, "resubmit", Actor("applicant", applicant.id, applicant.name))
     act(case, "complete", STAFF, data={"decision": "approved"})
-    act(case, "deliver", STAFF, note="电子结果已发送")
+    act(case, "deliver", STAFF, note="请到窗口领取", data={"method": "window"})
     steps = [(e.action, e.from_status, e.to_status) for e in case.events]
     assert steps == [("submit", None, "submitted"), ("accept", "submitted", "accepted"),
                      ("review", "accepted", "reviewing"), ("supplement", "reviewing", "supplement"),

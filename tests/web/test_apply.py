@@ -267,6 +267,8 @@ def test_supplement_shows_what_is_missing_and_the_applicant_resubmits(app, villa
     assert early.status_code == 400 and "还缺：妊娠诊断证明或孕产妇保健手册首页" in text(early)
     assert upload(villager, material="pregnancy_proof", url=f"/my/{number}").status_code == 303
     assert form_post(villager, f"/my/{number}", {}, post_url=f"/my/{number}/resubmit").status_code == 303
+    again = form_post(villager, f"/items/{BIRTH}/feedback", {}, post_url=f"/my/{number}/resubmit")  # a double tap
+    assert again.status_code == 303
     with app.app_context():
         case = db.session.scalar(select(Case))
         assert case.status == "accepted" and case.due_on is not None
@@ -324,3 +326,10 @@ def test_every_convenience_apply_item_can_be_applied_for_online(app, villager, i
     response = form_post(villager, f"/apply/{item.code}/check", {"draft_key": key}, post_url=f"/apply/{item.code}/submit")
     assert response.status_code == 303 and "/receipt" in response.headers["Location"]
     assert item.name in text(villager.get(response.headers["Location"]))
+
+
+def test_extra_query_parameters_on_an_upload_are_ignored_not_a_crash(app, villager):
+    assert fill_form(app, villager).status_code == 303
+    url = f"/apply/{BIRTH}/materials?code=x&endpoint=y&return=check"
+    response = upload(villager, url=url)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/materials?return=check")

@@ -170,3 +170,37 @@ def test_a_pull_with_a_strange_cursor_is_refused_with_a_message(client, case_num
 def test_a_strange_timestamp_header_is_a_refused_signature_not_a_crash(client, case_number):
     response = client.get("/api/v1/exchange/wjj/cases?after=0", headers={"X-Timestamp": "³", "X-Signature": "x"})
     assert response.status_code == 401
+
+
+def test_the_same_push_sent_five_times_at_once_is_done_once_and_answered_alike(app, case_number):
+    import threading
+
+    path = f"/api/v1/exchange/wjj/cases/{case_number}/events"
+    answers = []
+
+    def push():
+        with app.test_client() as department:
+            response = signed(department, "POST", path, {"request_id": "same-1", "action": "accept"})
+            answers.append((response.status_code, (response.get_json() or {}).get("event_id")))
+
+    threads = [threading.Thread(target=push) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(answers)) == 1 and answers[0][0] == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "accept")) == 1
+
+
+@pytest.mark.parametrize("payload,field", [({"action": "deliver"}, "送达方式"),
+                                           ({"action": "deliver", "method": "post"}, "不能邮寄"),
+                                           ({"action": "deliver", "method": "electronic"}, "电子结果文件")])
+def test_a_department_hands_over_a_result_by_the_rules_a_clerk_follows(app, client, case_number, payload, field):
+    path = f"/api/v1/exchange/wjj/cases/{case_number}/events"
+    for n, action in enumerate(("accept", "complete")):
+        signed(client, "POST", path, {"request_id": f"r{n}", "action": action, "decision": "approved"})
+    response = signed(client, "POST", path, {"request_id": "d1", **payload})
+    assert response.status_code == 422 and field in response.get_json()["error"]["message"]
+    done = signed(client, "POST", path, {"request_id": "d1", "action": "deliver", "method": "window"})
+    assert done.status_code == 200 and done.get_json()["status"] == "delivered"

@@ -85,3 +85,30 @@ def test_wrong_codes_from_one_device_are_limited_across_workers(app, second_work
     assert statuses[:limit] == [422] * limit and statuses[limit] == 429
     with app.app_context():
         assert db.session.scalar(select(Case)) is None
+
+
+def test_a_stranger_asking_for_someones_codes_does_not_stop_the_owner(app):
+    stranger, owner = app.test_client(), app.test_client()
+    stranger.environ_base.update(STRANGER)
+    owner.environ_base.update(VILLAGER)
+    assert form_post(stranger, "/signin", {"phone": "13900000001"}).status_code == 303
+    assert form_post(stranger, "/signin", {"phone": "13900000001"}).status_code == 429
+    assert form_post(owner, "/signin", {"phone": "13900000001"}).status_code == 303
+
+
+def test_simultaneous_wrong_guesses_are_all_counted(app, case):
+    import threading
+
+    number, right = case
+    wrong = "9999" if right != "9999" else "8888"
+    statuses = []
+
+    def guess():
+        statuses.append(lookup(app, number, wrong, STRANGER).status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses.count(422) <= 5 and statuses.count(429) >= 3
