@@ -4,7 +4,7 @@ from flask_login import current_user, login_user, logout_user
 
 from extensions import limiter
 from services.clock import today
-from services.errors import DomainError
+from services.errors import DomainError, TooManyTries
 from services.identity import mask_phone, verify_and_offer_elder
 from services.registry import registry
 from services.signin import request_code, verify_code
@@ -33,6 +33,10 @@ def signin():
         if form.ok:
             try:
                 phone, code = request_code(form.data.phone, requester())
+            except TooManyTries as exc:
+                if session.get("signin_phone") == form.data.phone:  # a double tap: the code is on its way
+                    return redirect(url_for("pwa.signin_code", next=_next()), code=303)
+                form.refuse(exc, "phone")
             except DomainError as exc:
                 form.refuse(exc, "phone")
             else:

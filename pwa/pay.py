@@ -7,7 +7,7 @@ from flask_login import current_user
 from services.errors import DomainError, NotFound
 from services.exchange import DepartmentUnavailable
 from services.payments import (accept_notification, cancel_order, checkout_url, create_order, household,
-                               order_of, payable)
+                               order_of, payable, receipt_link)
 from services.receipts import qr_svg
 from services.registry import registry
 from web.access import citizen_required, verified_required
@@ -77,8 +77,7 @@ def pay_order(number: str):
             cancel_order(order)
         except DomainError as exc:
             error = exc.message
-    link = f"{registry().public_base_url}/pay/orders/{order.number}"
     return no_store(render_template("flows/pay_order.html", order=order, error=error,
                                     pay_url=checkout_url(registry().payment_provider, order),
-                                    qr=qr_svg(link) if order.status == "paid" else ""),
+                                    qr=qr_svg(receipt_link(order)) if order.status == "paid" else ""),
                     422 if error else 200)

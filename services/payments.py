@@ -140,6 +140,13 @@ def accept_notification(provider, body: bytes, headers, ip: str = "") -> Payment
     return confirm_paid(str(notice.get("order"))[:32], amount, str(notice.get("txn", ""))[:64], provider.name)
 
 
+def receipt_link(order: PaymentOrder) -> str:
+    """What the electronic receipt's QR code opens."""
+    from .registry import registry
+
+    return f"{registry().public_base_url}/pay/orders/{order.number}"
+
+
 def checkout_url(provider, order: PaymentOrder) -> str:
     """Where the person pays: the provider decides (the sandbox's page is on this server)."""
     return provider.checkout_path(order.number)

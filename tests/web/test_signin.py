@@ -108,9 +108,9 @@ def test_a_new_code_replaces_the_old_one(client):
     assert form_post(client, "/signin/code", {"code": second}).status_code == 303
 
 
-def test_asking_for_codes_too_often_is_limited_per_phone(client):
+def test_asking_for_codes_too_often_is_limited_per_phone(app, client):
     request_code(client, "13900000003")
-    response = form_post(client, "/signin", {"phone": "13900000003"})
+    response = form_post(app.test_client(), "/signin", {"phone": "13900000003"})  # another session
     assert response.status_code == 429
     assert "这个手机号获取验证码太频繁" in text(response)
 
@@ -145,3 +145,9 @@ def test_a_wrong_id_number_is_explained_kept_and_not_stored(app, client):
 def test_real_name_page_needs_sign_in(client):
     response = client.get("/me/verify")
     assert response.status_code == 302 and response.headers["Location"].startswith("/signin")
+
+
+def test_a_double_tap_on_get_code_goes_on_to_the_code_page(client):
+    assert form_post(client, "/signin", {"phone": "13900000005"}).status_code == 303
+    again = form_post(client, "/signin", {"phone": "139 0000 0005"})
+    assert again.status_code == 303 and "/signin/code" in again.headers["Location"]
