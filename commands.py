@@ -13,8 +13,8 @@ def seed_demo_staff(path: Path) -> list[dict]:
 
     from extensions import db
     from services.appointments import Hospital, load_hospitals
+    from services.people.staff import StaffUser, create_account
     from services.places import Township
-    from services.staff import StaffUser, create_account
 
     if db.session.scalar(select(func.count()).select_from(StaffUser)):
         return []
@@ -36,7 +36,7 @@ def seed_demo_people(path: Path) -> list[dict]:
     from sqlalchemy import select
 
     from extensions import db
-    from services.identity import Person, find_or_create_person, verify_real_name
+    from services.people.identity import Person, find_or_create_person, verify_real_name
 
     rows = tomllib.loads(path.read_text(encoding="utf-8"))["people"]
     created = []

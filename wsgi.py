@@ -106,8 +106,8 @@ def _configure_secrets_and_database(app: Flask) -> None:
 
 
 def _configure_login(app: Flask) -> None:
-    from services.identity import Person
-    from services.staff import StaffUser
+    from services.people.identity import Person
+    from services.people.staff import StaffUser
 
     login_manager.init_app(app)
     from web.access import SIGNIN

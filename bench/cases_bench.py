@@ -23,7 +23,7 @@ BIRTH = "621027-BM-004"
 
 def make_cases(app, count=CASES):
     from extensions import db
-    from services.cases import Actor, act, submit_case
+    from services.cases.lifecycle import Actor, act, submit_case
     from tests import factories
 
     with app.app_context():
@@ -42,8 +42,8 @@ def make_cases(app, count=CASES):
 def submit_worker(db_url, keys, results):
     os.environ["DATABASE_URL"] = db_url
     from extensions import db
-    from services.cases import submit_case
-    from services.identity import Person
+    from services.cases.lifecycle import submit_case
+    from services.people.identity import Person
     from wsgi import create_app
 
     app = create_app()
@@ -100,7 +100,7 @@ def receipt_time(app, person_id: int, number: str) -> None:
     from flask_login import login_user
 
     from extensions import db
-    from services.identity import Person
+    from services.people.identity import Person
 
     with app.test_request_context():
         client = app.test_client()

@@ -3,11 +3,12 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from services import audit
+from services.cases.handling import load_year, loaded_years
 from services.errors import DomainError
-from services.handling import load_year, loaded_years
+from services.people.staff import ROLES, create_account
+from services.people.staff import accounts as staff_accounts
 from services.places import township_choices
 from services.registry import registry
-from services.staff import ROLES, accounts as staff_accounts, create_account
 from web.access import current_actor, staff_required
 from web.forms import AccountInput, CalendarInput
 from web.inputs import Parsed, parse

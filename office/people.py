@@ -6,7 +6,7 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from services.errors import DomainError
-from services.identity import correct_real_name, find_person, get_person
+from services.people.identity import correct_real_name, find_person, get_person
 from web.access import staff_required
 from web.forms import RealNameCorrection
 from web.inputs import Parsed, parse

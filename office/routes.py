@@ -4,17 +4,28 @@ from flask_login import current_user, login_user, logout_user
 
 from extensions import limiter
 from services import audit
-from services.cases import STATUS_NAMES, remaining_workdays
+from services.cases.handling import (
+    ADDRESS_FIELDS,
+    DELIVERY,
+    Handover,
+    allowed_actions,
+    case_for,
+    default_address,
+    file_for_actor,
+    handle,
+    notice_event,
+    open_case,
+    printable_notices,
+)
+from services.cases.handling import queue as case_queue
+from services.cases.lifecycle import STATUS_NAMES, remaining_workdays
+from services.cases.materials import uploads_of
+from services.cases.tracking import supplement_request, timeline
 from services.clock import today, utcnow
 from services.errors import DomainError
-from services.handling import (ADDRESS_FIELDS, DELIVERY, Handover, allowed_actions, case_for, default_address,
-                               file_for_actor,
-                               handle, notice_event, open_case, printable_notices, queue as case_queue)
-from services.materials import uploads_of
+from services.people.staff import authenticate
 from services.places import township_name
 from services.registry import registry
-from services.staff import authenticate
-from services.tracking import supplement_request, timeline
 from services.workdays import load_calendar
 from web.access import current_actor, staff_required
 from web.forms import CaseActionInput, QueueQuery, StaffLoginInput

@@ -2,15 +2,23 @@
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
+from services.cases.drafts import (
+    add_files,
+    applicable,
+    missing_for_submit,
+    needs_township,
+    open_draft,
+    remove_file,
+    save_answers,
+    submit_draft,
+)
+from services.cases.handling import case_for
+from services.cases.lifecycle import Case
+from services.cases.materials import uploads_of
+from services.cases.receipts import receipt_for
 from services.catalog import Item
-from services.cases import Case
-from services.drafts import (add_files, applicable, missing_for_submit, needs_township, open_draft, remove_file,
-                             save_answers, submit_draft)
 from services.errors import DomainError
-from services.handling import case_for
-from services.materials import uploads_of
 from services.places import township_choices, township_name
-from services.receipts import receipt_for
 from services.registry import registry
 from web.access import citizen_required, current_actor, verified_required
 from web.forms import MaterialUpload, uploaded_files

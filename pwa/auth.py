@@ -5,9 +5,9 @@ from flask_login import current_user, login_user, logout_user
 from extensions import limiter
 from services.clock import today
 from services.errors import DomainError, TooManyTries
-from services.identity import mask_phone, verify_and_offer_elder
+from services.people.identity import mask_phone, verify_and_offer_elder
+from services.people.signin import request_code, verify_code
 from services.registry import registry
-from services.signin import request_code, verify_code
 from web.access import citizen_required, requester
 from web.forms import CodeInput, PhoneInput, RealNameInput
 from web.inputs import Parsed, parse
@@ -16,7 +16,7 @@ from web.preferences import is_elder, safe_next
 from . import bp
 
 # A flood guard only: the limits people meet (per phone, per device, wrong codes) are counted
-# in the database by services.signin, the same for every worker.
+# in the database by services.people.signin, the same for every worker.
 FLOOD = "120 per hour"
 
 

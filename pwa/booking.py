@@ -2,10 +2,20 @@
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
-from services.appointments import (PERIODS, book_for, booking_of, bookings_of, cancel, clinic_department,
-                                   clinic_session, hospitals, next_free, open_sessions)
+from services.appointments import (
+    PERIODS,
+    book_for,
+    booking_of,
+    bookings_of,
+    cancel,
+    clinic_department,
+    clinic_session,
+    hospitals,
+    next_free,
+    open_sessions,
+)
+from services.cases.receipts import qr_svg
 from services.errors import DomainError
-from services.receipts import qr_svg
 from web.access import citizen_required, verified_required
 from web.forms import BookingInput
 from web.inputs import Parsed, parse

@@ -4,11 +4,19 @@ import secrets
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
+from services.cases.receipts import qr_svg
 from services.errors import DomainError, NotFound
 from services.exchange import DepartmentUnavailable
-from services.payments import (accept_notification, cancel_order, checkout_url, create_order, household,
-                               order_of, payable, receipt_link)
-from services.receipts import qr_svg
+from services.payments import (
+    accept_notification,
+    cancel_order,
+    checkout_url,
+    create_order,
+    household,
+    order_of,
+    payable,
+    receipt_link,
+)
 from services.registry import registry
 from web.access import citizen_required, verified_required
 from web.forms import PayInput, SandboxPayInput

@@ -2,8 +2,8 @@ import secrets
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
-from services.catalog import SECTION_NAMES, Catalog
 from services import inputs
+from services.catalog import SECTION_NAMES, Catalog
 from services.errors import DomainError
 from services.feedback import record_feedback
 from services.places import list_townships

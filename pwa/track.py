@@ -1,18 +1,18 @@
 """我的办件, the public progress page behind the receipt's QR code, and lookup by number."""
 from flask import make_response, redirect, render_template, request, url_for
 
-from services.cases import get_case
+from services.cases.handling import file_for_actor
+from services.cases.lifecycle import get_case
+from services.cases.materials import uploads_of
+from services.cases.supplements import add_supplement_files, new_uploads, requested_materials, resubmit
+from services.cases.tracking import cases_of, lookup, supplement_request, timeline, version_by_token
 from services.errors import DomainError
-from services.handling import file_for_actor
-from services.materials import uploads_of
 from services.places import township_name
 from services.registry import registry
-from services.supplements import add_supplement_files, new_uploads, requested_materials, resubmit
-from services.tracking import cases_of, lookup, supplement_request, timeline, version_by_token
 from web.access import citizen_required, current_actor, requester
 from web.forms import MaterialUpload, TrackLookupInput, uploaded_files
-from web.inputs import Parsed, parse
 from web.frontends import frontend
+from web.inputs import Parsed, parse
 from web.pagecache import LRU
 from web.preferences import is_elder
 from web.security import no_store
@@ -70,7 +70,7 @@ def material_file(key: str):
 
 
 # The public progress page is the hottest page with data in it: rendered once per case version,
-# and every event changes the version (cases.Case.last_event_at), in every worker alike.
+# and every event changes the version (services.cases.lifecycle.Case.last_event_at), in every worker alike.
 _track_pages = LRU(5000)
 
 

@@ -8,18 +8,16 @@ import tomllib
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import (Date, DateTime, ForeignKey, Index, Integer, String, func, select, text,
-                        update)
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-
-from .clock import CHINA, today, utcnow
-from .errors import DomainError, NotFound
-from . import inputs
-from .identity import Person
-from .outbox import enqueue
+from services import inputs
+from services.clock import CHINA, today, utcnow
+from services.errors import DomainError, NotFound
+from services.outbox import enqueue
+from services.people.identity import Person
 
 PERIODS = {"am": "上午", "pm": "下午"}
 CLOSES = {"am": time(11, 30), "pm": time(17, 0)}  # no booking for a half day already under way
@@ -233,7 +231,7 @@ def load_hospitals(path: Path) -> int:
 
 def open_coming_week(start: date | None = None) -> int:
     """Sessions for every 科室 on the working days of the coming week, where missing."""
-    from .workdays import load_calendar
+    from services.workdays import load_calendar
 
     calendar, start = load_calendar(), start or today()
     have = set(db.session.execute(select(ClinicSession.department_id, ClinicSession.day, ClinicSession.period)
@@ -276,7 +274,7 @@ def check_in(hospital_id: int, code: str, on: date | None = None, actor=None, ip
     if changed.rowcount != 1:
         raise DomainError(f"这个预约{booking.status_name}，不能再取号")
     if actor is not None:
-        from .audit import record
+        from services.audit import record
 
         record(actor.kind, actor.id, actor.name, "check_in", f"booking:{booking.id}", ip=ip)
     return booking

@@ -10,8 +10,7 @@ from sqlalchemy import DateTime, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from .clock import utcnow
+from services.clock import utcnow
 
 
 class Attempt(db.Model):

@@ -7,8 +7,7 @@ from sqlalchemy import JSON, DateTime, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from .clock import utcnow
+from services.clock import utcnow
 
 
 class AuditEntry(db.Model):

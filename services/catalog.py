@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import CatalogError, NotFound
+from services.errors import CatalogError, NotFound
 
 Text = Annotated[str, Field(min_length=1)]
 

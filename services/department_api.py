@@ -11,15 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from .audit import record
-from .actors import department, visible_cases
-from .cases import HANDLING, TRANSITIONS, Case, act
-from .clock import utcnow
-from .errors import DomainError, IllegalTransition
-from .handling import case_for
-from .registry import registry
-
+from services.audit import record
+from services.cases.handling import case_for
+from services.cases.lifecycle import HANDLING, TRANSITIONS, Case, act
+from services.clock import utcnow
+from services.errors import DomainError, IllegalTransition
+from services.people.actors import department, visible_cases
+from services.registry import registry
 
 
 class ExchangeRequest(db.Model):
@@ -56,7 +54,7 @@ def new_cases(system: str, after: int, limit: int = 50) -> tuple[list[dict], int
 def push_event(system: str, number: str, request_id: str, action: str, note: str = "",
                data: dict | None = None) -> dict:
     """A department's status or result, through exactly the rules a clerk's action goes through
-    (cases.act); a retry with the same request id gets the first answer and changes nothing."""
+    (cases.lifecycle.act); a retry with the same request id gets the first answer and changes nothing."""
     seen = _answered(system, request_id)
     if seen is not None:
         return seen

@@ -8,9 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from .catalog import Catalog
-from .errors import DomainError
+from services.catalog import Catalog
+from services.errors import DomainError
 
 COMMENT_MAX = 200
 

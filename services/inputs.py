@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from stdnum import numdb
 from stdnum.cn import ric
 
-from .errors import DomainError
+from services.errors import DomainError
 
 
 class InvalidInput(DomainError):
@@ -190,7 +190,7 @@ def id_number(raw, today: date | None = None, field: str | None = "id_number") -
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise InvalidInput("身份证号中的出生日期不存在，请逐位核对", field=field)
-    from .clock import today as china_today
+    from services.clock import today as china_today
 
     if born > (today or china_today()) or born.year < 1900:
         raise InvalidInput("身份证号中的出生日期不对，请逐位核对", field=field)

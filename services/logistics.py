@@ -10,10 +10,9 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from .clock import aware, utcnow
-from .errors import DomainError
-from . import inputs
+from services import inputs
+from services.clock import aware, utcnow
+from services.errors import DomainError
 
 STAGES = ["已揽收", "运输中", "派送中", "已签收"]
 ADDRESS_FIELDS = {"province": "省", "city": "市", "county": "县（区）", "township": "乡镇", "village": "村（社区）",
@@ -69,7 +68,7 @@ def ship(carrier, case, address: dict) -> Shipment:
 
 def sync_shipments(carrier, now: datetime | None = None) -> int:
     """Record the stages a carrier reports that the timeline does not show yet."""
-    from .cases import Actor, record_logistics
+    from services.cases.lifecycle import Actor, record_logistics
 
     now, added = now or utcnow(), 0
     for shipment in db.session.scalars(select(Shipment).where(Shipment.stages_recorded < len(STAGES))):

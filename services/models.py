@@ -1,3 +1,16 @@
 """Imports every module that defines tables, so migrations and the app see all of them."""
-from . import (appointments, attempts, audit, case_numbers, cases, department_api, drafts, feedback,  # noqa: F401
-               identity, logistics, materials, outbox, payments, places, signin, sms, staff, workdays)
+from services import (  # noqa: F401
+                      appointments,
+                      attempts,
+                      audit,
+                      department_api,
+                      feedback,
+                      logistics,
+                      outbox,
+                      payments,
+                      places,
+                      sms,
+                      workdays,
+)
+from services.cases import drafts, lifecycle, materials, numbers  # noqa: F401
+from services.people import identity, signin, staff  # noqa: F401

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from .exchange.http import sign, verify
+from services.exchange.http import sign, verify
 
 
 class SandboxProvider:

@@ -11,13 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from .audit import record
-from .catalog import Item
-from .clock import aware, today, utcnow
-from .errors import DomainError, NotFound, Unauthenticated
-from .identity import Person, mask_id_number
-from .outbox import enqueue
+from services.audit import record
+from services.catalog import Item
+from services.clock import aware, today, utcnow
+from services.errors import DomainError, NotFound, Unauthenticated
+from services.outbox import enqueue
+from services.people.identity import Person, mask_id_number
 
 ORDER_TTL = timedelta(minutes=30)
 STATUS_NAMES = {"pending": "待支付", "paid": "已支付", "cancelled": "已取消", "expired": "已过期"}
@@ -142,7 +141,7 @@ def accept_notification(provider, body: bytes, headers, ip: str = "") -> Payment
 
 def receipt_link(order: PaymentOrder) -> str:
     """What the electronic receipt's QR code opens."""
-    from .registry import registry
+    from services.registry import registry
 
     return f"{registry().public_base_url}/pay/orders/{order.number}"
 

@@ -2,11 +2,11 @@
 person's own record, and every query is audit-logged."""
 from __future__ import annotations
 
-from .audit import record
-from .catalog import Item
-from .errors import DomainError, NotFound
-from .exchange import DepartmentUnavailable
-from .identity import Person
+from services.audit import record
+from services.catalog import Item
+from services.errors import DomainError, NotFound
+from services.exchange import DepartmentUnavailable
+from services.people.identity import Person
 
 
 def queryable(item: Item) -> Item:

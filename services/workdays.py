@@ -16,8 +16,7 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from .errors import DomainError
+from services.errors import DomainError
 
 KNOWN_YEARS = range(min(chinese_calendar.constants.holidays).year,
                     max(chinese_calendar.constants.holidays).year + 1)
@@ -150,7 +149,7 @@ def parse_arrangement(year: int, text: str) -> dict[date, tuple[bool, str]]:
 def store_arrangement(year: int, text: str, source: str, loaded_by: str) -> int:
     """Replace the year's arrangement in one transaction. Returns the number of days stored.
 
-    Callers recompute open deadlines afterwards (cases.recompute_open_deadlines)."""
+    Callers recompute open deadlines afterwards (cases.lifecycle.recompute_open_deadlines)."""
     if year in KNOWN_YEARS:
         raise DomainError(f"{year} 年的官方安排已内置，无需导入", field="year")
     days = parse_arrangement(year, text)

@@ -4,7 +4,7 @@ import uuid
 from stdnum.cn import ric
 
 from extensions import db
-from services.identity import find_or_create_person, verify_real_name
+from services.people.identity import find_or_create_person, verify_real_name
 
 
 def id_number(birth: str = "19600101", seq: str = "123", region: str | None = None) -> str:

@@ -8,8 +8,8 @@ from flask import redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import Forbidden
 
-from services import actors
 from services.clock import utcnow
+from services.people import actors
 
 STAFF_IDLE_MINUTES = 30
 # blueprint -> (sign-in endpoint, real-name endpoint); front ends add themselves here.

@@ -1,8 +1,8 @@
 """Jinja filters and names for the guide vocabulary, in one place."""
 from services import catalog
-from services.case_numbers import format_case_number
+from services.cases.numbers import format_case_number
 from services.clock import to_china
-from services.identity import mask_id_number, mask_name, mask_phone
+from services.people.identity import mask_id_number, mask_name, mask_phone
 
 
 def money(value: float) -> str:
@@ -21,7 +21,7 @@ def china_date(day) -> str:
 
 
 def material_name(key: str, item) -> str:
-    from services.supplements import material_name as name
+    from services.cases.supplements import material_name as name
 
     return name(item, key)
 

@@ -5,10 +5,9 @@ from typing import Annotated
 from pydantic import Field
 
 from services.feedback import COMMENT_MAX
-from services.staff import ROLES
+from services.people.staff import ROLES
 
-from .inputs import (Choice, IdNumber, Input, Integer, OptionalInteger, Password, PersonName, Phone, SmsCode,
-                     Text, Token)
+from .inputs import Choice, IdNumber, Input, Integer, OptionalInteger, Password, PersonName, Phone, SmsCode, Text, Token
 
 MaterialKey = Text(40)
 

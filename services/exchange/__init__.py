@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import os
 
-from ..errors import DomainError
-from .http import HttpAdapter
-from .sandbox import SandboxAdapter
+from services.errors import DomainError
+from services.exchange.http import HttpAdapter
+from services.exchange.sandbox import SandboxAdapter
 
 UNAVAILABLE = "部门系统暂时无法访问，请稍后再试"
 

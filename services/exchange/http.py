@@ -47,7 +47,7 @@ class HttpAdapter:
         self._post("/events", {**payload, "request_id": key})
 
     def _post(self, path: str, payload: dict) -> dict:
-        from . import DepartmentUnavailable
+        from services.exchange import DepartmentUnavailable
 
         body = json.dumps(payload, ensure_ascii=False).encode()
         last = ""

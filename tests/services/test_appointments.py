@@ -10,7 +10,7 @@ from services.appointments import (Booking, ClinicSession, book, cancel, load_ho
                                    open_coming_week)
 from services.clock import CHINA
 from services.errors import DomainError
-from services.identity import Person
+from services.people.identity import Person
 from tests import factories
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from extensions import db
 from services import outbox
-from services.case_numbers import format_case_number, normalise_case_number
-from services.cases import (Actor, Case, CaseEvent, act, recompute_open_deadlines,
+from services.cases.numbers import format_case_number, normalise_case_number
+from services.cases.lifecycle import (Actor, Case, CaseEvent, act, recompute_open_deadlines,
                             remaining_workdays, submit_case)
 from services.errors import DomainError
 from services.sms import messages_to

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from services import actors
+from services.people import actors
 from services.catalog import load_catalog
-from services.drafts import add_files, check_answers, open_draft, save_answers, submit_draft
-from services.materials import Upload
+from services.cases.drafts import add_files, check_answers, open_draft, save_answers, submit_draft
+from services.cases.materials import Upload
 from services.places import township_choices
 from tests import factories, images
 from tests.services.test_catalog import CATALOG

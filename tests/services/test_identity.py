@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from extensions import db
 from services.errors import DomainError
-from services.identity import (age_on, check_id_number, find_or_create_person, mask_id_number,
+from services.people.identity import (age_on, check_id_number, find_or_create_person, mask_id_number,
                                mask_name, mask_phone, normalise_phone, verify_real_name)
 from tests import factories
 
@@ -73,7 +73,7 @@ def test_a_verified_real_name_is_not_replaced_by_verifying_again(app):
 
 def test_staff_correct_a_real_name_and_the_log_keeps_before_and_after_masked(app):
     from services.audit import AuditEntry
-    from services.identity import correct_real_name
+    from services.people.identity import correct_real_name
 
     with app.app_context():
         person = factories.person()

@@ -8,9 +8,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from extensions import db
-from services.cases import Case, CaseEvent, act, Actor
-from services.drafts import Draft
-from services.materials import Upload
+from services.cases.lifecycle import Case, CaseEvent, act, Actor
+from services.cases.drafts import Draft
+from services.cases.materials import Upload
 from services.outbox import OutboxMessage
 from services.catalog import load_catalog
 from tests import factories, images

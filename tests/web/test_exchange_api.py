@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from services.audit import AuditEntry
-from services.cases import Case, CaseEvent, submit_case
+from services.cases.lifecycle import Case, CaseEvent, submit_case
 from services.exchange.http import sign, verify
 from services.outbox import OutboxMessage
 from tests import factories
@@ -88,7 +88,7 @@ def test_malformed_pushes_are_refused(app, client, case_number, payload, status)
 
 def test_staff_actions_are_sent_to_the_departments_system_and_its_own_pushes_are_not_echoed(app, client, case_number):
     from services import outbox
-    from services.cases import Actor, act
+    from services.cases.lifecycle import Actor, act
     from services.exchange import DepartmentSender
     from services.exchange.http import HttpAdapter
     from services.sms import SandboxSmsSender

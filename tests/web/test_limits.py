@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from services.cases import Case, submit_case
+from services.cases.lifecycle import Case, submit_case
 from tests import factories
 from tests.conftest import form_post
 from wsgi import create_app
@@ -72,7 +72,7 @@ def test_mistyped_phone_numbers_do_not_use_up_the_next_persons_tries(app):
 
 
 def test_wrong_codes_from_one_device_are_limited_across_workers(app, second_worker):
-    from services.signin import WRONG_CODES_PER_REQUESTER
+    from services.people.signin import WRONG_CODES_PER_REQUESTER
 
     limit, _ = WRONG_CODES_PER_REQUESTER
     statuses = []

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from commands import DATA, seed_demo_staff
 from extensions import db
 from services.audit import AuditEntry
-from services.cases import Case
-from services.materials import Upload
+from services.cases.lifecycle import Case
+from services.cases.materials import Upload
 from services.places import Township
-from services.staff import create_account
+from services.people.staff import create_account
 from tests import images
 from tests.conftest import form_post, sign_in
 from tests.web.test_apply import ID_A, apply_fully
@@ -68,7 +68,7 @@ def test_wrong_password_gets_one_message_and_five_lock_the_account(app, staff):
 
 def test_passwords_are_hashed(app, staff):
     with app.app_context():
-        from services.staff import StaffUser
+        from services.people.staff import StaffUser
         stored = db.session.scalar(select(StaffUser.password_hash).where(StaffUser.username == "admin"))
     assert PASSWORDS["admin"] not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
 
@@ -152,8 +152,8 @@ def test_reject_needs_a_reason_and_prints_a_notice(app, case):
 
 
 def test_post_delivery_needs_a_tracking_number(app, client, staff):
-    from services.cases import submit_case
-    from services.identity import Person
+    from services.cases.lifecycle import submit_case
+    from services.people.identity import Person
 
     sign_in(client, "13900000001", "李秀英", ID_A)
     with app.app_context():
@@ -209,7 +209,7 @@ def test_loading_a_years_arrangement_recomputes_open_deadlines(app, case):
     case_id, _ = case
     with app.app_context():
         c = db.session.get(Case, case_id)
-        from services.cases import Actor, act
+        from services.cases.lifecycle import Actor, act
         c.promised_days = 20
         db.session.commit()
         act(c, "accept", Actor("staff", 1, "x"), today=date(2026, 12, 15))
@@ -248,9 +248,9 @@ ADDRESS = {"province": "甘肃省", "city": "庆阳市", "county": "镇原县", 
 def test_one_click_post_ships_and_the_carriers_stages_reach_the_timeline(app, client, staff):
     from datetime import timedelta
 
-    from services.cases import submit_case
+    from services.cases.lifecycle import submit_case
     from services.clock import utcnow
-    from services.identity import Person
+    from services.people.identity import Person
     from services.logistics import Shipment, sync_shipments
 
     sign_in(client, "13900000001", "李秀英", ID_A)
@@ -283,7 +283,7 @@ def test_one_click_post_ships_and_the_carriers_stages_reach_the_timeline(app, cl
 
 
 def test_the_administrator_corrects_a_real_name_and_the_person_cannot(app, client, staff):
-    from services.identity import Person
+    from services.people.identity import Person
 
     sign_in(client, "13900000001", "李秀英", ID_A)
     again = form_post(client, "/items/621027-BM-004/feedback", {"name": "王五", "id_number": ID_A},

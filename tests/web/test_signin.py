@@ -4,10 +4,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from extensions import db
-from services.identity import Person
+from services.people.identity import Person
 from services.outbox import OutboxMessage
 from services.clock import utcnow
-from services.signin import SmsCode
+from services.people.signin import SmsCode
 from tests import factories
 from tests.conftest import DEMO_CODE, form_post, sign_in
 

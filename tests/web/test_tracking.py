@@ -4,9 +4,9 @@ shows old progress."""
 from sqlalchemy import select
 
 from extensions import db
-from services.actors import Actor
-from services.cases import Case, act, record_logistics, submit_case
-from services.tracking import version_by_token
+from services.people.actors import Actor
+from services.cases.lifecycle import Case, act, record_logistics, submit_case
+from services.cases.tracking import version_by_token
 from tests import factories
 
 STAFF = Actor("staff", 1, "城关镇窗口 李娜")

@@ -10,13 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select
 
 from extensions import db
-
-from .case_numbers import normalise_case_number
-from .cases import Case, CaseEvent
-from . import attempts, inputs
-from .errors import DomainError, NotFound, TooManyTries
-from .actors import KINDS, Actor, visible_cases
-from .identity import mask_name
+from services import attempts, inputs
+from services.cases.lifecycle import Case, CaseEvent
+from services.cases.numbers import normalise_case_number
+from services.errors import DomainError, NotFound, TooManyTries
+from services.people.actors import KINDS, Actor, visible_cases
+from services.people.identity import mask_name
 
 ACTION_TEXT = {
     "submit": "提交申请", "accept": "已受理", "reject": "不予受理", "withdraw": "申请人撤回",

@@ -11,17 +11,16 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from . import inputs
-from .actors import Actor
-from .cases import Case, case_by_key, submit_case
-from .catalog import FormField, Item
-from .clock import today as china_today
-from .clock import utcnow
-from .errors import DomainError, NotFound
-from .identity import Person, age_on
-from .materials import Upload, store_files, uploads_of
-from .places import township_choices
+from services import inputs
+from services.cases.lifecycle import Case, case_by_key, submit_case
+from services.cases.materials import Upload, store_files, uploads_of
+from services.catalog import FormField, Item
+from services.clock import today as china_today
+from services.clock import utcnow
+from services.errors import DomainError, NotFound
+from services.people.actors import Actor
+from services.people.identity import Person, age_on
+from services.places import township_choices
 
 TEXT_MAX, TEXTAREA_MAX = 100, 1000
 

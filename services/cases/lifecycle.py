@@ -13,25 +13,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, select)
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
-
-from .actors import Actor, citizen
-from .case_numbers import next_case_number
-from .catalog import Item
-from .clock import today as china_today
-from .clock import utcnow
-from . import inputs
-from .errors import DomainError, IllegalTransition, NotFound
-from .inputs import InvalidInput
-from .identity import Person
-from .outbox import enqueue
-from .registry import registry
-from .workdays import WorkCalendar, load_calendar
+from services import inputs
+from services.cases.numbers import next_case_number
+from services.catalog import Item
+from services.clock import today as china_today
+from services.clock import utcnow
+from services.errors import DomainError, IllegalTransition, NotFound
+from services.inputs import InvalidInput
+from services.outbox import enqueue
+from services.people.actors import Actor, citizen
+from services.people.identity import Person
+from services.registry import registry
+from services.workdays import WorkCalendar, load_calendar
 
 STATUS_NAMES = {
     "submitted": "已提交，等待受理", "accepted": "已受理", "reviewing": "审查中",
@@ -273,7 +272,7 @@ def act(case: Case, name: str, actor: Actor, note: str = "", data: dict | None =
     note = inputs.text(note, 500, field="note", multiline=True)
     data = _checked(case, name, note, data if isinstance(data, dict) else {})
     if name == "supplement" and not note:
-        from .supplements import default_note
+        from services.cases.supplements import default_note
 
         note = default_note(registry().catalog.get(case.item_code), data["materials"])
     try:
@@ -291,7 +290,7 @@ def _checked(case: Case, name: str, note: str, data: dict) -> dict:
     if name == "reject" and not note:
         raise InvalidInput("请写明不予受理的原因", field="note")
     if name == "supplement":
-        from .supplements import check_request
+        from services.cases.supplements import check_request
 
         return {"materials": check_request(registry().catalog.get(case.item_code), data.get("materials"))}
     if name == "complete":
@@ -313,7 +312,7 @@ def check_handover(case: Case, data: dict) -> dict:
     if method == "post":
         return {"method": method, "tracking_number": check_tracking_number(data.get("tracking_number"))}
     if method == "electronic":
-        from .materials import RESULT, Upload
+        from services.cases.materials import RESULT, Upload
 
         key = data.get("file")
         upload = (db.session.scalar(select(Upload).where(Upload.key == key, Upload.case_id == case.id,

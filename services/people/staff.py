@@ -9,13 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
-
-from .appointments import Hospital
-from .audit import record
-from .clock import to_china, utcnow
-from . import inputs
-from .errors import DomainError
-from .places import Township
+from services import inputs
+from services.appointments import Hospital
+from services.audit import record
+from services.clock import to_china, utcnow
+from services.errors import DomainError
+from services.places import Township
 
 ROLES = {"window": "乡镇窗口人员", "reviewer": "县直部门审批人员", "hospital": "医院挂号人员",
          "admin": "系统管理员"}

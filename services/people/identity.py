@@ -7,9 +7,8 @@ from sqlalchemy import Boolean, DateTime, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from . import inputs
-from .errors import DomainError
+from services import inputs
+from services.errors import DomainError
 
 ELDER_AGE = 60
 
@@ -107,8 +106,8 @@ def verify_and_offer_elder(person: Person, name, id_number, elder_already: bool,
 
 def find_person(raw, actor_kind: str, actor_id: int | None, actor_name: str, ip: str = "") -> Person:
     """A person by mobile number or ID number, for staff at a window; the look-up is audit-logged."""
-    from .audit import record
-    from .errors import NotFound
+    from services.audit import record
+    from services.errors import NotFound
 
     person = None
     for parse, column in ((inputs.phone, Person.phone), (inputs.id_number, Person.id_number)):
@@ -127,7 +126,7 @@ def find_person(raw, actor_kind: str, actor_id: int | None, actor_name: str, ip:
 def correct_real_name(person: Person, name: str, id_number: str, reason: str, staff_id: int,
                       staff_name: str, ip: str = "") -> Person:
     """Staff correct a verified real name (a typo on a form, a new ID card); always audit-logged."""
-    from .audit import record
+    from services.audit import record
 
     reason = inputs.text(reason, 200, field="reason", required=True, label="更正原因")
     before = {"name": person.name, "id_number": mask_id_number(person.id_number)}
@@ -143,7 +142,7 @@ def correct_real_name(person: Person, name: str, id_number: str, reason: str, st
 
 
 def get_person(person_id: int) -> Person:
-    from .errors import NotFound
+    from services.errors import NotFound
 
     person = db.session.get(Person, person_id) if 0 < person_id < 2**31 else None
     if person is None:

@@ -10,13 +10,12 @@ from sqlalchemy import DateTime, Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from .clock import aware, utcnow
-from . import attempts, inputs
-from .errors import DomainError, TooManyTries
-from .identity import Person, find_or_create_person
-from .outbox import enqueue
-from .registry import registry
+from services import attempts, inputs
+from services.clock import aware, utcnow
+from services.errors import DomainError, TooManyTries
+from services.outbox import enqueue
+from services.people.identity import Person, find_or_create_person
+from services.registry import registry
 
 CODE_TTL = timedelta(minutes=5)
 MAX_WRONG_TRIES = 5

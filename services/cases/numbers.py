@@ -12,8 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from stdnum.iso7064 import mod_11_2
 
 from extensions import db
-
-from .errors import DomainError
+from services.errors import DomainError
 
 PREFIX = "ZY"
 DAILY_MAX = 99_999
@@ -42,7 +41,7 @@ def next_case_number(day: date) -> str:
 
 def normalise_case_number(raw: str) -> str:
     """Accept what people type off a receipt: lower case, spaces, dashes."""
-    from .inputs import half_width
+    from services.inputs import half_width
 
     number = re.sub(r"[\s\-]", "", half_width(raw if isinstance(raw, str) else "")).upper()
     match = PATTERN.match(number)

@@ -40,7 +40,7 @@ def department(name: str, system: str | None = None) -> Actor:
 
 def _system_codes(system: str | None) -> list[str]:
     """The items a department system handles: those the catalog names it for."""
-    from .registry import registry
+    from services.registry import registry
 
     return [i.code for i in registry().catalog.items if system and i.system == system and i.kind == "apply"]
 
@@ -67,7 +67,7 @@ def visible_cases(actor: Actor):
     """The same rule as may_see, as a query for lists (a staff queue, my cases)."""
     from sqlalchemy import false, select
 
-    from .cases import Case
+    from services.cases.lifecycle import Case
 
     query = select(Case)
     if actor.kind == "citizen":

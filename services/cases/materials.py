@@ -13,9 +13,8 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-
-from .clock import utcnow
-from .errors import DomainError
+from services.clock import utcnow
+from services.errors import DomainError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs long before they reach memory

@@ -3,14 +3,14 @@ acts for them) uploads it and resubmits. The request is checked here whoever mak
 window clerk or a department system — so a case can always leave 补正 again."""
 from __future__ import annotations
 
-from .actors import Actor
-from .cases import Case, act
-from .catalog import Item
-from .clock import to_china
-from .errors import DomainError
-from .inputs import InvalidInput
-from .materials import RESULT, Upload, store_files, uploads_of
-from .tracking import supplement_request
+from services.cases.lifecycle import Case, act
+from services.cases.materials import RESULT, Upload, store_files, uploads_of
+from services.cases.tracking import supplement_request
+from services.catalog import Item
+from services.clock import to_china
+from services.errors import DomainError
+from services.inputs import InvalidInput
+from services.people.actors import Actor
 
 ASK_ALL = "请勾选所有需要补正的材料（一次列全），只能选本事项需要提交的材料"
 

@@ -9,18 +9,29 @@ from datetime import date
 from sqlalchemy import select
 
 from extensions import db
-
-from . import audit, inputs
-from .actors import Actor, may_see, visible_cases
-from .cases import (DELIVERY_METHODS, HANDLING, STATUS_NAMES, TRANSITIONS, Case, CaseEvent, act, check_method,
-                    check_tracking_number, check_transition, recompute_open_deadlines, remaining_workdays)
-from .clock import today as china_today
-from .errors import DomainError, NotFound
-from .inputs import InvalidInput
-from .logistics import ADDRESS_FIELDS, check_address, ship
-from .materials import RESULT, discard, file_for, store_files
-from .registry import registry
-from .workdays import CalendarYear, load_calendar, store_arrangement
+from services import audit, inputs
+from services.cases.lifecycle import (
+    DELIVERY_METHODS,
+    HANDLING,
+    STATUS_NAMES,
+    TRANSITIONS,
+    Case,
+    CaseEvent,
+    act,
+    check_method,
+    check_tracking_number,
+    check_transition,
+    recompute_open_deadlines,
+    remaining_workdays,
+)
+from services.cases.materials import RESULT, discard, file_for, store_files
+from services.clock import today as china_today
+from services.errors import DomainError, NotFound
+from services.inputs import InvalidInput
+from services.logistics import ADDRESS_FIELDS, check_address, ship
+from services.people.actors import Actor, may_see, visible_cases
+from services.registry import registry
+from services.workdays import CalendarYear, load_calendar, store_arrangement
 
 OPEN = ("submitted", "accepted", "reviewing", "supplement")
 NOTICES = {"accept": "受理通知书", "supplement": "补正材料通知书", "reject": "不予受理通知书"}

@@ -60,11 +60,11 @@ class Receipt:
 
 
 def receipt_for(case) -> Receipt:
-    from .cases import track_link
-    from .clock import to_china
-    from .places import township_name
-    from .registry import registry
-    from .workdays import load_calendar
+    from services.cases.lifecycle import track_link
+    from services.clock import to_china
+    from services.places import township_name
+    from services.registry import registry
+    from services.workdays import load_calendar
 
     link = track_link(case)
     expected, estimated = load_calendar().add_workdays(to_china(case.submitted_at).date(), case.promised_days)
