@@ -1,4 +1,4 @@
-"""Lighthouse (mobile, simulated slow 4G) on the home page and a guide, in Debian's Chromium.
+"""Lighthouse (mobile, simulated slow 4G) on the home page, a guide, a search and two forms, in Debian's Chromium.
 
 Installs the npm package `lighthouse` into bench/.node on first use."""
 import json
@@ -14,7 +14,7 @@ NODE = HERE / ".node"
 LIGHTHOUSE = NODE / "node_modules" / ".bin" / "lighthouse"
 FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-background-networking "
          "--disable-component-update --disable-sync --no-first-run")
-PAGES = ["/", "/items/621027-BM-004", "/search?q=低保"]
+PAGES = ["/", "/items/621027-BM-004", "/search?q=低保", "/signin", "/track"]
 
 
 def main() -> None:

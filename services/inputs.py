@@ -243,6 +243,14 @@ def choice(raw, options, field: str | None = None, message: str = "请从列表�
     return value
 
 
+def last4(raw, field: str | None = "last4") -> str:
+    """The last four characters of an ID number (…X too) or of a phone number."""
+    value = re.sub(r"\s", "", half_width(text_of(raw, field))).upper()
+    if not re.fullmatch(r"[0-9X]{4}", value, re.ASCII):
+        raise InvalidInput("请输入申请人身份证号或手机号的后 4 位", field=field)
+    return value
+
+
 def token(raw, field: str | None = None, max_len: int = 64) -> str:
     """An opaque key we issued (a draft key, a file key): URL-safe characters only."""
     value = text_of(raw, field).strip()

@@ -4,10 +4,25 @@ from typing import Annotated
 
 from pydantic import Field
 
+from services import inputs
+from services.cases.numbers import normalise_case_number
 from services.feedback import COMMENT_MAX
 from services.people.staff import ROLES
 
-from .inputs import Choice, IdNumber, Input, Integer, OptionalInteger, Password, PersonName, Phone, SmsCode, Text, Token
+from .inputs import (
+    Choice,
+    IdNumber,
+    Input,
+    Integer,
+    OptionalInteger,
+    Password,
+    PersonName,
+    Phone,
+    SmsCode,
+    Text,
+    Token,
+    rule,
+)
 
 MaterialKey = Text(40)
 
@@ -36,8 +51,9 @@ class MaterialUpload(Input):
 
 
 class TrackLookupInput(Input):
-    case_number: Text(40, required=True, label="办件编号")
-    last4: Text(10, required=True, label="身份证号或手机号后 4 位")
+    """Both are checked at once, so both problems show together."""
+    case_number: Annotated[str, rule(normalise_case_number)]
+    last4: Annotated[str, rule(inputs.last4)]
 
 
 class BookingInput(Input):

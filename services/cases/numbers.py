@@ -39,14 +39,14 @@ def next_case_number(day: date) -> str:
     return f"{PREFIX}{digits}{mod_11_2.calc_check_digit(digits)}"
 
 
-def normalise_case_number(raw: str) -> str:
+def normalise_case_number(raw: str, field: str | None = "case_number") -> str:
     """Accept what people type off a receipt: lower case, spaces, dashes."""
     from services.inputs import half_width
 
     number = re.sub(r"[\s\-]", "", half_width(raw if isinstance(raw, str) else "")).upper()
     match = PATTERN.match(number)
     if not match or not mod_11_2.is_valid(match.group(1) + match.group(2)):
-        raise DomainError("办件编号有误，请对照回执逐位核对（以 ZY 开头，共 14 位）", field="case_number")
+        raise DomainError("办件编号有误，请对照回执逐位核对（以 ZY 开头，共 14 位）", field=field)
     return number
 
 

@@ -3,7 +3,6 @@ case for someone who is not signed in: the receipt's QR token, or number + last 
 from __future__ import annotations
 
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,9 +85,7 @@ def lookup(raw_number, last4, requester: str) -> Case:
 
 def by_number_and_last4(raw_number: str, last4) -> Case:
     number = normalise_case_number(raw_number)
-    last4 = inputs.half_width(inputs.text_of(last4, "last4")).strip().upper()
-    if not re.fullmatch(r"[0-9X]{4}", last4, re.ASCII):
-        raise DomainError("请输入申请人身份证号或手机号的后 4 位", field="last4")
+    last4 = inputs.last4(last4)
     case = db.session.scalar(select(Case).where(Case.number == number))
     if case is None or not (hmac.compare_digest(case.applicant_id_number[-4:], last4)
                             | hmac.compare_digest(case.applicant_phone[-4:], last4)):

@@ -333,3 +333,10 @@ def test_extra_query_parameters_on_an_upload_are_ignored_not_a_crash(app, villag
     url = f"/apply/{BIRTH}/materials?code=x&endpoint=y&return=check"
     response = upload(villager, url=url)
     assert response.status_code == 303 and response.headers["Location"].endswith("/materials?return=check")
+
+
+def test_a_lookup_shows_every_problem_at_once(client):
+    response = form_post(client, "/track", {"case_number": "ZY①②③", "last4": "12"})
+    page = text(response)
+    assert response.status_code == 422 and "办件编号有误" in page and "请输入申请人身份证号或手机号的后 4 位" in page
+    assert 'value="ZY①②③"' in page and 'value="12"' in page
