@@ -2,6 +2,8 @@
 
 Requests and answers carry X-Timestamp and X-Signature = hex HMAC-SHA256(secret,
 timestamp + "\\n" + METHOD + " " + path-with-query + "\\n" + body); 5-minute window."""
+import base64
+import binascii
 import json
 import time
 from typing import Any
@@ -50,6 +52,21 @@ class CasesQuery(Input):
     limit: OptionalInteger(1, 200)
 
 
+PUSH_MAX = 15 * 1024 * 1024  # a result file of up to 10 MB, in base64
+
+
+def _result_file(raw) -> tuple[str, bytes] | None:
+    """The result a department sends with an electronic 送达, as (name, bytes); 400 if malformed."""
+    if raw is None or raw == "":  # absent
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not isinstance(raw.get("base64"), str):
+        raise DomainError("result 须为 {\"name\": 文件名, \"base64\": 文件内容}", field="result")
+    try:
+        return raw["name"][:120], base64.b64decode(raw["base64"], validate=True)
+    except (binascii.Error, ValueError):
+        raise DomainError("result.base64 不是有效的 Base64", field="result")
+
+
 class PushInput(Input):
     request_id: Token
     action: Text(20, required=True, label="action")
@@ -58,6 +75,7 @@ class PushInput(Input):
     method: Text(20)
     tracking_number: Text(30)
     materials: Any = None  # a list of material keys; checked by the same rule as a clerk's 补正
+    result: Any = None  # an electronic result: {"name": "…pdf", "base64": "…"}, checked as any upload
 
 
 def _error(status: int, message: str, errors: dict | None = None):
@@ -77,7 +95,7 @@ def exchange_cases(system: str):
 @bp.post("/exchange/<system>/cases/<number>/events")
 def exchange_event(system: str, number: str):
     try:
-        body = json_body(request)
+        body = json_body(request, PUSH_MAX)
     except DomainError as exc:
         return _error(exc.status, exc.message)
     push = parse(PushInput, body)
@@ -87,7 +105,8 @@ def exchange_event(system: str, number: str):
     fields = {"decision": data.decision, "method": data.method, "tracking_number": data.tracking_number}
     try:
         answer = push_event(system, number, data.request_id, data.action, data.note,
-                            {**{k: v for k, v in fields.items() if v}, "materials": data.materials})
+                            {**{k: v for k, v in fields.items() if v}, "materials": data.materials},
+                            _result_file(data.result))
     except DomainError as exc:
         return _error(exc.status, exc.message)
     return _signed(answer)

@@ -1,12 +1,12 @@
 """Sign-in (手机号 + 短信验证码), real name (实名), and the one-time 长辈版 offer."""
-from flask import redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from extensions import limiter
 from services.clock import today
-from services.errors import DomainError, TooManyTries
+from services.errors import DomainError
 from services.people.identity import mask_phone, verify_and_offer_elder
-from services.people.signin import request_code, verify_code
+from services.people.signin import CodeAlreadySent, request_code, verify_code
 from services.registry import registry
 from web.access import citizen_required, requester
 from web.forms import CodeInput, PhoneInput, RealNameInput
@@ -33,16 +33,19 @@ def signin():
         if form.ok:
             try:
                 phone, code = request_code(form.data.phone, requester())
-            except TooManyTries as exc:
-                if session.get("signin_phone") == form.data.phone:  # a double tap: the code is on its way
-                    return redirect(url_for("pwa.signin_code", next=_next()), code=303)
-                form.refuse(exc, "phone")
+            except CodeAlreadySent as exc:  # a double tap, or a code someone else asked for
+                session["signin_phone"] = form.data.phone
+                if session.get("demo_code_phone") != form.data.phone:
+                    session.pop("demo_code", None)
+                flash(exc.message)
+                return redirect(url_for("pwa.signin_code", next=_next()), code=303)
             except DomainError as exc:
                 form.refuse(exc, "phone")
             else:
                 session["signin_phone"] = phone
                 if registry().sms.is_sandbox:
                     session["demo_code"] = code  # the demo has no real SMS: show the code instead
+                    session["demo_code_phone"] = phone
                 return redirect(url_for("pwa.signin_code", next=_next()), code=303)
     return render_template("flows/signin.html", form=form, next=_next()), form.status
 

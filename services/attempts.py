@@ -1,12 +1,12 @@
-"""Counting wrong tries (a wrong last-4 digits, a wrong SMS code, a code sent) in the database,
-so every gunicorn worker and every host sees the same count — a limit of 5 stays 5 however
-many processes serve. Keys name the requester, never only the target: whoever guesses at a
+"""Counting tries (a wrong last-4 digits, a wrong SMS code, a code sent) in the database, so
+every gunicorn worker and every host sees the same count — a limit of 5 stays 5 however many
+processes serve. Keys name the requester, never only the target: whoever guesses at a
 villager's case uses up their own tries, not the villager's."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, String, delete, func, select
+from sqlalchemy import DateTime, String, delete, func, insert, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -21,30 +21,36 @@ class Attempt(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+def _count(conn, key: str, since: datetime) -> int:
+    return conn.execute(select(func.count()).select_from(Attempt)
+                        .where(Attempt.key == key[:120], Attempt.at > since)).scalar() or 0
+
+
 def count(key: str, window: timedelta, now: datetime | None = None) -> int:
-    since = (now or utcnow()) - window
-    return db.session.scalar(select(func.count()).select_from(Attempt)
-                             .where(Attempt.key == key[:120], Attempt.at > since)) or 0
+    return _count(db.session, key, (now or utcnow()) - window)
 
 
 def take(limits: list[tuple[str, int, timedelta]]) -> list[int] | None:
-    """Count this attempt under every (key, limit, window) first, then look: None when a limit is
-    exceeded (the attempt is given back: it was not tried), else the ids to give back should
-    the attempt turn out right. Counting before looking keeps simultaneous tries honest."""
+    """Count this try under every (key, limit, window), then look, in one transaction of its own
+    in which tries on the same keys take turns: None when a limit would be passed (the try is
+    not kept: it was not made), else the ids to give back should the try turn out right."""
     now = utcnow()
-    rows = [Attempt(key=key[:120], at=now) for key in dict.fromkeys(key for key, _, _ in limits)]
-    db.session.add_all(rows)
-    db.session.commit()
-    ids = [row.id for row in rows]
-    if any(count(key, window, now) > limit for key, limit, window in limits):
-        give_back(ids)
-        return None
+    keys = list(dict.fromkeys(key[:120] for key, _, _ in limits))
+    with db.engine.begin() as conn:  # its own connection: never commits a caller's half-done work
+        if conn.dialect.name == "postgresql":  # SQLite's single writer already takes turns
+            for key in sorted(keys):
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        ids = [conn.execute(insert(Attempt).values(key=key, at=now).returning(Attempt.id)).scalar_one()
+               for key in keys]
+        if any(_count(conn, key[:120], now - window) > limit for key, limit, window in limits):
+            conn.execute(delete(Attempt).where(Attempt.id.in_(ids)))
+            return None
     return ids
 
 
 def give_back(ids: list[int]) -> None:
-    db.session.execute(delete(Attempt).where(Attempt.id.in_(ids)))
-    db.session.commit()
+    with db.engine.begin() as conn:
+        conn.execute(delete(Attempt).where(Attempt.id.in_(ids)))
 
 
 def prune(older_than: timedelta = timedelta(days=1)) -> int:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from extensions import db
 from services.audit import record
 from services.cases.handling import case_for
-from services.cases.lifecycle import HANDLING, TRANSITIONS, Case, act
+from services.cases.lifecycle import HANDLING, TRANSITIONS, Case, act, check_transition
+from services.cases.materials import RESULT, discard, store_files
 from services.clock import utcnow
 from services.errors import DomainError, IllegalTransition
 from services.people.actors import department, visible_cases
@@ -52,7 +53,7 @@ def new_cases(system: str, after: int, limit: int = 50) -> tuple[list[dict], int
 
 
 def push_event(system: str, number: str, request_id: str, action: str, note: str = "",
-               data: dict | None = None) -> dict:
+               data: dict | None = None, result: tuple[str, bytes] | None = None) -> dict:
     """A department's status or result, through exactly the rules a clerk's action goes through
     (cases.lifecycle.act); a retry with the same request id gets the first answer and changes nothing."""
     seen = _answered(system, request_id)
@@ -62,13 +63,21 @@ def push_event(system: str, number: str, request_id: str, action: str, note: str
     case = case_for(actor, number=number)  # the same rule as everywhere: may this actor see it
     if action not in HANDLING:
         raise DomainError(f"不支持的操作：{action}", field="action")
-    # The event and the request id are one transaction: a retry finds either both or neither.
+    data, stored = dict(data or {}), []
+    # The event, its result file and the request id are one transaction: a retry finds all or none.
     try:
-        event = act(case, action, actor, note=note, data=data or {}, commit=False)
-    except IllegalTransition:  # perhaps this very request, sent twice at once, went through first
+        if action == "deliver" and data.get("method") == "electronic" and result is not None:
+            check_transition(case, action)
+            stored = store_files(registry().storage, [result], case.applicant_id, RESULT, actor, case_id=case.id,
+                                 commit=False)
+            data["file"] = stored[0].key
+        event = act(case, action, actor, note=note or _DELIVERED.get(data.get("method"), ""), data=data,
+                    commit=False)
+    except DomainError as exc:
         db.session.rollback()
-        won = _answered(system, request_id)
-        if won is None:
+        discard(registry().storage, stored)
+        won = _answered(system, request_id) if isinstance(exc, IllegalTransition) else None
+        if won is None:  # unless this very request, sent twice at once, went through first
             raise
         return won
     answer = {"number": case.number, "status": case.status, "event_id": event.id,
@@ -83,6 +92,9 @@ def push_event(system: str, number: str, request_id: str, action: str, note: str
             raise
         return won
     return answer
+
+
+_DELIVERED = {"electronic": "电子结果已发放，可在“我的办件”查看", "window": "请持身份证到窗口领取"}
 
 
 def _answered(system: str, request_id: str) -> dict | None:

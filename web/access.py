@@ -4,7 +4,9 @@ end names its own sign-in page (SIGNIN below), so a kiosk or an agent page never
 to the phone's sign-in."""
 from functools import wraps
 
-from flask import redirect, request, session, url_for
+import ipaddress
+
+from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import Forbidden
 
@@ -32,8 +34,29 @@ def current_actor() -> actors.Actor:
 
 
 def requester() -> str:
-    """Whom wrong tries are counted against: the address this request came from."""
-    return "ip:" + (request.remote_addr or "")
+    """Whom tries are counted against: the address this request came from; for IPv6 its /64,
+    which one household or phone holds (a phone may rotate the rest at will)."""
+    addr = request.remote_addr or ""
+    if request.headers.get("X-Forwarded-For") and not current_app.config["PROXY_HOPS"]:
+        _warn_once("X-Forwarded-For arrives but PROXY_HOPS=0: every visitor counts as the proxy. Set PROXY_HOPS.")
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return "ip:" + addr[:45]
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return f"ip:{ip.ipv4_mapped}"
+        return "net:" + str(ipaddress.ip_network(f"{addr}/64", strict=False))
+    return f"ip:{ip}"
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        current_app.logger.warning(message)
 
 
 def citizen_required(view):

@@ -114,7 +114,14 @@ def downgrade():
         "LEFT JOIN cases c ON c.id = u.case_id LEFT JOIN drafts d ON d.id = u.draft_id")).all()
     for upload_id, key, item_code in rows:
         order = keys.get(item_code, [])
-        index = -1 if key == RESULT else (order.index(key) if key in order else UNKNOWN)
+        if key == RESULT:
+            index = -1
+        elif key in order:
+            index = order.index(key)
+        elif key.startswith("unknown_") and key[8:].isdigit():  # a position no key matched on the way up
+            index = int(key[8:])
+        else:
+            index = UNKNOWN
         conn.execute(sa.text("UPDATE uploads SET material_index = :n WHERE id = :i"), {"n": index, "i": upload_id})
     conn.execute(sa.text("UPDATE case_events SET actor_kind = 'applicant' WHERE actor_kind = 'citizen'"))
     events = sa.table('case_events', sa.column('id', sa.Integer), sa.column('data', sa.JSON))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from services import audit, inputs
@@ -26,7 +27,7 @@ from services.cases.lifecycle import (
 )
 from services.cases.materials import RESULT, discard, file_for, store_files
 from services.clock import today as china_today
-from services.errors import DomainError, NotFound
+from services.errors import DomainError, IllegalTransition, NotFound
 from services.inputs import InvalidInput
 from services.logistics import ADDRESS_FIELDS, check_address, ship
 from services.people.actors import Actor, may_see, visible_cases
@@ -153,12 +154,18 @@ def handle(actor: Actor, case: Case, name: str, note: str = "", decision: str = 
     stored: list = []
     try:
         if name == "deliver":
+            # Two clerks at once: the second waits here (PostgreSQL) and then finds it delivered,
+            # before it orders a second carrier pick-up.
+            db.session.refresh(case, with_for_update=True)
+            check_transition(case, name)
             note, data, stored = _handover(actor, case, inputs.text(note, 500, field="note", multiline=True),
                                            handover or Handover(""))
         event = act(case, name, actor, note=note, data=data)
-    except DomainError:
+    except (DomainError, IntegrityError) as exc:
         db.session.rollback()
         discard(registry().storage, stored)
+        if isinstance(exc, IntegrityError):  # SQLite: the other clerk's shipment got there first
+            raise IllegalTransition("这个办件刚被其他人处理过，请刷新页面后再操作")
         raise
     audit.record(actor.kind, actor.id, actor.name, "case_action", f"case:{case.number}", {"action": name}, ip=ip)
     return event

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Boolean, DateTime, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -11,6 +12,7 @@ from services import inputs
 from services.errors import DomainError
 
 ELDER_AGE = 60
+TAKEN = "这个身份证号已经绑定了另一个手机号。如需更换手机号，请到乡镇便民服务中心办理"
 
 
 def utcnow() -> datetime:
@@ -100,7 +102,11 @@ def verify_and_offer_elder(person: Person, name, id_number, elder_already: bool,
         raise
     offer = not person.elder_offered and not elder_already and age_on(person.id_number, today) >= ELDER_AGE
     person.elder_offered = person.elder_offered or offer
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same ID number was bound to another phone a moment ago
+        db.session.rollback()
+        raise DomainError(TAKEN, field="id_number")
     return offer
 
 
@@ -137,7 +143,12 @@ def correct_real_name(person: Person, name: str, id_number: str, reason: str, st
         raise
     record("staff", staff_id, staff_name, "correct_real_name", f"person:{person.id}",
            {"before": before, "after": {"name": person.name, "id_number": mask_id_number(person.id_number)},
-            "reason": reason}, ip=ip)
+            "reason": reason}, ip=ip, commit=False)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError(TAKEN, field="id_number")
     return person
 
 
@@ -153,6 +164,5 @@ def get_person(person_id: int) -> Person:
 def _bind(person: Person, name: str, id_number: str) -> None:
     holder = db.session.scalar(select(Person).where(Person.id_number == id_number, Person.id != person.id))
     if holder is not None:
-        raise DomainError("这个身份证号已经绑定了另一个手机号。如需更换手机号，请到乡镇便民服务中心办理",
-                          field="id_number")
+        raise DomainError(TAKEN, field="id_number")
     person.name, person.id_number, person.verified_at = name, id_number, utcnow()

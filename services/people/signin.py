@@ -22,8 +22,10 @@ MAX_WRONG_TRIES = 5
 # Codes sent to one phone, and asked for by one requester (a phone, a kiosk, a village's shared
 # address): counted in the database, so every worker agrees. Only codes actually sent count:
 # a mistyped number costs nobody anything.
-# Per phone and requester, so a stranger asking for someone's codes does not stop the owner;
-# per phone overall a higher cap against SMS bombing from many addresses.
+# Per phone and requester, and per phone overall against SMS bombing from many addresses. A
+# phone-level limit never locks the owner out: while a code sent to the phone is still good,
+# asking again goes on to typing it in (CodeAlreadySent) — whoever asked, the code is on the
+# owner's phone, and a stranger gains nothing.
 PER_PHONE = ((1, timedelta(minutes=1), "请 1 分钟后再获取"), (5, timedelta(hours=1), "一小时内最多获取 5 次"))
 PER_PHONE_ALL = 10
 PER_REQUESTER = (30, timedelta(hours=1))
@@ -58,6 +60,8 @@ def request_code(raw_phone, requester: str = "") -> tuple[str, str]:
     taken = attempts.take(mine + [(f"signin-phone:{phone}", PER_PHONE_ALL, timedelta(hours=1))])
     if taken is None:
         attempts.give_back(sent_here)  # no code went out: the device's count stays as it was
+        if live_code(phone):
+            raise CodeAlreadySent("验证码刚刚已发到这个手机，请查看短信后输入", field="phone")
         advice = next((a for (key, n, w), (_, _, a) in zip(mine, PER_PHONE) if attempts.count(key, w) >= n),
                       "请稍后再试")
         raise TooManyTries(f"这个手机号获取验证码太频繁，{advice}", field="phone")
@@ -75,6 +79,15 @@ def request_code(raw_phone, requester: str = "") -> tuple[str, str]:
     return phone, code
 
 
+class CodeAlreadySent(TooManyTries):
+    """No new code now, but the last one is still good: go on and type it in."""
+
+
+def live_code(phone: str) -> bool:
+    return db.session.scalar(select(SmsCode.id).where(SmsCode.phone == phone, SmsCode.used_at.is_(None),
+                                                      SmsCode.expires_at > utcnow()).limit(1)) is not None
+
+
 def verify_code(raw_phone, raw_code, requester: str = "") -> Person:
     phone = inputs.phone(raw_phone)
     code = inputs.sms_code(raw_code)
@@ -86,6 +99,7 @@ def verify_code(raw_phone, raw_code, requester: str = "") -> Person:
     row = db.session.scalar(select(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
                             .order_by(SmsCode.id.desc()).limit(1))
     if row is None or aware(row.expires_at) < now:
+        attempts.give_back(taken)  # nothing was guessed: a late tap on 登录 costs no try
         raise DomainError("验证码已过期或已使用，请重新获取", field="code")
     if not hmac.compare_digest(row.code_hash, _hash(phone, code)):
         # One UPDATE, so simultaneous wrong tries all count; the fifth spends the code.

@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -89,9 +90,13 @@ def create_account(username: str, password: str, name: str, role: str, township_
                      department=department if role == "reviewer" else None,
                      hospital_id=hospital_id if role == "hospital" else None)
     db.session.add(user)
-    db.session.flush()
-    record("staff", None, created_by, "create_account", f"staff:{username}", {"role": role}, commit=False)
-    db.session.commit()
+    try:
+        db.session.flush()
+        record("staff", None, created_by, "create_account", f"staff:{username}", {"role": role}, commit=False)
+        db.session.commit()
+    except IntegrityError:  # the same user name, created a moment ago by another administrator
+        db.session.rollback()
+        raise DomainError("这个用户名已被使用", field="username")
     return user
 
 

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 import time
 
 import pytest
@@ -204,3 +205,35 @@ def test_a_department_hands_over_a_result_by_the_rules_a_clerk_follows(app, clie
     assert response.status_code == 422 and field in response.get_json()["error"]["message"]
     done = signed(client, "POST", path, {"request_id": "d1", "action": "deliver", "method": "window"})
     assert done.status_code == 200 and done.get_json()["status"] == "delivered"
+
+
+def test_a_department_hands_over_an_electronic_result_with_the_file(app, client, case_number):
+    import base64
+
+    from services.cases.materials import Upload
+
+    path = f"/api/v1/exchange/wjj/cases/{case_number}/events"
+    for n, action in enumerate(("accept", "complete")):
+        signed(client, "POST", path, {"request_id": f"r{n}", "action": action, "decision": "approved"})
+    broken = {"name": "card.pdf", "base64": base64.b64encode(b"%PDF-1.4 no end").decode()}
+    refused = signed(client, "POST", path, {"request_id": "e1", "action": "deliver", "method": "electronic",
+                                            "result": broken})
+    assert refused.status_code == 400 and "PDF" in refused.get_json()["error"]["message"]
+    pdf = {"name": "生育服务登记卡.pdf", "base64": base64.b64encode(b"%PDF-1.4\n1 0 obj\n%%EOF\n").decode()}
+    done = signed(client, "POST", path, {"request_id": "e1", "action": "deliver", "method": "electronic",
+                                         "result": pdf})
+    assert done.status_code == 200 and done.get_json()["status"] == "delivered"
+    with app.app_context():
+        [upload] = db.session.scalars(select(Upload)).all()
+        assert upload.material_key == "_result" and upload.actor_kind == "department"
+        event = db.session.scalar(select(CaseEvent).where(CaseEvent.action == "deliver"))
+        assert event.data == {"method": "electronic", "file": upload.key}
+    assert len(list(Path(app.config["UPLOAD_DIR"]).rglob("*"))) == 2  # one folder, one file
+
+
+@pytest.mark.parametrize("result", ["x", {"name": "a.pdf"}, {"name": "a.pdf", "base64": "***"}, [1]])
+def test_a_malformed_result_file_is_a_400(client, case_number, result):
+    path = f"/api/v1/exchange/wjj/cases/{case_number}/events"
+    response = signed(client, "POST", path, {"request_id": "e1", "action": "deliver", "method": "electronic",
+                                             "result": result})
+    assert response.status_code == 400 and "result" in response.get_json()["error"]["message"]

@@ -109,8 +109,9 @@ def test_a_new_code_replaces_the_old_one(client):
 
 
 def test_asking_for_codes_too_often_is_limited_per_phone(app, client):
-    request_code(client, "13900000003")
-    response = form_post(app.test_client(), "/signin", {"phone": "13900000003"})  # another session
+    _, code = request_code(client, "13900000003")
+    assert form_post(client, "/signin/code", {"code": code}).status_code == 303  # that code is used up
+    response = form_post(app.test_client(), "/signin", {"phone": "13900000003"})  # within the minute
     assert response.status_code == 429
     assert "这个手机号获取验证码太频繁" in text(response)
 
