@@ -1,4 +1,4 @@
-"""JSON API, version 1: the catalog now; the department exchange later."""
+"""JSON API, version 1: the catalog, the department exchange, payment providers' notices."""
 from flask import Blueprint
 
 bp = Blueprint("api", __name__)

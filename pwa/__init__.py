@@ -1,4 +1,4 @@
-"""The villager's phone front end: browse, guides, search; later apply, my cases, track."""
+"""The villager's phone front end: browse, guides, search, sign-in, apply, my cases, track, book, pay."""
 from flask import Blueprint
 
 bp = Blueprint("pwa", __name__)
