@@ -99,8 +99,7 @@ def raw_values(model: type[Input], source) -> dict[str, Any]:
     values = {}
     for name, info in model.model_fields.items():
         if _is_list(info.annotation):
-            got = source.getlist(name) if hasattr(source, "getlist") else source.get(name, [])
-            values[name] = got if isinstance(got, list) else got
+            values[name] = source.getlist(name) if hasattr(source, "getlist") else source.get(name, [])
         else:
             values[name] = source.get(name, "")
     return values

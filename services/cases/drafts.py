@@ -40,6 +40,11 @@ class Draft(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+def _same(column, value):
+    """column = value, where a missing value (an actor without an id) matches NULL."""
+    return column.is_(None) if value is None else column == value
+
+
 def applicable(item: Item) -> Item:
     """Only convenience items of kind `apply` are applied for online; the rest at the window."""
     if item.kind != "apply" or item.section != "convenience":
@@ -53,7 +58,7 @@ def open_draft(actor: Actor, applicant: Person, item: Item) -> Draft:
     applicable(item)
     draft = db.session.scalar(
         select(Draft).where(Draft.person_id == applicant.id, Draft.item_code == item.code,
-                            Draft.actor_kind == actor.kind, Draft.actor_id == actor.id,
+                            Draft.actor_kind == actor.kind, _same(Draft.actor_id, actor.id),
                             Draft.case_id.is_(None)).order_by(Draft.id.desc()).limit(1))
     if draft is None:
         known = {"name": applicant.name, "id_number": applicant.id_number, "phone": applicant.phone}
@@ -187,7 +192,7 @@ def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) ->
     if existing is not None and existing.applicant_id == applicant.id:
         return existing
     draft = db.session.scalar(select(Draft).where(Draft.key == key, Draft.person_id == applicant.id,
-                                                  Draft.actor_kind == actor.kind, Draft.actor_id == actor.id,
+                                                  Draft.actor_kind == actor.kind, _same(Draft.actor_id, actor.id),
                                                   Draft.item_code == item.code, Draft.case_id.is_(None)))
     if draft is None:
         raise DomainError("页面已过期，请返回核对后重新提交")
