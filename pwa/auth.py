@@ -34,9 +34,9 @@ def signin():
             try:
                 phone, code = request_code(form.data.phone, requester())
             except CodeAlreadySent as exc:  # a double tap, or a code someone else asked for
-                session["signin_phone"] = form.data.phone
-                if session.get("demo_code_phone") != form.data.phone:
+                if session.get("signin_phone") != form.data.phone:  # the demo code shown was another phone's
                     session.pop("demo_code", None)
+                session["signin_phone"] = form.data.phone
                 flash(exc.message)
                 return redirect(url_for("pwa.signin_code", next=_next()), code=303)
             except DomainError as exc:
@@ -45,7 +45,6 @@ def signin():
                 session["signin_phone"] = phone
                 if registry().sms.is_sandbox:
                     session["demo_code"] = code  # the demo has no real SMS: show the code instead
-                    session["demo_code_phone"] = phone
                 return redirect(url_for("pwa.signin_code", next=_next()), code=303)
     return render_template("flows/signin.html", form=form, next=_next()), form.status
 

@@ -164,8 +164,9 @@ def book_for(session_id: int, person: Person, who: str, patient_name="", patient
 
 
 def _active_booking(session_id: int, person_id: int, id_number) -> Booking | None:
-    number = inputs.half_width(id_number).strip().upper() if isinstance(id_number, str) else ""
-    if not (number.isascii() and number.isalnum()) or len(number) != 18:
+    try:
+        number = inputs.id_number(id_number)
+    except DomainError:
         return None
     return db.session.scalar(select(Booking).where(Booking.session_id == session_id, Booking.person_id == person_id,
                                                    Booking.patient_id_number == number, Booking.status == "booked"))
@@ -186,8 +187,7 @@ def clinic_department(department_id: int) -> ClinicDepartment:
 
 
 def booking_of(person_id: int, code: str) -> Booking:
-    booking = (db.session.scalar(select(Booking).where(Booking.code == code))
-               if isinstance(code, str) and code.isascii() and len(code) <= 32 and code.isprintable() else None)
+    booking = db.session.scalar(select(Booking).where(Booking.code == code)) if inputs.is_key(code, 32, "-_") else None
     if booking is None or booking.person_id != person_id:
         raise NotFound("没有找到这个预约")
     return booking
@@ -261,8 +261,7 @@ def day_bookings(hospital_id: int, day: date) -> list[Booking]:
 def check_in(hospital_id: int, code: str, on: date | None = None, actor=None, ip: str = "") -> Booking:
     """At the hospital, by the code on the booking's QR: only today's, only once."""
     code = code.strip() if isinstance(code, str) else ""
-    booking = (db.session.scalar(select(Booking).where(Booking.code == code))
-               if code.isascii() and code.isprintable() and 0 < len(code) <= 32 else None)
+    booking = db.session.scalar(select(Booking).where(Booking.code == code)) if inputs.is_key(code, 32, "-_") else None
     if booking is None or booking.session.department.hospital_id != hospital_id:
         raise NotFound("没有找到这个预约，或不是本院的号")
     if booking.session.day != (on or today()):

@@ -251,6 +251,14 @@ def last4(raw, field: str | None = "last4") -> str:
     return value
 
 
+def is_key(value, max_len: int, extra: str = "") -> bool:
+    """A number or key we issued, as it comes back in a URL (a case or order number, a file or
+    booking code): ASCII letters and digits (and `extra`), at most `max_len`. Anything else is
+    not looked up at all, so nothing strange reaches a query."""
+    return (isinstance(value, str) and 0 < len(value) <= max_len and value.isascii()
+            and value.translate({ord(c): None for c in extra}).isalnum())
+
+
 def token(raw, field: str | None = None, max_len: int = 64) -> str:
     """An opaque key we issued (a draft key, a file key): URL-safe characters only."""
     value = text_of(raw, field).strip()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+from services import inputs
 from services.audit import record
 from services.catalog import Item
 from services.clock import aware, today, utcnow
@@ -102,7 +103,7 @@ def create_order(item: Item, person: Person, choice: dict, members: list[dict], 
 
 def order_of(person_id: int, number: str) -> PaymentOrder:
     order = (db.session.scalar(select(PaymentOrder).where(PaymentOrder.number == number))
-             if number.isascii() and number.isalnum() and len(number) <= 32 else None)
+             if inputs.is_key(number, 32) else None)
     if order is None or order.person_id != person_id:
         raise NotFound("没有找到这个订单")
     return expire_if_due(order)

@@ -1,7 +1,7 @@
 """The one place the domain finds what the application chose at start-up: the catalog and the
-adapters to the outside world. create_app() builds a Registry and installs it whenever one of
-its contexts is entered, so services never look at Flask's current_app, and a test or a CLI
-command can install its own."""
+adapters to the outside world. Whoever starts the application builds a Registry and installs
+it here (wsgi.create_app does, for each of its contexts); a test or a script can install its
+own. Nothing in this module knows the web framework."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,5 +31,5 @@ def install(registry: Registry) -> None:
 
 def registry() -> Registry:
     if _active is None:
-        raise RuntimeError("services.registry: no registry installed (create_app() installs one)")
+        raise RuntimeError("services.registry: no registry installed")
     return _active

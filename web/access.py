@@ -2,9 +2,8 @@
 so each front end checks the kind of account, not only that someone is signed in; each front
 end names its own sign-in page (SIGNIN below), so a kiosk or an agent page never sends people
 to the phone's sign-in."""
-from functools import wraps
-
 import ipaddress
+from functools import wraps
 
 from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, logout_user

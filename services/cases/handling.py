@@ -62,7 +62,7 @@ def case_for(actor: Actor, case_id=None, number=None) -> Case:
     case = None
     if isinstance(case_id, int) and 0 < case_id < 2**31:
         case = db.session.get(Case, case_id)
-    elif isinstance(number, str) and number.isascii() and number.isalnum() and len(number) <= 20:
+    elif inputs.is_key(number, 20):
         case = db.session.scalar(select(Case).where(Case.number == number))
     if case is None or not may_see(actor, case):
         raise NotFound("没有找到这个办件，或不在您的办理范围内")

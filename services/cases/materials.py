@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+from services import inputs
 from services.clock import utcnow
 from services.errors import DomainError
 
@@ -133,7 +134,6 @@ def _file_name(name: str) -> str:
 
 
 def file_for(key: str) -> Upload | None:
-    if not key or len(key) > 64 or not key.replace("-", "").replace("_", "").isascii() \
-            or not key.replace("-", "").replace("_", "").isalnum():
+    if not inputs.is_key(key, 64, "-_"):
         return None
     return db.session.scalar(select(Upload).where(Upload.key == key))

@@ -55,7 +55,7 @@ _VERSION = select(_cases.id, _cases.version, _cases.track_token).where(_cases.nu
 def version_by_token(number: str, token: str) -> tuple[int, int]:
     """(case id, version) for the QR link, in one indexed query of three columns. The version
     changes with every event, so a page rendered for it stays right until the next one."""
-    if not (isinstance(number, str) and number.isascii() and number.isalnum() and len(number) <= 20):
+    if not inputs.is_key(number, 20):
         raise NotFound("没有找到这个办件，请核对回执上的二维码或编号")
     with db.engine.connect() as conn:
         row = conn.execute(_VERSION, {"number": number}).first()

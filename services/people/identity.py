@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 from services import inputs
-from services.errors import DomainError
+from services.audit import record
+from services.errors import DomainError, NotFound
 
 ELDER_AGE = 60
 TAKEN = "这个身份证号已经绑定了另一个手机号。如需更换手机号，请到乡镇便民服务中心办理"
@@ -112,9 +113,6 @@ def verify_and_offer_elder(person: Person, name, id_number, elder_already: bool,
 
 def find_person(raw, actor_kind: str, actor_id: int | None, actor_name: str, ip: str = "") -> Person:
     """A person by mobile number or ID number, for staff at a window; the look-up is audit-logged."""
-    from services.audit import record
-    from services.errors import NotFound
-
     person = None
     for parse, column in ((inputs.phone, Person.phone), (inputs.id_number, Person.id_number)):
         try:
@@ -132,8 +130,6 @@ def find_person(raw, actor_kind: str, actor_id: int | None, actor_name: str, ip:
 def correct_real_name(person: Person, name: str, id_number: str, reason: str, staff_id: int,
                       staff_name: str, ip: str = "") -> Person:
     """Staff correct a verified real name (a typo on a form, a new ID card); always audit-logged."""
-    from services.audit import record
-
     reason = inputs.text(reason, 200, field="reason", required=True, label="更正原因")
     before = {"name": person.name, "id_number": mask_id_number(person.id_number)}
     try:
@@ -153,8 +149,6 @@ def correct_real_name(person: Person, name: str, id_number: str, reason: str, st
 
 
 def get_person(person_id: int) -> Person:
-    from services.errors import NotFound
-
     person = db.session.get(Person, person_id) if 0 < person_id < 2**31 else None
     if person is None:
         raise NotFound("没有找到这个人")

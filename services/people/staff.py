@@ -1,6 +1,7 @@
 """Staff accounts (窗口、部门审批人员、管理员): hashed passwords, lockout, and which cases each may see."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 
@@ -22,7 +23,6 @@ ROLES = {"window": "乡镇窗口人员", "reviewer": "县直部门审批人员",
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 MIN_PASSWORD = 10
-_DUMMY_HASH = generate_password_hash("not-a-password-anyone-has")
 
 
 class StaffUser(db.Model):
@@ -100,6 +100,12 @@ def create_account(username: str, password: str, name: str, role: str, township_
     return user
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """Made on the first unknown name rather than at every start-up: it costs one scrypt run."""
+    return generate_password_hash("not-a-password-anyone-has")
+
+
 def accounts() -> list[StaffUser]:
     return list(db.session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username)))
 
@@ -112,7 +118,7 @@ def authenticate(username: str, password: str, ip: str = "") -> StaffUser:
     now = utcnow()
     wrong = DomainError("用户名或密码不对", field="password")
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password or "")  # as slow as a real check: names stay secret
+        check_password_hash(_dummy_hash(), password or "")  # as slow as a real check: names stay secret
         record("staff", None, username or "", "login_failed", detail={"reason": "unknown"}, ip=ip)
         raise wrong
     if user.locked_until and to_china(user.locked_until) > to_china(now):
