@@ -10,6 +10,7 @@ FLASK := $(BIN)/flask --app wsgi
 .PHONY: run test install install-dev db bench clean
 
 run: install db
+	@scripts/run-deps.sh  # espeak-ng for the kiosks' read-aloud
 	@echo ""
 	@echo "  镇原县一网通办·乡村便民 已启动：http://localhost:$(PORT)/"
 	@echo "  （手机在同一网络访问，请用 HOST=0.0.0.0 make run）"

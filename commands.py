@@ -48,6 +48,17 @@ def seed_demo_people(path: Path) -> list[dict]:
     return created
 
 
+def seed_demo_kiosk() -> None:
+    """A kiosk for 城关镇 with a simulated card reader; its setup link is new at every start."""
+    from services.kiosks import demo_kiosk
+    from services.places import township_id_by_name
+    from services.registry import registry
+
+    kiosk, token = demo_kiosk(township_id_by_name("城关镇"))
+    click.echo(f"演示自助终端（{kiosk.name}，城关镇）：在终端的浏览器打开 {registry().public_base_url}/kiosk/setup/{token}")
+    click.echo("  （登记链接 24 小时内有效，只能用一次；重新运行 make run 会生成新的链接）")
+
+
 def register_commands(app) -> None:
     @app.cli.command("seed")
     def seed():
@@ -70,6 +81,7 @@ def register_commands(app) -> None:
             for row in created:
                 scope = row.get("township") or row.get("department") or row.get("hospital_name") or "全部"
                 click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
+        seed_demo_kiosk()
 
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Drain what is waiting, then stop.")
@@ -79,7 +91,7 @@ def register_commands(app) -> None:
         import time
 
         from extensions import db
-        from services import attempts
+        from services import attempts, kiosks
         from services.logistics import sync_shipments
         from services.outbox import drain
 
@@ -89,6 +101,7 @@ def register_commands(app) -> None:
             if time.monotonic() - pruned_at > 3600:  # wrong-try counts no limit looks at any more
                 attempts.prune()
                 pruned_at = time.monotonic()
+            kiosks.end_idle_visits()  # a kiosk switched off mid-visit: its drafts and card data go
             moved = sync_shipments(app.extensions["carrier"])  # carriers' progress onto timelines
             if moved:
                 click.echo(f"物流进度：新增 {moved} 条")

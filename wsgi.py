@@ -143,6 +143,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def _register_web(app: Flask) -> None:
     from api import bp as api_bp
+    from kiosk import bp as kiosk_bp
     from office import bp as office_bp
     from pwa import bp as pwa_bp
     from web import core
@@ -157,6 +158,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(pwa_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(office_bp, url_prefix="/office")
+    app.register_blueprint(kiosk_bp)
     csrf.exempt(api_bp)  # machine API: token auth comes with the department exchange
     register_error_handlers(app)
     filters.register(app)

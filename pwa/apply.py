@@ -1,5 +1,5 @@
 """Apply online: the form from the catalog, materials, check your answers, submit, receipt."""
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request
 from flask_login import current_user
 
 from services.cases.drafts import (
@@ -22,6 +22,7 @@ from services.places import township_choices, township_name
 from services.registry import registry
 from web.access import citizen_required, current_actor, verified_required
 from web.forms import MaterialUpload, uploaded_files
+from web.frontends import flow_url
 from web.inputs import parse
 from web.security import no_store
 
@@ -54,8 +55,8 @@ def _return_args() -> dict:
 
 def _after_step(code: str, default_endpoint: str):
     if _back_to_check():
-        return redirect(url_for("pwa.apply_check", code=code), code=303)
-    return redirect(url_for(default_endpoint, code=code), code=303)
+        return redirect(flow_url("apply_check", code=code), code=303)
+    return redirect(flow_url(default_endpoint, code=code), code=303)
 
 
 @bp.route("/apply/<code>", methods=["GET", "POST"])
@@ -66,7 +67,7 @@ def apply_form(code: str):
     if request.method == "POST":
         errors = save_answers(draft, item, request.form, request.form.get("township_id", ""))
         if not errors:
-            return _after_step(code, "pwa.apply_materials")
+            return _after_step(code, "apply_materials")
         typed = {k: v for k, v in request.form.items() if k in errors}  # shown again as typed
     return (render_template("flows/apply_form.html", item=item, draft=draft, errors=errors,
                             answers={**draft.answers, **typed},
@@ -89,7 +90,7 @@ def apply_materials(code: str):
             errors[material_shown([m.key for m in item.required_materials], form)] = exc.message
             status = 422
         else:
-            return redirect(url_for("pwa.apply_materials", code=code, **_return_args()), code=303)
+            return redirect(flow_url("apply_materials", code=code, **_return_args()), code=303)
     return render_template("flows/apply_materials.html", item=item, draft=draft, errors=errors,
                            uploads=uploads_of(draft_id=draft.id),
                            back_to_check=_back_to_check()), status
@@ -100,7 +101,7 @@ def apply_materials(code: str):
 def apply_remove_file(code: str, key: str):
     item, draft = _draft(code)
     remove_file(registry().storage, draft, key)
-    return redirect(url_for("pwa.apply_materials", code=code, **_return_args()), code=303)
+    return redirect(flow_url("apply_materials", code=code, **_return_args()), code=303)
 
 
 @bp.get("/apply/<code>/check")
@@ -117,7 +118,7 @@ def apply_check(code: str):
 @verified_required
 def apply_submit(code: str):
     case = submit_draft(current_actor(), current_user, _item(code), request.form.get("draft_key", ""))
-    return redirect(url_for("pwa.receipt", number=case.number), code=303)
+    return redirect(flow_url("receipt", number=case.number), code=303)
 
 
 def own_case(number: str) -> Case:

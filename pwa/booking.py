@@ -1,5 +1,5 @@
 """预约挂号 on the phone: hospital → 科室 → half day → patient → booking with a QR code."""
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request
 from flask_login import current_user
 
 from services.appointments import (
@@ -18,6 +18,7 @@ from services.cases.receipts import qr_svg
 from services.errors import DomainError
 from web.access import citizen_required, verified_required
 from web.forms import BookingInput
+from web.frontends import flow_url
 from web.inputs import Parsed, parse
 from web.security import no_store
 
@@ -49,7 +50,7 @@ def book_session(session_id: int):
             except DomainError as exc:
                 form.refuse(exc, "session")
             else:
-                return redirect(url_for("pwa.booking", code=booking.code), code=303)
+                return redirect(flow_url("booking", code=booking.code), code=303)
         session = clinic_session(session_id)  # the places left may have changed meanwhile
     errors = {("session" if k not in form.values else k): v for k, v in form.errors.items()}
     return render_template("flows/book_confirm.html", session=session, errors=errors, values=form.values,
@@ -73,6 +74,6 @@ def booking(code: str):
         except DomainError as exc:
             error, status = exc.message, 422
         else:
-            return redirect(url_for("pwa.booking", code=code), code=303)
+            return redirect(flow_url("booking", code=code), code=303)
     return no_store(render_template("flows/booking.html", booking=booking, qr=qr_svg(booking.code), error=error),
                     status)

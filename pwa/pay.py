@@ -1,7 +1,7 @@
 """缴费 on the phone: choose, an order with the server's amount, the provider's page, a receipt."""
 import secrets
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request
 from flask_login import current_user
 
 from services.cases.receipts import qr_svg
@@ -13,13 +13,16 @@ from services.payments import (
     checkout_url,
     create_order,
     household,
+    order_for_checkout,
     order_of,
     payable,
     receipt_link,
+    scan_to_pay_url,
 )
 from services.registry import registry
 from web.access import citizen_required, verified_required
 from web.forms import PayInput, SandboxPayInput
+from web.frontends import flow_url, pays_by_scan
 from web.inputs import Parsed, parse
 from web.security import no_store
 
@@ -44,6 +47,8 @@ def pay(code: str):
         except DomainError as exc:
             form.refuse(exc, "grade")
         else:
+            if form.ok and pays_by_scan():  # a kiosk shows the checkout as a QR for a phone
+                return redirect(flow_url("pay_order", number=order.number), code=303)
             if form.ok:
                 return redirect(checkout_url(registry().payment_provider, order), code=303)
         if "key" in form.errors:  # an expired page: start again with a fresh key, say so
@@ -55,13 +60,17 @@ def pay(code: str):
 
 
 @bp.route("/pay/sandbox/<number>", methods=["GET", "POST"])
-@citizen_required
 def pay_sandbox(number: str):
-    """The sandbox provider's own checkout page (a real provider's lives on its site)."""
-    order = order_of(current_user.id, number)
+    """The sandbox provider's own checkout page (a real provider's lives on its site): for the
+    order's owner, or for any phone that scanned the order's QR on a kiosk (`t`)."""
     provider = registry().payment_provider
     if not provider.is_sandbox:
         raise NotFound("没有这个页面")
+    scanned = request.args.get("t", "")[:64]
+    owner = current_user.id if current_user.is_authenticated and not current_user.is_staff else None
+    if owner is None and not scanned:
+        return redirect(flow_url("signin", next=request.full_path), code=303)
+    order = order_for_checkout(provider, owner, number, scanned)
     form = parse(SandboxPayInput, request.form)
     if request.method == "POST" and order.status == "pending" and form.ok:
         if form.data.choice == "pay":
@@ -69,7 +78,9 @@ def pay_sandbox(number: str):
             accept_notification(provider, body, headers, request.remote_addr or "")  # as a provider's POST would
         else:
             cancel_order(order)
-        return redirect(url_for("pwa.pay_order", number=number), code=303)
+        if owner is None:  # a phone that scanned the kiosk's QR: stay on this page, now paid
+            return redirect(request.full_path, code=303)
+        return redirect(flow_url("pay_order", number=number), code=303)
     refused = request.method == "POST" and not form.ok
     return no_store(render_template("flows/pay_sandbox.html", order=order, error=form.errors.get("choice")),
                     422 if refused else 200)
@@ -85,7 +96,9 @@ def pay_order(number: str):
             cancel_order(order)
         except DomainError as exc:
             error = exc.message
-    return no_store(render_template("flows/pay_order.html", order=order, error=error,
-                                    pay_url=checkout_url(registry().payment_provider, order),
+    provider = registry().payment_provider
+    scan_qr = qr_svg(scan_to_pay_url(provider, order)) if pays_by_scan() and order.status == "pending" else ""
+    return no_store(render_template("flows/pay_order.html", order=order, error=error, scan_qr=scan_qr,
+                                    demo=provider.is_sandbox, pay_url=checkout_url(provider, order),
                                     qr=qr_svg(receipt_link(order)) if order.status == "paid" else ""),
                     422 if error else 200)

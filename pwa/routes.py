@@ -1,6 +1,6 @@
 import secrets
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request
 
 from services import inputs
 from services.catalog import SECTION_NAMES, Catalog
@@ -9,6 +9,7 @@ from services.feedback import record_feedback
 from services.places import list_townships
 from web.forms import FeedbackInput
 from web.fragments import render_page, wants_fragment
+from web.frontends import flow_url
 from web.inputs import Parsed, parse
 from web.pagecache import cached_page
 
@@ -80,7 +81,7 @@ def feedback(code: str):
             if form.ok and wants_fragment():
                 return render_template("flows/_feedback_thanks.html", item=item)
             if form.ok:
-                return redirect(url_for("pwa.feedback_thanks", code=code), code=303)
+                return redirect(flow_url("feedback_thanks", code=code), code=303)
     status = 422 if form.errors else 200
     return render_page("flows/feedback.html", "flows/_feedback_form.html", item=item,
                        form=form), status

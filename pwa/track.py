@@ -1,17 +1,28 @@
 """我的办件, the public progress page behind the receipt's QR code, and lookup by number."""
-from flask import make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request
 
 from services.cases.handling import file_for_actor
 from services.cases.lifecycle import get_case
 from services.cases.materials import uploads_of
-from services.cases.supplements import add_supplement_files, new_uploads, requested_materials, resubmit
-from services.cases.tracking import cases_of, lookup, supplement_request, timeline, version_by_token
+from services.cases.supplements import (
+    add_supplement_files,
+    new_uploads,
+    requested_materials,
+    resubmit,
+)
+from services.cases.tracking import (
+    cases_of,
+    lookup,
+    supplement_request,
+    timeline,
+    version_by_token,
+)
 from services.errors import DomainError
 from services.places import township_name
 from services.registry import registry
 from web.access import citizen_required, current_actor, requester
 from web.forms import MaterialUpload, TrackLookupInput, uploaded_files
-from web.frontends import frontend
+from web.frontends import flow_url, frontend
 from web.inputs import Parsed, parse
 from web.pagecache import LRU
 from web.preferences import is_elder
@@ -41,7 +52,7 @@ def my_case(number: str):
         except DomainError as exc:
             errors[material_shown(requested_materials(case), form)], status = exc.message, 422
         else:
-            return redirect(url_for("pwa.my_case", number=number) + "#supplement", code=303)
+            return redirect(flow_url("my_case", number=number) + "#supplement", code=303)
     return no_store(render_template(
         "flows/my_case.html", case=case, item=item, steps=timeline(case, public=False),
         request_event=supplement_request(case), requested=requested_materials(case),
@@ -54,7 +65,7 @@ def my_case(number: str):
 def my_case_resubmit(number: str):
     case = own_case(number)
     resubmit(case, registry().catalog.get(case.item_code), current_actor())
-    return redirect(url_for("pwa.my_case", number=number), code=303)
+    return redirect(flow_url("my_case", number=number), code=303)
 
 
 @bp.get("/files/<key>")
@@ -98,5 +109,5 @@ def track_lookup():
             except DomainError as exc:
                 form.refuse(exc, "case_number")
             else:
-                return redirect(url_for("pwa.track", number=case.number, k=case.track_token), code=303)
+                return redirect(flow_url("track", number=case.number, k=case.track_token), code=303)
     return render_template("flows/track_lookup.html", errors=form.errors, values=form.values), form.status

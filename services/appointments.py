@@ -193,6 +193,15 @@ def booking_of(person_id: int, code: str) -> Booking:
     return booking
 
 
+def booking_by_code(code: str) -> Booking:
+    """A booking by the code on its QR, for showing its state to whoever holds the slip (a
+    kiosk's scanner): the code is a 16-byte random token, so holding it is the proof."""
+    booking = db.session.scalar(select(Booking).where(Booking.code == code)) if inputs.is_key(code, 32, "-_") else None
+    if booking is None:
+        raise NotFound("没有找到这个预约")
+    return booking
+
+
 def cancel(booking: Booking, now: datetime | None = None) -> None:
     if booking.status != "booked":
         raise DomainError("这个预约已经不能取消")

@@ -30,6 +30,9 @@ ACTION_NAMES = {
     "case_action": "办件操作", "create_account": "创建账号", "load_calendar": "导入节假日安排",
     "view_audit": "查看审计日志", "query": "查询个人数据", "correct_real_name": "更正实名信息", "view_person": "查看群众信息",
     "exchange_pull": "部门系统取件", "payment_refused": "支付通知被拒", "check_in": "预约取号", "exchange_refused": "部门系统请求被拒（签名无效）",
+    "register_kiosk": "登记自助终端", "kiosk_setup_link": "生成终端登记链接", "bind_kiosk": "终端完成登记",
+    "enable_kiosk": "启用自助终端", "disable_kiosk": "停用自助终端", "kiosk_identify": "自助终端核验身份",
+    "card_corrected_name": "读卡更正姓名",
 }
 
 

@@ -5,6 +5,7 @@ from services import (  # noqa: F401
                       audit,
                       department_api,
                       feedback,
+                      kiosks,
                       logistics,
                       outbox,
                       payments,

@@ -3,6 +3,8 @@ and notifies us exactly as a real provider would: a signed POST body. A real pro
 beside it with its own checkout URL and secret."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 
@@ -18,6 +20,17 @@ class SandboxProvider:
 
     def checkout_path(self, order_number: str) -> str:
         return f"/pay/sandbox/{order_number}"
+
+    def scan_path(self, order_number: str) -> str:
+        """What a QR shown on a kiosk opens on any phone (a real provider's code_url): the order's
+        checkout, for whoever scans it — a family member may pay."""
+        return f"/pay/sandbox/{order_number}?t={self._scan_token(order_number)}"
+
+    def scan_token_ok(self, order_number: str, token) -> bool:
+        return isinstance(token, str) and hmac.compare_digest(token.encode(), self._scan_token(order_number).encode())
+
+    def _scan_token(self, order_number: str) -> str:
+        return hmac.new(self.secret.encode(), f"scan:{order_number}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def notification(self, order_number: str, amount_fen: int, txn: str) -> tuple[bytes, dict]:
         """What the provider POSTs to /api/v1/payments/sandbox/notify when the person has paid."""

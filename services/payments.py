@@ -109,6 +109,18 @@ def order_of(person_id: int, number: str) -> PaymentOrder:
     return expire_if_due(order)
 
 
+def order_for_checkout(provider, person_id: int | None, number: str, scan_token: str = "") -> PaymentOrder:
+    """The order a checkout page shows: the signer-in's own, or any order whose scan-to-pay QR
+    (provider.scan_path) was scanned."""
+    if scan_token and inputs.is_key(number, 32) and provider.scan_token_ok(number, scan_token):
+        order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.number == number))
+        if order is not None:
+            return expire_if_due(order)
+    if person_id is None:
+        raise NotFound("没有找到这个订单")
+    return order_of(person_id, number)
+
+
 def expire_if_due(order: PaymentOrder) -> PaymentOrder:
     if order.status == "pending" and aware(order.expires_at) < utcnow():
         db.session.execute(update(PaymentOrder).where(PaymentOrder.id == order.id, PaymentOrder.status == "pending")
@@ -145,6 +157,14 @@ def receipt_link(order: PaymentOrder) -> str:
     from services.registry import registry
 
     return f"{registry().public_base_url}/pay/orders/{order.number}"
+
+
+def scan_to_pay_url(provider, order: PaymentOrder) -> str:
+    """What the QR on a kiosk's screen holds: the provider's checkout for any phone."""
+    from services.registry import registry
+
+    path = provider.scan_path(order.number)
+    return path if path.startswith("https://") else registry().public_base_url + path
 
 
 def checkout_url(provider, order: PaymentOrder) -> str:

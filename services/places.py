@@ -46,3 +46,7 @@ def load_townships(path: Path) -> int:
     db.session.add_all(Township(**row) for row in rows)
     db.session.commit()
     return len(rows)
+
+
+def township_id_by_name(name: str) -> int | None:
+    return db.session.scalar(select(Township.id).where(Township.name == name))

@@ -95,3 +95,38 @@ def sign_in(client, phone: str = "13900000001", name: str | None = None, id_numb
     if name and "/me/verify" in response.headers.get("Location", ""):
         response = form_post(client, f"/me/verify?next={next_url}", {"name": name, "id_number": id_number})
     return response
+
+
+def register_kiosk(app, reader: str = "simulated", reader_url: str = "", name: str = "测试终端",
+                   township: str = "城关镇") -> tuple[int, str]:
+    """A kiosk registered by an administrator: (its id, its one-time setup token)."""
+    from services import kiosks
+    from services.people.actors import Actor
+    from services.places import township_id_by_name
+
+    admin = Actor("staff", None, "测试管理员", role="admin")
+    with app.app_context():
+        kiosk, token = kiosks.register(admin, name, township_id_by_name(township) or 1, reader, reader_url)
+        return kiosk.id, token
+
+
+def bind_kiosk(client, token: str):
+    """Open the setup link on this client and confirm: the client becomes the kiosk's browser."""
+    response = form_post(client, f"/kiosk/setup/{token}", {})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response
+
+
+def kiosk_identify(client, card: dict | None = None, next_url: str = "/kiosk/", phone: str | None = None):
+    """At a bound kiosk, through the real pages: the card read, (the phone typed), the demo code."""
+    from services.kiosks import SIMULATED_CARD
+
+    response = form_post(client, f"/kiosk/identify?next={next_url}", dict(card or SIMULATED_CARD),
+                         post_url=f"/kiosk/identify/card?next={next_url}")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    if "/identify/phone" in response.headers["Location"]:
+        response = form_post(client, response.headers["Location"], {"phone": phone})
+        assert response.status_code == 303, response.get_data(as_text=True)
+    page_url = response.headers["Location"]
+    code = DEMO_CODE.search(client.get(page_url).get_data(as_text=True)).group(1)
+    return form_post(client, page_url, {"code": code})

@@ -5,16 +5,18 @@ to the phone's sign-in."""
 import ipaddress
 from functools import wraps
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import Forbidden
 
+from services import kiosks
 from services.clock import utcnow
 from services.people import actors
 
 STAFF_IDLE_MINUTES = 30
 # blueprint -> (sign-in endpoint, real-name endpoint); front ends add themselves here.
-SIGNIN = {"pwa": ("pwa.signin", "pwa.verify"), "office": ("office.login", None)}
+SIGNIN = {"pwa": ("pwa.signin", "pwa.verify"), "office": ("office.login", None),
+          "kiosk": ("kiosk.identify", "kiosk.identify")}
 
 
 def _here() -> str:
@@ -26,15 +28,24 @@ def _signin_endpoint(default: str = "pwa.signin") -> str:
 
 
 def current_actor() -> actors.Actor:
-    """The actor behind this request, for services: a citizen or a staff member."""
+    """The actor behind this request, for services: a citizen, a kiosk acting for the person
+    identified at it, or a staff member."""
+    kiosk = g.get("kiosk")
+    if kiosk is not None:
+        person = current_user if current_user.is_authenticated and not current_user.is_staff else None
+        return kiosks.actor_at(kiosk, person)
     if getattr(current_user, "is_staff", False):
         return actors.staff(current_user)
     return actors.citizen(current_user)
 
 
 def requester() -> str:
-    """Whom tries are counted against: the address this request came from; for IPv6 its /64,
-    which one household or phone holds (a phone may rotate the rest at will)."""
+    """Whom tries are counted against: a kiosk by itself (all kiosks of a hall may share one
+    address); otherwise the address this request came from, for IPv6 its /64, which one
+    household or phone holds (a phone may rotate the rest at will)."""
+    kiosk = g.get("kiosk")
+    if kiosk is not None:
+        return f"kiosk:{kiosk.id}"
     addr = request.remote_addr or ""
     if request.headers.get("X-Forwarded-For") and not current_app.config["PROXY_HOPS"]:
         _warn_once("X-Forwarded-For arrives but PROXY_HOPS=0: every visitor counts as the proxy. Set PROXY_HOPS.")

@@ -1,7 +1,15 @@
 """Routes every front end shares: health, PWA files, 长辈版 switch, offline page."""
 import json
 
-from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from sqlalchemy import text
 
 from extensions import db

@@ -118,3 +118,10 @@ class RealNameCorrection(Input):
 def uploaded_files(request, name: str = "files") -> list[tuple[str, bytes]]:
     """(file name, bytes) of every file chosen in one file input; empty choices dropped."""
     return [(f.filename or "", f.read()) for f in request.files.getlist(name) if f and f.filename]
+
+
+class KioskInput(Input):
+    name: Text(40, required=True, label="终端名称")
+    township_id: Integer(1, 2**31 - 1, message="请选择乡镇")
+    reader: Choice("huashi", "simulated", message="请选择读卡器")
+    reader_url: Text(200)

@@ -1,12 +1,17 @@
 """What a front end supplies to the shared flow templates (templates/flows/): its layout and
 its URLs. A flow template names no blueprint: it extends `layout` and links with
-`flow_url("apply_form", code=…)`, which resolves in the blueprint serving the request. A new
-front end (a kiosk, an agent's pages) registers its layout here and serves the endpoints it
-offers; a link to one it does not offer yet falls back to the phone's page."""
+`flow_url("apply_form", code=…)`, which resolves in the blueprint serving the request. A front
+end registers its layout here, serves the endpoints it offers and names, in ALIASES, its own
+page for a flow page it does things differently (the kiosk identifies people instead of a
+sign-in page). The office falls back to the phone's pages; the kiosk never leaves the kiosk."""
 from flask import request, url_for
 from werkzeug.routing import BuildError
 
-LAYOUTS = {"pwa": "base.html", "office": "office/base.html"}
+LAYOUTS = {"pwa": "base.html", "office": "office/base.html", "kiosk": "kiosk/base.html"}
+ALIASES = {"kiosk": {"signin": "identify", "signin_code": "identify", "verify": "identify",
+                     "signout": "leave", "search": "home", "elder_offer": "home"}}
+FALLS_BACK = {"office"}
+SCAN_TO_PAY = {"kiosk"}  # no wallet on the device: the checkout is a QR the person's phone scans
 DEFAULT = "pwa"
 
 
@@ -15,12 +20,17 @@ def frontend() -> str:
     return blueprint if blueprint in LAYOUTS else DEFAULT
 
 
+def pays_by_scan() -> bool:
+    return frontend() in SCAN_TO_PAY
+
+
 def flow_url(endpoint: str, **values) -> str:
     here = frontend()
+    endpoint = ALIASES.get(here, {}).get(endpoint, endpoint)
     try:
         return url_for(f"{here}.{endpoint}", **values)
     except BuildError:
-        if here == DEFAULT:
+        if here not in FALLS_BACK:
             raise
         return url_for(f"{DEFAULT}.{endpoint}", **values)
 
@@ -30,4 +40,4 @@ def register(app) -> None:
 
     @app.context_processor
     def layout():
-        return {"layout": LAYOUTS[frontend()]}
+        return {"layout": LAYOUTS[frontend()], "frontend": frontend()}

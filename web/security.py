@@ -50,5 +50,12 @@ def refuse_nul_bytes():
 
 
 def add_security_headers(response):
-    response.headers.update(HEADERS)  # the same for every response; no view sets its own
+    """The same for every response; no view sets its own. A kiosk page may also reach its ID-card
+    reader's local service (g.connect_also, set by the kiosk front end)."""
+    from flask import g
+
+    response.headers.update(HEADERS)
+    extra = g.get("connect_also")
+    if extra:
+        response.headers["Content-Security-Policy"] = CSP.replace("connect-src 'self'", f"connect-src 'self' {extra}")
     return response

@@ -63,8 +63,10 @@ def open_draft(actor: Actor, applicant: Person, item: Item) -> Draft:
     if draft is None:
         known = {"name": applicant.name, "id_number": applicant.id_number, "phone": applicant.phone}
         answers = {f.name: known[f.prefill] for f in item.fields if f.prefill and known[f.prefill]}
+        # At a kiosk or with an agent, the township is where they stand, as a first choice.
+        here = actor.township_id if actor.kind in ("kiosk", "agent") and needs_township(item) else None
         draft = Draft(person_id=applicant.id, actor_kind=actor.kind, actor_id=actor.id, item_code=item.code,
-                      key=secrets.token_hex(16), answers=answers)
+                      key=secrets.token_hex(16), answers=answers, township_id=here)
         db.session.add(draft)
         db.session.commit()
     return draft
@@ -207,3 +209,31 @@ def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) ->
 
     return submit_case(item, applicant, dict(draft.answers), draft.key, township_id=draft.township_id,
                        actor=actor, before_commit=attach)
+
+
+def leave_drafts(storage, actor: Actor, applicant_id: int, keep: bool) -> int:
+    """When a person leaves a kiosk: the drafts it filled in for them are handed to the person
+    (continued on their phone) if they chose to keep them, otherwise deleted with their files.
+    Returns how many there were."""
+    drafts = unsent(actor, applicant_id)
+    keys = []
+    for draft in drafts:
+        if keep:
+            draft.actor_kind, draft.actor_id = "citizen", applicant_id
+            continue
+        uploads = uploads_of(draft_id=draft.id)
+        keys += [u.key for u in uploads]
+        for upload in uploads:
+            db.session.delete(upload)
+        db.session.delete(draft)
+    db.session.commit()
+    for key in keys:
+        storage.delete(key)
+    return len(drafts)
+
+
+def unsent(actor: Actor, applicant_id: int) -> list[Draft]:
+    """Drafts this actor is filling in for this applicant, not submitted yet."""
+    return list(db.session.scalars(select(Draft).where(
+        Draft.person_id == applicant_id, Draft.actor_kind == actor.kind, _same(Draft.actor_id, actor.id),
+        Draft.case_id.is_(None))))

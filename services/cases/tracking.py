@@ -3,6 +3,7 @@ case for someone who is not signed in: the receipt's QR token, or number + last 
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -102,3 +103,28 @@ def supplement_request(case: Case) -> CaseEvent | None:
     if case.status != "supplement":
         return None
     return next((e for e in reversed(case.events) if e.action == "supplement"), None)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a code scanned at a kiosk points to: a case's tracking link (number and key), a bare
+    case number (a receipt's barcode: the last 4 digits are still asked), or a booking code."""
+    kind: str  # "case", "number" or "booking"
+    number: str = ""
+    key: str = ""
+
+
+def read_scan(raw) -> Scan:
+    """A scanner types what it reads and Enter: a receipt's QR (…/t/<number>?k=<key>), its
+    Code128 (the case number) or a booking's QR (its code)."""
+    text = inputs.text(raw, 300, field="scan").strip()
+    link = re.search(r"/t/([A-Za-z0-9]{1,20})\?k=([A-Za-z0-9_-]{1,64})$", text)
+    if link:
+        return Scan("case", link.group(1).upper(), link.group(2))
+    try:
+        return Scan("number", normalise_case_number(text, field="scan"))
+    except DomainError:
+        pass
+    if inputs.is_key(text, 32, "-_") and len(text) >= 16:
+        return Scan("booking", key=text)
+    raise inputs.InvalidInput("没有认出这个码。请扫回执或预约单上的二维码，或点“输入办件编号”", field="scan")

@@ -20,6 +20,7 @@ class Actor:
     township_id: int | None = None
     department: str | None = None
     system: str | None = None  # a department system: its key in the catalog (items' `system`)
+    on_behalf_of: int | None = None  # a kiosk or an agent: the person it acts for now
 
 
 SYSTEM = Actor("system", None, "系统")
@@ -47,9 +48,12 @@ def _system_codes(system: str | None) -> list[str]:
 
 def may_see(actor: Actor, case) -> bool:
     """The one rule. Citizens see their own cases; staff see their township's or department's
-    (administrators all, hospital staff none); a department system sees its own items' cases."""
+    (administrators all, hospital staff none); a department system sees its own items' cases; a
+    kiosk sees the cases of the person identified at it, while they are there."""
     if actor.kind == "citizen":
         return actor.id is not None and case.applicant_id == actor.id
+    if actor.kind == "kiosk":
+        return actor.on_behalf_of is not None and case.applicant_id == actor.on_behalf_of
     if actor.kind == "staff":
         if actor.role == "admin":
             return True
@@ -72,6 +76,8 @@ def visible_cases(actor: Actor):
     query = select(Case)
     if actor.kind == "citizen":
         return query.where(Case.applicant_id == actor.id)
+    if actor.kind == "kiosk" and actor.on_behalf_of is not None:
+        return query.where(Case.applicant_id == actor.on_behalf_of)
     if actor.kind == "staff" and actor.role == "admin":
         return query
     if actor.kind == "staff" and actor.role == "window":

@@ -28,6 +28,9 @@ class Person(db.Model):
     name: Mapped[str | None] = mapped_column(String(40))
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How the real name was checked: "typed" (a number typed in), or "id_card" (the chip of the
+    # card read at a registered kiosk: the stronger of the two).
+    verified_via: Mapped[str | None] = mapped_column(String(10))
     elder_offered: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -90,7 +93,7 @@ def verify_real_name(person: Person, name: str, id_number: str) -> Person:
     A verified name is not replaced by verifying again: correcting it is a staff action."""
     if person.is_verified:
         raise DomainError("您已完成实名认证。如需更正姓名或身份证号，请到乡镇便民服务中心办理", field="id_number")
-    _bind(person, inputs.person_name(name), check_id_number(id_number))
+    bind_real_name(person, inputs.person_name(name), check_id_number(id_number))
     return person
 
 
@@ -133,7 +136,7 @@ def correct_real_name(person: Person, name: str, id_number: str, reason: str, st
     reason = inputs.text(reason, 200, field="reason", required=True, label="更正原因")
     before = {"name": person.name, "id_number": mask_id_number(person.id_number)}
     try:
-        _bind(person, inputs.person_name(name), check_id_number(id_number))
+        bind_real_name(person, inputs.person_name(name), check_id_number(id_number))
     except DomainError:
         db.session.rollback()
         raise
@@ -155,8 +158,9 @@ def get_person(person_id: int) -> Person:
     return person
 
 
-def _bind(person: Person, name: str, id_number: str) -> None:
+def bind_real_name(person: Person, name: str, id_number: str, via: str = "typed") -> None:
+    """Record a checked name and ID number (not committed); refused if another person holds it."""
     holder = db.session.scalar(select(Person).where(Person.id_number == id_number, Person.id != person.id))
     if holder is not None:
         raise DomainError(TAKEN, field="id_number")
-    person.name, person.id_number, person.verified_at = name, id_number, utcnow()
+    person.name, person.id_number, person.verified_at, person.verified_via = name, id_number, utcnow(), via

@@ -50,7 +50,7 @@ from sqlalchemy import text as sql
 from extensions import db, limiter
 from services.exchange.http import sign
 from tests import hostile_inputs as H
-from tests.conftest import csrf_token_from, form_post, sign_in
+from tests.conftest import bind_kiosk, csrf_token_from, form_post, kiosk_identify, register_kiosk, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -562,6 +562,16 @@ class World:
         self.case_file_key = self._first(self.window, f"/office/cases/{supplement.id}", r"/office/files/([\w-]+)")
         self.booking_code, self.session_id, self.department_id = self.book()
         self.order_number = self.new_order()
+        self.kiosk = Actor("kiosk, nobody identified", app.test_client())
+        bind_kiosk(self.kiosk.client, register_kiosk(app)[1])
+        self.kiosk.refresh_token("/kiosk/identify")
+        self.kiosk_visitor = Actor("kiosk, 张桂兰 identified by card", app.test_client())
+        bind_kiosk(self.kiosk_visitor.client, register_kiosk(app, name="测试终端 2")[1])
+        assert kiosk_identify(self.kiosk_visitor.client).status_code == 303, "setup: kiosk identify"
+        self.kiosk_visitor.refresh_token("/kiosk/my")
+        for code in self.apply_codes:  # the kiosk's own drafts exist before any probe
+            assert self.kiosk_visitor.client.get(f"/kiosk/apply/{code}").status_code == 200
+        self.setup_token = register_kiosk(app, name="测试终端 3")[1]
 
     def codes(self, kind: str, page: str) -> list[str]:
         """The items whose page of this kind opens for the villager (the catalog's `kind` narrows the search)."""
@@ -697,6 +707,9 @@ class World:
     def valid_values(self, endpoint: str, var: str) -> list[str]:
         """Real values for a path variable: the first is used when another variable is probed."""
         case = {s: self.cases[s][0] for s in self.cases}
+        if endpoint.startswith("kiosk.setup"):
+            return [self.setup_token]
+        endpoint = "pwa." + endpoint.split(".", 1)[1] if endpoint.startswith("kiosk.") else endpoint  # the same flows
         by_endpoint = {
             "code": (self.apply_codes if endpoint.startswith("pwa.apply") else
                      self.pay_codes if endpoint == "pwa.pay" else
@@ -720,7 +733,7 @@ class World:
 
     def query_for(self, endpoint: str, url: str) -> str:
         """The query string a page needs to be itself (the tracking token)."""
-        if endpoint == "pwa.track":
+        if endpoint in ("pwa.track", "kiosk.track"):
             number = urlsplit(url).path.rsplit("/", 1)[1]
             token = next((c.token for cs in self.cases.values() for c in cs if c.number == number),
                          self.cases["supplement"][0].token)
@@ -731,6 +744,8 @@ class World:
         """Who a route is for: the first actor the page answers (not a redirect, not a 403)."""
         if rule.rule.startswith("/office/"):
             options = [self.window, self.admin, self.hospital]
+        elif rule.rule.startswith("/kiosk/"):  # leaving would end the visit the other routes need
+            options = [self.kiosk] if rule.endpoint in ("kiosk.leave", "kiosk.setup_bind") else [self.kiosk_visitor, self.kiosk]
         elif rule.rule.startswith("/api/") or "provider_name" in rule.arguments:
             return self.anonymous
         else:

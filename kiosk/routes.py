@@ -1,0 +1,104 @@
+"""The kiosk's own screens: home tiles (with the scanner's input), the scanned code, the printed
+receipt, leaving, read-aloud audio and the devices' health."""
+from pathlib import Path
+
+from flask import (
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import logout_user
+
+from pwa.apply import own_case
+from services import kiosks, speech
+from services.appointments import booking_by_code
+from services.cases.drafts import unsent
+from services.cases.receipts import receipt_for
+from services.cases.tracking import read_scan
+from services.errors import DomainError
+from services.registry import registry
+from web.access import citizen_required, current_actor
+from web.security import no_store
+
+from . import bp
+
+ACTIONS = {"apply": "apply_form", "query": "query", "payment": "pay", "appointment": "book_hospitals"}
+
+
+@bp.get("/")
+def home():
+    items = registry().catalog.in_section("convenience")
+    return render_template("kiosk/home.html", items=items, actions=ACTIONS,
+                           message=request.args.get("scan_error") and "没有认出这个码，请再扫一次，或点“办事进度查询”输入编号")
+
+
+@bp.get("/scan")
+def scan():
+    """What the scanner typed on the home screen, and Enter."""
+    try:
+        code = read_scan(request.args.get("code", ""))
+    except DomainError:
+        return redirect(url_for("kiosk.home", scan_error=1), code=303)
+    if code.kind == "case":
+        return redirect(url_for("kiosk.track", number=code.number, k=code.key), code=303)
+    if code.kind == "number":
+        return redirect(url_for("kiosk.track_lookup", case_number=code.number), code=303)
+    try:
+        booking = booking_by_code(code.key)
+    except DomainError:
+        return redirect(url_for("kiosk.home", scan_error=1), code=303)
+    return render_template("kiosk/booking_status.html", booking=booking)
+
+
+@bp.get("/cases/<number>/receipt")
+@citizen_required
+def receipt(number: str):
+    return no_store(render_template("kiosk/receipt.html", receipt=receipt_for(own_case(number)), narrow=True))
+
+
+@bp.route("/leave", methods=["GET", "POST"])
+def leave():
+    """退出 (and the walk-away reset, and after printing): the visit ends and everything of the
+    person's goes. Unsubmitted applications stay only when the person says so, for their phone."""
+    visit = g.visit
+    keep = request.form.get("keep")
+    if request.method == "POST" and visit is not None and visit.person_id and keep is None \
+            and request.form.get("reason") == "exit" and unsent(current_actor(), visit.person_id):
+        return render_template("kiosk/leave.html"), 200
+    if request.method == "POST":
+        kiosks.end_visit(g.kiosk, visit, keep_drafts=keep == "1")
+        logout_user()
+        session.clear()
+        response = redirect(url_for("kiosk.home", bye=1), code=303)
+        response.headers["Clear-Site-Data"] = '"cache"'
+        return response
+    return render_template("kiosk/leave.html") if visit is not None else redirect(url_for("kiosk.home"))
+
+
+@bp.get("/speech")
+def speech_audio():
+    """Read-aloud audio where the browser has no Mandarin voice: espeak-ng, cached per text."""
+    try:
+        audio = speech.audio_for(request.args.get("text", ""), Path(current_app.instance_path) / "speech")
+    except DomainError as exc:  # the page falls back to the browser's own voice
+        return jsonify(error={"message": exc.message}), exc.status
+    response = make_response(audio)
+    response.mimetype = "audio/wav"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/health")
+def health():
+    """The page reports a device's state (the reader did not answer, printing failed…)."""
+    try:
+        kiosks.report(g.kiosk, request.form.get("device"), request.form.get("ok") == "1", request.form.get("message", ""))
+    except DomainError as exc:
+        return jsonify(error={"message": exc.message}), 422
+    return ("", 204)

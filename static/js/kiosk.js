@@ -1,0 +1,154 @@
+// The kiosk's page behaviour: walk-away reset, the on-screen keypad, the scanner on the home
+// screen, the ID-card reader, printing and read-aloud. The CSP allows no inline script.
+(function () {
+  "use strict";
+  var body = document.body;
+
+  // A page restored from the back/forward cache is shown again as it was: ask the server instead.
+  window.addEventListener("pageshow", function (event) { if (event.persisted) location.reload(); });
+  if (/[?&]bye=1/.test(location.search)) history.replaceState(null, "", body.dataset.home);
+
+  function post(url, data) {
+    var form = new FormData();
+    Object.keys(data).forEach(function (k) { form.append(k, data[k]); });
+    var token = document.querySelector("input[name=csrf_token]");
+    if (token) form.append("csrf_token", token.value);
+    return fetch(url, {method: "POST", body: form, credentials: "same-origin"}).catch(function () {});
+  }
+
+  // --- Walk away: a minute without a touch, ten seconds' warning, then everything is cleared.
+  var idleSeconds = +body.dataset.idle || 0, countdown = +body.dataset.countdown || 10;
+  var dialog = document.getElementById("idle"), leaveForm = document.getElementById("idle-leave");
+  var idleTimer = null, tick = null;
+  function leave(reason) {
+    if (!leaveForm) { location.replace(body.dataset.home); return; }
+    leaveForm.querySelector("[name=reason]").value = reason;
+    leaveForm.submit();
+  }
+  function stillHere() {
+    clearTimeout(idleTimer); clearInterval(tick);
+    if (dialog) dialog.hidden = true;
+    if (idleSeconds) idleTimer = setTimeout(askStillHere, idleSeconds * 1000);
+  }
+  function askStillHere() {
+    var left = countdown, shown = dialog.querySelector("[data-countdown-left]");
+    dialog.hidden = false; shown.textContent = left;
+    dialog.querySelector("[data-still-here]").focus();
+    tick = setInterval(function () {
+      left -= 1; shown.textContent = left;
+      if (left <= 0) { clearInterval(tick); leave("idle"); }
+    }, 1000);
+  }
+  if (idleSeconds && dialog) {
+    ["pointerdown", "keydown", "input", "wheel"].forEach(function (type) {
+      window.addEventListener(type, stillHere, {capture: true, passive: true});
+    });
+    stillHere();
+  }
+
+  // --- On-screen keypad: digits (and X) into the field above it; no system keyboard pops up.
+  document.addEventListener("click", function (event) {
+    var key = event.target.closest("[data-keypad] button");
+    if (!key) return;
+    var input = key.closest("form").querySelector("[data-keypad-target]");
+    if (key.hasAttribute("data-backspace")) input.value = input.value.slice(0, -1);
+    else if (key.hasAttribute("data-clear")) input.value = "";
+    else if (input.value.length < input.maxLength) input.value += key.dataset.key;
+    input.dispatchEvent(new Event("input", {bubbles: true}));
+  });
+
+  // --- The scanner types like a keyboard, then Enter: keep its field focused on the home screen.
+  var scanner = document.querySelector("[data-scanner]");
+  if (scanner) {
+    scanner.focus();
+    document.addEventListener("keydown", function (event) {
+      if (document.activeElement !== scanner && event.key.length === 1) scanner.focus();
+    }, true);
+    scanner.addEventListener("blur", function () { setTimeout(function () { scanner.focus(); }, 300); });
+  }
+
+  // --- ID-card reader: the vendor's local service on this PC, asked by the page.
+  var reader = document.querySelector("[data-card-reader]");
+  if (reader) {
+    var form = reader.querySelector("[data-card-form]"), status = reader.querySelector("[data-reader-status]");
+    var reading = false, reported = false;
+    var fill = function (card) {
+      Object.keys(card).forEach(function (k) { form.querySelector("[name=" + k + "]").value = card[k] || ""; });
+      status.textContent = "已读取，正在核验…";
+      form.submit();
+    };
+    var huashi = function (data) {  // Huashi-style JSON: resultFlag 0 means a card was read
+      if (!data || +data.resultFlag !== 0) return null;
+      return {name: data.partyName, id_number: data.certNumber, born: data.bornDay, sex: data.gender,
+              valid_until: data.expDate};
+    };
+    var read = function (byHand) {
+      if (reading) return;
+      if (reader.dataset.vendor === "simulated") {
+        if (byHand) fill(JSON.parse(reader.dataset.demoCard));
+        return;
+      }
+      reading = true;
+      fetch(reader.dataset.readerUrl, {cache: "no-store"}).then(function (r) { return r.json(); })
+        .then(function (data) {
+          reading = false;
+          if (!reported) { post(body.dataset.health, {device: "reader", ok: "1"}); reported = true; }
+          var card = huashi(data);
+          if (card) fill(card);
+          else if (byHand) status.textContent = "没有读到身份证，请把身份证平放在读卡区，不要移动";
+        })
+        .catch(function () {
+          reading = false;
+          status.textContent = "读卡器没有响应，请请工作人员检查，或点下面“输入身份证号”";
+          if (!reported) { post(body.dataset.health, {device: "reader", ok: "0", message: "读卡服务无响应"}); reported = true; }
+        });
+    };
+    reader.querySelector("[data-read-card]").addEventListener("click", function () { read(true); });
+    if (reader.dataset.vendor !== "simulated") setInterval(function () { read(false); }, 1500);
+  }
+
+  // --- Print the receipt, then leave at once: nothing of the person's stays on the screen.
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-print-leave]")) return;
+    window.print();
+    leave("printed");
+  });
+
+  // --- One tap sends a form once.
+  document.addEventListener("submit", function (event) {
+    var button = event.target.querySelector("[data-once]");
+    if (button) setTimeout(function () { button.disabled = true; button.textContent = "正在提交…"; }, 0);
+  });
+
+  // --- 朗读: the browser's Mandarin voice where there is one, else audio made by the server.
+  var audio = null;
+  function speakable() {
+    var parts = [];
+    document.querySelectorAll("main [data-speak-text], main h1, main .error, main .hint").forEach(function (el) {
+      var t = el.textContent.replace(/\s+/g, " ").trim();
+      if (t && parts.indexOf(t) < 0) parts.push(t);
+    });
+    return parts.join("。").slice(0, 300);
+  }
+  function zhVoice() {
+    if (!("speechSynthesis" in window)) return null;
+    return speechSynthesis.getVoices().filter(function (v) { return /^(zh|cmn)/i.test(v.lang); })[0] || null;
+  }
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-speak]")) return;
+    var text = speakable(), voice = zhVoice();
+    if (!text) return;
+    if (voice) {
+      speechSynthesis.cancel();
+      var u = new SpeechSynthesisUtterance(text);
+      u.voice = voice; u.lang = voice.lang; u.rate = 0.9;
+      speechSynthesis.speak(u);
+      return;
+    }
+    if (audio) audio.pause();
+    audio = new Audio(body.dataset.speech + "?text=" + encodeURIComponent(text));
+    audio.setAttribute("data-speaking", "");
+    audio.play().catch(function () {});
+    window.__kioskAudio = audio;  // lets the browser tests check what was played
+  });
+})();
