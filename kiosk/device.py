@@ -15,6 +15,10 @@ DEVICE_COOKIE = "kiosk_device"
 VISIT_KEY = "kiosk_visit"
 TEN_YEARS = 10 * 365 * 24 * 3600
 OPEN = {"kiosk.setup", "kiosk.setup_bind"}  # the only pages an unregistered browser may open
+# Pages of one person's things (a case, an order, a booking, a file). Opened with nobody
+# identified — the back button after someone left — they go home, not to "identify, then show
+# it", so not even a case number of the last person shows again.
+PUBLIC_WITH_NUMBER = {"kiosk.track"}  # the receipt QR's timeline: the key in the link is the permission
 
 
 @bp.before_request
@@ -37,7 +41,15 @@ def only_registered_kiosks():
         g.visit = None
         if request.endpoint != "kiosk.home":
             return redirect(url_for("kiosk.home"), code=303)
+    if not signed_in and _someones(request):
+        return redirect(url_for("kiosk.home"), code=303)
     return None
+
+
+def _someones(req) -> bool:
+    args = req.view_args or {}
+    return req.endpoint not in PUBLIC_WITH_NUMBER and (
+        "number" in args or "key" in args or req.endpoint == "kiosk.booking")
 
 
 @bp.after_request

@@ -33,7 +33,7 @@ def _item(code: str) -> Item:
     return applicable(registry().catalog.get(code))
 
 
-def _draft(code: str):
+def item_and_draft(code: str):
     item = _item(code)
     return item, open_draft(current_actor(), current_user, item)
 
@@ -62,7 +62,7 @@ def _after_step(code: str, default_endpoint: str):
 @bp.route("/apply/<code>", methods=["GET", "POST"])
 @verified_required
 def apply_form(code: str):
-    item, draft = _draft(code)
+    item, draft = item_and_draft(code)
     errors, typed = {}, {}
     if request.method == "POST":
         errors = save_answers(draft, item, request.form, request.form.get("township_id", ""))
@@ -79,7 +79,7 @@ def apply_form(code: str):
 @bp.route("/apply/<code>/materials", methods=["GET", "POST"])
 @verified_required
 def apply_materials(code: str):
-    item, draft = _draft(code)
+    item, draft = item_and_draft(code)
     errors, status = {}, 200
     if request.method == "POST":
         form = parse(MaterialUpload, request.form)
@@ -99,7 +99,7 @@ def apply_materials(code: str):
 @bp.post("/apply/<code>/materials/remove/<key>")
 @citizen_required
 def apply_remove_file(code: str, key: str):
-    item, draft = _draft(code)
+    item, draft = item_and_draft(code)
     remove_file(registry().storage, draft, key)
     return redirect(flow_url("apply_materials", code=code, **_return_args()), code=303)
 
@@ -107,7 +107,7 @@ def apply_remove_file(code: str, key: str):
 @bp.get("/apply/<code>/check")
 @verified_required
 def apply_check(code: str):
-    item, draft = _draft(code)
+    item, draft = item_and_draft(code)
     return render_template("flows/apply_check.html", item=item, draft=draft,
                            uploads=uploads_of(draft_id=draft.id),
                            township=township_name(draft.township_id), show_township=needs_township(item),

@@ -8,7 +8,18 @@ import tomllib
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, func, select, text, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

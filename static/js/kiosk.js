@@ -107,6 +107,56 @@
     if (reader.dataset.vendor !== "simulated") setInterval(function () { read(false); }, 1500);
   }
 
+  // --- Document camera (高拍仪; most are ordinary USB cameras): preview, shoot, retake, and the
+  // part inside the guide frame posted through the material's upload form.
+  document.querySelectorAll("[data-capture]").forEach(function (box) {
+    var panel = box.querySelector("[data-camera]"), video = box.querySelector("video");
+    var shot = box.querySelector(".kiosk-shot"), status = box.querySelector("[data-camera-status]");
+    var shoot = box.querySelector("[data-shoot]"), retake = box.querySelector("[data-retake]"), use = box.querySelector("[data-use]");
+    var stream = null, blob = null;  // blob: a promise of the JPEG just taken
+    var stop = function () { if (stream) stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; };
+    var live = function (on) {
+      video.hidden = !on; shot.hidden = on; shoot.hidden = !on; retake.hidden = on; use.hidden = on;
+    };
+    box.querySelector("[data-camera-open]").addEventListener("click", function () {
+      panel.hidden = false; live(true);
+      navigator.mediaDevices.getUserMedia({video: {width: {ideal: 2592}, height: {ideal: 1944}}, audio: false})
+        .then(function (s) {
+          stream = s; video.srcObject = s; video.play();
+          post(body.dataset.health, {device: "camera", ok: "1"});
+        })
+        .catch(function (err) {
+          status.textContent = "高拍仪打不开，请请工作人员检查，或用手机扫码上传";
+          post(body.dataset.health, {device: "camera", ok: "0", message: String(err && err.name || "打不开")});
+        });
+    });
+    box.querySelector("[data-camera-close]").addEventListener("click", function () { stop(); panel.hidden = true; });
+    shoot.addEventListener("click", function () {
+      if (!video.videoWidth) return;
+      // The guide frame covers the middle 90% x 90% of the picture: keep only that.
+      var w = video.videoWidth, h = video.videoHeight, cw = Math.round(w * 0.9), ch = Math.round(h * 0.9);
+      var canvas = document.createElement("canvas");
+      canvas.width = cw; canvas.height = ch;
+      canvas.getContext("2d").drawImage(video, (w - cw) / 2, (h - ch) / 2, cw, ch, 0, 0, cw, ch);
+      shot.src = canvas.toDataURL("image/jpeg", 0.9);
+      blob = new Promise(function (done) { canvas.toBlob(done, "image/jpeg", 0.9); });
+      live(false);
+      status.textContent = "看清楚了吗？看得清就点“用这张”，不清楚点“重拍”。";
+    });
+    retake.addEventListener("click", function () { blob = null; live(true); });
+    use.addEventListener("click", function () {
+      if (!blob) return;
+      use.disabled = true; status.textContent = "正在上传…";
+      stop();
+      blob.then(function (jpeg) {
+        var form = box.querySelector("[data-capture-form]"), files = new DataTransfer();
+        files.items.add(new File([jpeg], "高拍仪拍照.jpg", {type: "image/jpeg"}));
+        form.querySelector("input[type=file]").files = files.files;
+        form.submit();
+      });
+    });
+  });
+
   // --- Print the receipt, then leave at once: nothing of the person's stays on the screen.
   document.addEventListener("click", function (event) {
     if (!event.target.closest("[data-print-leave]")) return;

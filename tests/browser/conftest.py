@@ -8,7 +8,9 @@ from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                 # A camera for the kiosk's document-camera tests: Chromium's moving test pattern.
+                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 PHONE = {"width": 390, "height": 844}
 KIOSK = {"width": 1080, "height": 1920}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

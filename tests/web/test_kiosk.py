@@ -297,3 +297,20 @@ def test_read_aloud_audio_comes_from_the_server(app, client):
     assert response.data[:4] == b"RIFF" and len(response.data) > 10000
     refused = client.get("/kiosk/speech", query_string={"text": ""})
     assert refused.status_code == 422 and "朗读" in refused.get_json()["error"]["message"]
+
+
+def test_scanning_a_booking_slip_shows_its_state_without_the_patients_name(app, client):
+    _seed(app)
+    phone = app.test_client()
+    sign_in(phone, SEED_PHONE)
+    with app.app_context():
+        from services.appointments import ClinicSession
+
+        session_id = db.session.scalar(select(ClinicSession.id).order_by(ClinicSession.day.desc()))
+    booked = form_post(phone, f"/book/session/{session_id}", {"who": "self"})
+    code = booked.headers["Location"].rsplit("/", 1)[1]
+    _kiosk(app, client)
+    page = client.get("/kiosk/scan", query_string={"code": code})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "已预约" in html
+    assert "张**" in html and "张桂兰" not in html
