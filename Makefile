@@ -46,6 +46,7 @@ bench: install-dev
 	bench/cases
 	bench/query
 	bench/lighthouse
+	bench/kiosk
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts bench/out

@@ -1,7 +1,7 @@
 """Materials at the kiosk, beside the shared upload page: the document camera is driven by the
 page itself (static/js/kiosk.js posts what it captured to the shared upload form); this module
 shows the QR for 手机扫码上传 and tells the screen when the phone's photos have arrived."""
-from flask import make_response, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from pwa.apply import item_and_draft
 from services.cases import phone_upload
@@ -18,13 +18,8 @@ from . import bp
 def phone_upload_qr(code: str, key: str):
     item, draft = item_and_draft(code)
     arrived = phone_upload.uploads_for(draft, key)
-    if request.headers.get("HX-Request"):  # the screen asking whether the photos are here yet
-        shown = request.args.get("shown", "")
-        if shown.isdigit() and arrived > int(shown):
-            response = make_response("", 200)
-            response.headers["HX-Redirect"] = url_for("kiosk.apply_materials", code=code) + f"#material-{key}"
-            return response
-        return "", 204
+    if request.args.get("check"):  # the screen asking whether the photos are here yet (kiosk.js polls)
+        return render_template("kiosk/_poll_state.html", state=arrived)
     try:
         token = phone_upload.issue(draft, item, key, current_actor())
     except DomainError:

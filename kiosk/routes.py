@@ -13,7 +13,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 
 from pwa.apply import own_case
 from services import kiosks, speech
@@ -34,7 +34,9 @@ ACTIONS = {"apply": "apply_form", "query": "query", "payment": "pay", "appointme
 @bp.get("/")
 def home():
     items = registry().catalog.in_section("convenience")
+    # Nobody identified yet: a tile goes straight to identifying (then on), saving a round trip.
     return render_template("kiosk/home.html", items=items, actions=ACTIONS,
+                           identified=current_user.is_authenticated,
                            message=request.args.get("scan_error") and "没有认出这个码，请再扫一次，或点“办事进度查询”输入编号")
 
 

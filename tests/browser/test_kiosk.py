@@ -52,6 +52,8 @@ def check_screen(page, name: str, screenshot_dir) -> None:
     small = page.evaluate("""(min) => [...document.querySelectorAll(
         'a[href], button, input:not([type=hidden]), select, textarea, summary, label.choice')]
       .filter(el => el.offsetParent !== null && getComputedStyle(el).visibility !== 'hidden')
+      // a radio button or a box is touched anywhere on its label
+      .map(el => (['radio', 'checkbox'].includes(el.type) && el.closest('label')) || el)
       .map(el => [el.outerHTML.slice(0, 80), el.getBoundingClientRect()])
       .filter(([, r]) => r.width < min || r.height < min)
       .map(([html, r]) => `${html} ${Math.round(r.width)}x${Math.round(r.height)}`)""", MIN_TARGET)
@@ -293,3 +295,46 @@ def test_an_unregistered_or_disabled_kiosk_is_refused(app, live_server, new_page
             kiosks.set_active(Actor("staff", None, "测试", role="admin"), k.id, False)
     page.reload()
     assert page.get_by_role("heading", name="本机已停用").is_visible()
+
+
+def test_every_other_kiosk_screen_is_large_and_accessible(kiosk, screenshot_dir):
+    """The keypad path of identifying, a query, a booking, the progress look-up, my cases, leaving."""
+    page = kiosk()
+    page.get_by_role("link", name="公积金查询").click()
+    page.get_by_role("link", name="没带身份证？输入身份证号").click()
+    check_screen(page, "20-id-number", screenshot_dir)
+    keypad = page.locator("[data-keypad]")
+    for key in SIMULATED_CARD["id_number"]:
+        keypad.get_by_role("button", name=key, exact=True).click()
+    page.get_by_role("button", name="下一步").click()
+    check_screen(page, "21-phone", screenshot_dir)
+    for key in "13900000001":
+        keypad.get_by_role("button", name=key, exact=True).click()
+    page.get_by_role("button", name="获取验证码").click()
+    code = re.search(r"验证码 (\d{6})", page.get_by_role("status").first.inner_text()).group(1)
+    for key in code:
+        keypad.get_by_role("button", name=key, exact=True).click()
+    page.get_by_role("button", name="确认").click()
+    page.get_by_role("heading", name="公积金查询").wait_for()
+    assert page.get_by_role("button", name="打印查询结果").is_visible()
+    check_screen(page, "22-query", screenshot_dir)
+
+    page.get_by_role("link", name="回到首页").click()
+    page.get_by_role("link", name="预约挂号").click()
+    check_screen(page, "23-hospitals", screenshot_dir)
+    page.locator("section", has_text="镇原县人民医院").get_by_role("link", name="内科").click()
+    check_screen(page, "24-sessions", screenshot_dir)
+    page.locator(".item-row a").first.click()
+    check_screen(page, "25-book-confirm", screenshot_dir)
+    page.get_by_role("button", name="确认预约").click()
+    page.get_by_role("heading", name="预约成功").wait_for()
+    assert page.get_by_role("button", name="打印预约单").is_visible()
+    check_screen(page, "26-booking", screenshot_dir)
+
+    page.get_by_role("link", name="我的办件").click()
+    check_screen(page, "27-my-cases", screenshot_dir)
+    page.get_by_role("link", name="回到首页").click()
+    page.get_by_role("link", name="办事进度查询").click()
+    check_screen(page, "28-track-lookup", screenshot_dir)
+    page.get_by_role("button", name="退出").click()
+    page.get_by_text("已退出，您的信息已全部清除").wait_for()
