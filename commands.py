@@ -76,11 +76,13 @@ def register_commands(app) -> None:
         for row in seed_demo_people(DATA / "demo_people.toml"):
             click.echo(f"演示村民：{row['name']} 手机 {row['phone']}（登录时页面会显示验证码）")
         created = seed_demo_staff(DATA / "demo_staff.toml")
-        if created:
-            click.echo("演示工作人员账号（工作台 /office/）：")
-            for row in created:
-                scope = row.get("township") or row.get("department") or row.get("hospital_name") or "全部"
-                click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
+        rows = created or tomllib.loads((DATA / "demo_staff.toml").read_text(encoding="utf-8"))["staff"]
+        click.echo("演示工作人员账号（工作台 /office/）：" if created else
+                   "演示工作人员账号（工作台 /office/，首次运行时已创建）：")
+        for row in rows:
+            scope = (row.get("township") or row.get("department") or row.get("hospital_name")
+                     or ("医院" if row.get("hospital") else "全部"))
+            click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
         seed_demo_kiosk()
 
     @app.cli.command("worker")

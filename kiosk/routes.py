@@ -77,7 +77,10 @@ def leave():
         kiosks.end_visit(g.kiosk, visit, keep_drafts=keep == "1")
         logout_user()
         session.clear()
-        response = redirect(url_for("kiosk.home", bye=1), code=303)
+        printed = request.form.get("reason") == "printed"
+        if printed:
+            kiosks.report(g.kiosk, "printer", True)  # sent to the printer; the person may say otherwise
+        response = redirect(url_for("kiosk.home", bye=1, printed=1 if printed else None), code=303)
         response.headers["Clear-Site-Data"] = '"cache"'
         return response
     return render_template("kiosk/leave.html") if visit is not None else redirect(url_for("kiosk.home"))
@@ -98,9 +101,12 @@ def speech_audio():
 
 @bp.post("/health")
 def health():
-    """The page reports a device's state (the reader did not answer, printing failed…)."""
+    """The page reports a device's state (the reader did not answer, the camera would not open).
+    A browser cannot see a printer's paper run out: the person says so (“回执没打出来？”)."""
     try:
         kiosks.report(g.kiosk, request.form.get("device"), request.form.get("ok") == "1", request.form.get("message", ""))
     except DomainError as exc:
         return jsonify(error={"message": exc.message}), 422
+    if request.form.get("from") == "person":
+        return redirect(url_for("kiosk.home", reported=1), code=303)
     return ("", 204)

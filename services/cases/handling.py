@@ -30,7 +30,7 @@ from services.clock import today as china_today
 from services.errors import DomainError, IllegalTransition, NotFound
 from services.inputs import InvalidInput
 from services.logistics import ADDRESS_FIELDS, check_address, ship
-from services.people.actors import Actor, may_see, visible_cases
+from services.people.actors import Actor, may_see, person_of, visible_cases
 from services.registry import registry
 from services.workdays import CalendarYear, load_calendar, store_arrangement
 
@@ -81,8 +81,8 @@ def file_for_actor(actor: Actor, key: str, ip: str = ""):
     """An uploaded file, if this actor may see it: the applicant their own (drafts too); anyone
     else only files of a case they may see, and that read is audit-logged."""
     upload = file_for(key)
-    if upload is not None and actor.kind == "citizen":
-        if upload.owner_id == actor.id:
+    if upload is not None and actor.kind in ("citizen", "kiosk"):
+        if upload.owner_id == person_of(actor):
             return upload
     elif upload is not None and upload.case_id is not None:
         case = case_for(actor, upload.case_id)

@@ -46,14 +46,22 @@ def _system_codes(system: str | None) -> list[str]:
     return [i.code for i in registry().catalog.items if system and i.system == system and i.kind == "apply"]
 
 
+def person_of(actor: Actor) -> int | None:
+    """The person whose own things this actor may see as theirs: a citizen themself, or the
+    person a kiosk is serving now."""
+    if actor.kind == "citizen":
+        return actor.id
+    if actor.kind == "kiosk":
+        return actor.on_behalf_of
+    return None
+
+
 def may_see(actor: Actor, case) -> bool:
     """The one rule. Citizens see their own cases; staff see their township's or department's
     (administrators all, hospital staff none); a department system sees its own items' cases; a
     kiosk sees the cases of the person identified at it, while they are there."""
-    if actor.kind == "citizen":
-        return actor.id is not None and case.applicant_id == actor.id
-    if actor.kind == "kiosk":
-        return actor.on_behalf_of is not None and case.applicant_id == actor.on_behalf_of
+    if actor.kind in ("citizen", "kiosk"):
+        return person_of(actor) is not None and case.applicant_id == person_of(actor)
     if actor.kind == "staff":
         if actor.role == "admin":
             return True
@@ -74,10 +82,8 @@ def visible_cases(actor: Actor):
     from services.cases.lifecycle import Case
 
     query = select(Case)
-    if actor.kind == "citizen":
-        return query.where(Case.applicant_id == actor.id)
-    if actor.kind == "kiosk" and actor.on_behalf_of is not None:
-        return query.where(Case.applicant_id == actor.on_behalf_of)
+    if actor.kind in ("citizen", "kiosk") and person_of(actor) is not None:
+        return query.where(Case.applicant_id == person_of(actor))
     if actor.kind == "staff" and actor.role == "admin":
         return query
     if actor.kind == "staff" and actor.role == "window":

@@ -314,3 +314,21 @@ def test_scanning_a_booking_slip_shows_its_state_without_the_patients_name(app, 
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "已预约" in html
     assert "张**" in html and "张桂兰" not in html
+
+
+def test_a_person_can_say_the_receipt_did_not_print_and_the_console_shows_it(app, client):
+    _seed(app)
+    kiosk_id = _kiosk(app, client)
+    kiosk_identify(client)
+    token = csrf_token_from(client.get("/kiosk/my").get_data(as_text=True))
+    home = client.post("/kiosk/leave", data={"csrf_token": token, "reason": "printed"}, follow_redirects=True)
+    page = home.get_data(as_text=True)
+    assert "回执没打出来" in page
+    with app.app_context():
+        assert db.session.get(Kiosk, kiosk_id).health["printer"]["ok"] is True
+    told = client.post("/kiosk/health", data={"csrf_token": csrf_token_from(page), "device": "printer", "ok": "0",
+                                              "message": "群众反映回执没有打出来", "from": "person"}, follow_redirects=True)
+    assert "已告诉工作人员" in told.get_data(as_text=True)
+    with app.app_context():
+        kiosk = db.session.get(Kiosk, kiosk_id)
+        assert kiosk.state == "设备故障" and kiosk.health["printer"]["message"] == "群众反映回执没有打出来"
