@@ -84,7 +84,7 @@ def _install_registry(app: Flask) -> None:
         catalog=ext["catalog"], storage=ext["storage"], sms=ext["senders"]["sms"], exchange=ext["exchange"],
         exchange_secrets=ext["exchange_secrets"], payment_provider=ext["payment_provider"],
         carrier=ext["carrier"], public_base_url=app.config["PUBLIC_BASE_URL"].rstrip("/"),
-        secret_key=app.config["SECRET_KEY"])
+        secret_key=app.config["SECRET_KEY"], production=app.config["APP_ENV"] == "production")
     appcontext_pushed.connect(lambda sender, **_: install(sender.extensions["registry"]), app, weak=False)
     install(app.extensions["registry"])
 

@@ -52,6 +52,18 @@ def _someones(req) -> bool:
         "number" in args or "key" in args or req.endpoint == "kiosk.booking")
 
 
+@bp.context_processor
+def timings():
+    return {"idle_seconds": kiosks.PAGE_IDLE_SECONDS, "countdown_seconds": kiosks.COUNTDOWN_SECONDS,
+            "alive_seconds": kiosks.ALIVE_EVERY_SECONDS}
+
+
+@bp.get("/alive")
+def alive():
+    """The page saying someone is still touching it (the guard above has marked the visit seen)."""
+    return "", 204
+
+
 @bp.after_request
 def never_kept(response):
     """Nothing of a person's is kept by the browser; the page may call the card reader's local service."""

@@ -1,7 +1,7 @@
 """The flows the kiosk shares with the phone: the same views over the same services, rendered
 in the kiosk's layout (web.frontends) and linking within the kiosk. What differs at a kiosk —
-the home screen, identifying, materials by camera, the printed receipt, leaving — is in the
-other modules of this package."""
+the home screen, identifying, materials by camera, the printed receipt, a scanned code's page,
+leaving — is in the other modules of this package."""
 from pwa import apply, booking, pay, query, routes, track
 
 from . import bp
@@ -21,7 +21,6 @@ SHARED = [
     ("/my/<number>", track.my_case, ["GET", "POST"]),
     ("/my/<number>/resubmit", track.my_case_resubmit, ["POST"]),
     ("/files/<key>", track.material_file, ["GET"]),
-    ("/t/<number>", track.track, ["GET"]),
     ("/track", track.track_lookup, ["GET", "POST"]),
     ("/query/<code>", query.query, ["GET"]),
     ("/pay/<code>", pay.pay, ["GET", "POST"]),

@@ -2,7 +2,7 @@
 then the SMS code on the keypad. What the card and phone were is held by the visit on the
 server (services.kiosks), never in the kiosk's cookie."""
 from flask import g, redirect, render_template, request, session, url_for
-from flask_login import login_user
+from flask_login import current_user, login_user
 
 from services import kiosks
 from services.clock import today
@@ -21,8 +21,20 @@ from .device import VISIT_KEY
 
 
 def _next() -> str:
+    """Where to go once identified: a kiosk page (no "..", no way out to the phone's pages)."""
     target = safe_next(request.args.get("next"))
-    return target if target.startswith("/kiosk/") else url_for("kiosk.home")
+    path = target.split("?", 1)[0]
+    if not path.startswith("/kiosk/") or any(part in (".", "..") for part in path.split("/")) or "%" in path:
+        return url_for("kiosk.home")
+    return target
+
+
+def _start_afresh() -> None:
+    """Identifying starts here: a card or phone held by someone who did not finish goes."""
+    if g.visit is not None and g.visit.person_id is None:
+        kiosks.end_visit(g.kiosk, g.visit)
+        session.pop(VISIT_KEY, None)
+        g.visit = None
 
 
 def _visit():
@@ -40,6 +52,9 @@ def _held_card():
 @bp.get("/identify")
 def identify():
     """Lay the card on the reader. The page's script asks the reader and posts what it read."""
+    if current_user.is_authenticated:
+        return redirect(_next(), code=303)
+    _start_afresh()
     return render_template("kiosk/identify.html", next=_next(), demo_card=kiosks.SIMULATED_CARD)
 
 
@@ -61,6 +76,8 @@ def identify_card():
 def identify_number():
     """No card with them: the ID number on the keypad (only for people already verified)."""
     form = Parsed(values={"id_number": ""})
+    if request.method == "GET":
+        _start_afresh()
     if request.method == "POST":
         form = Parsed(values={"id_number": request.form.get("id_number", "")[:30]})
         try:

@@ -16,28 +16,31 @@ from flask import (
 from flask_login import current_user, logout_user
 
 from pwa.apply import own_case
+from pwa.track import track_page
 from services import kiosks, speech
 from services.appointments import booking_by_code
-from services.cases.drafts import unsent
 from services.cases.receipts import receipt_for
-from services.cases.tracking import read_scan
+from services.cases.tracking import read_scan, version_by_token
 from services.errors import DomainError
 from services.registry import registry
-from web.access import citizen_required, current_actor
+from web.access import citizen_required
 from web.security import no_store
 
 from . import bp
-
-ACTIONS = {"apply": "apply_form", "query": "query", "payment": "pay", "appointment": "book_hospitals"}
 
 
 @bp.get("/")
 def home():
     items = registry().catalog.in_section("convenience")
     # Nobody identified yet: a tile goes straight to identifying (then on), saving a round trip.
-    return render_template("kiosk/home.html", items=items, actions=ACTIONS,
+    return render_template("kiosk/home.html", items=items,
                            identified=current_user.is_authenticated,
                            message=request.args.get("scan_error") and "没有认出这个码，请再扫一次，或点“办事进度查询”输入编号")
+
+
+# What a scanned code (or a look-up) opened is held in the session, never in the address: after
+# the person leaves, back and reload find nothing to show again.
+SHOWN = "kiosk_shown"
 
 
 @bp.get("/scan")
@@ -47,15 +50,34 @@ def scan():
         code = read_scan(request.args.get("code", ""))
     except DomainError:
         return redirect(url_for("kiosk.home", scan_error=1), code=303)
-    if code.kind == "case":
-        return redirect(url_for("kiosk.track", number=code.number, k=code.key), code=303)
     if code.kind == "number":
         return redirect(url_for("kiosk.track_lookup", case_number=code.number), code=303)
+    if code.kind == "case":
+        return redirect(url_for("kiosk.track", number=code.number, k=code.key), code=303)
     try:
-        booking = booking_by_code(code.key)
+        booking_by_code(code.key)
     except DomainError:
         return redirect(url_for("kiosk.home", scan_error=1), code=303)
-    return render_template("kiosk/booking_status.html", booking=booking)
+    session[SHOWN] = ["booking", code.key]
+    return redirect(url_for("kiosk.shown"), code=303)
+
+
+@bp.get("/t/<number>")
+def track(number: str):
+    """A case's progress by its receipt's link (scanned, or after a look-up)."""
+    version_by_token(number, request.args.get("k", ""))  # a wrong link is refused here
+    session[SHOWN] = ["case", number, request.args.get("k", "")]
+    return redirect(url_for("kiosk.shown"), code=303)
+
+
+@bp.get("/shown")
+def shown():
+    held = session.get(SHOWN)
+    if not isinstance(held, list) or not held:
+        return redirect(url_for("kiosk.home"), code=303)
+    if held[0] == "case":
+        return track_page(*version_by_token(held[1], held[2]))
+    return render_template("kiosk/booking_status.html", booking=booking_by_code(held[1]))
 
 
 @bp.get("/cases/<number>/receipt")
@@ -70,8 +92,8 @@ def leave():
     person's goes. Unsubmitted applications stay only when the person says so, for their phone."""
     visit = g.visit
     keep = request.form.get("keep")
-    if request.method == "POST" and visit is not None and visit.person_id and keep is None \
-            and request.form.get("reason") == "exit" and unsent(current_actor(), visit.person_id):
+    if request.method == "POST" and keep is None and request.form.get("reason") == "exit" \
+            and kiosks.asks_about_drafts(g.kiosk, visit):
         return render_template("kiosk/leave.html"), 200
     if request.method == "POST":
         kiosks.end_visit(g.kiosk, visit, keep_drafts=keep == "1")

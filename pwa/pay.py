@@ -70,20 +70,22 @@ def pay_sandbox(number: str):
     owner = current_user.id if current_user.is_authenticated and not current_user.is_staff else None
     if owner is None and not scanned:
         return redirect(flow_url("signin", next=request.full_path), code=303)
-    order = order_for_checkout(provider, owner, number, scanned)
+    order, by_scan = order_for_checkout(provider, owner, number, scanned)
     form = parse(SandboxPayInput, request.form)
-    if request.method == "POST" and order.status == "pending" and form.ok:
+    if request.method == "POST" and by_scan and form.ok and form.data.choice != "pay":
+        form.errors["choice"] = "扫码只能付款；要取消，请在自助终端上点“取消订单”"
+    if request.method == "POST" and order.status == "pending" and form.ok and not form.errors:
         if form.data.choice == "pay":
             body, headers = provider.notification(order.number, order.amount_fen, "SBX" + secrets.token_hex(8))
             accept_notification(provider, body, headers, request.remote_addr or "")  # as a provider's POST would
         else:
             cancel_order(order)
-        if owner is None:  # a phone that scanned the kiosk's QR: stay on this page, now paid
+        if by_scan:  # a phone that scanned the kiosk's QR: stay on this page, now paid
             return redirect(request.full_path, code=303)
         return redirect(flow_url("pay_order", number=number), code=303)
-    refused = request.method == "POST" and not form.ok
-    return no_store(render_template("flows/pay_sandbox.html", order=order, error=form.errors.get("choice")),
-                    422 if refused else 200)
+    refused = request.method == "POST" and bool(form.errors)
+    return no_store(render_template("flows/pay_sandbox.html", order=order, error=form.errors.get("choice"),
+                                    by_scan=by_scan), 422 if refused else 200)
 
 
 @bp.route("/pay/orders/<number>", methods=["GET", "POST"])

@@ -22,7 +22,7 @@ from services.places import township_name
 from services.registry import registry
 from web.access import citizen_required, current_actor, requester
 from web.forms import MaterialUpload, TrackLookupInput, uploaded_files
-from web.frontends import flow_url, frontend
+from web.frontends import flow_url, frontend, page_cacheable
 from web.inputs import Parsed, parse
 from web.pagecache import LRU
 from web.preferences import is_elder
@@ -87,15 +87,20 @@ _track_pages = LRU(5000)
 
 @bp.get("/t/<number>")
 def track(number: str):
-    case_id, version = version_by_token(number, request.args.get("k", ""))
+    return no_store(track_page(*version_by_token(number, request.args.get("k", ""))))
+
+
+def track_page(case_id: int, version: int) -> str:
+    """The public progress page of a case at this version, from memory where the layout allows."""
     key = (frontend(), case_id, version, is_elder(request))
-    html = _track_pages.get(key)
+    html = _track_pages.get(key) if page_cacheable() else None
     if html is None:
         case = get_case(case_id)
         html = render_template("flows/track.html", case=case, steps=timeline(case, public=True),
                                township=township_name(case.township_id))
-        _track_pages.put(key, html)
-    return no_store(html)
+        if page_cacheable():
+            _track_pages.put(key, html)
+    return html
 
 
 @bp.route("/track", methods=["GET", "POST"])

@@ -30,6 +30,17 @@ def count(key: str, window: timedelta, now: datetime | None = None) -> int:
     return _count(db.session, key, (now or utcnow()) - window)
 
 
+# A kiosk serves a hall's queue, one person after another: a limit counted per requester allows
+# it this many times more. Each person is still held to the limits counted per phone or case.
+KIOSK_FACTOR = 8
+
+
+def for_requester(limit: tuple[int, timedelta], requester: str) -> tuple[int, timedelta]:
+    """A per-requester limit as it applies to this requester (a kiosk's is larger)."""
+    count, window = limit
+    return (count * KIOSK_FACTOR if requester.startswith("kiosk:") else count), window
+
+
 def take(limits: list[tuple[str, int, timedelta]]) -> list[int] | None:
     """Count this try under every (key, limit, window), then look, in one transaction of its own
     in which tries on the same keys take turns: None when a limit would be passed (the try is

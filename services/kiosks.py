@@ -6,11 +6,21 @@ was last seen and its printer, reader and camera errors, which the console shows
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    String,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -78,9 +88,16 @@ def _require_admin(actor: Actor) -> None:
 
 def register(actor: Actor, name, township_id: int, reader: str, reader_url, ip: str = "") -> tuple[Kiosk, str]:
     """A new kiosk and its one-time setup token."""
+    from services.places import township_choices
+    from services.registry import registry
+
     _require_admin(actor)
     name = inputs.text(name, 40, field="name", required=True, label="终端名称")
+    if township_id not in {tid for tid, _ in township_choices()}:
+        raise inputs.InvalidInput("请选择乡镇", field="township_id")
     reader = inputs.choice(reader, list(READERS), field="reader")
+    if reader == "simulated" and registry().production:
+        raise inputs.InvalidInput("正式环境不能使用模拟读卡，请选择实际的读卡器", field="reader")
     url = _reader_url(reader_url)
     kiosk = Kiosk(name=name, township_id=township_id, reader=reader, reader_url=url, registered_by=actor.name)
     db.session.add(kiosk)
@@ -93,12 +110,20 @@ def register(actor: Actor, name, township_id: int, reader: str, reader_url, ip: 
 
 
 def _reader_url(raw) -> str:
-    """The reader service runs on the kiosk PC itself: only a loopback http address is accepted."""
+    """The reader service runs on the kiosk PC itself: only a loopback http address is accepted,
+    rebuilt from its parts (it goes into the kiosk pages' CSP)."""
     url = inputs.text(raw, 200, field="reader_url") or HUASHI_URL
-    allowed = ("http://127.0.0.1:", "http://localhost:", "http://127.0.0.1/", "http://localhost/")
-    if not url.startswith(allowed):
-        raise inputs.InvalidInput("读卡服务地址应是本机地址，如 " + HUASHI_URL, field="reader_url")
-    return url
+    wrong = inputs.InvalidInput("读卡服务地址应是本机地址，如 " + HUASHI_URL, field="reader_url")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise wrong from None
+    path = parts.path or "/"
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost") or parts.username \
+            or parts.password or not re.fullmatch(r"[A-Za-z0-9/_.-]*", path) or ".." in path:
+        raise wrong
+    return f"http://{parts.hostname}{f':{port}' if port else ''}{path}"
 
 
 def _new_setup(kiosk: Kiosk) -> str:
@@ -135,16 +160,17 @@ def bind(token, ip: str = "") -> tuple[Kiosk, str]:
     """Bind the browser opening a setup link: returns the device secret for its cookie. The
     link works once; a browser bound before (another PC) stops working."""
     kiosk = pending(token)
-    secret = secrets.token_urlsafe(32)
-    kiosk.device_hash, kiosk.bound_at = _hash(secret), utcnow()
-    kiosk.setup_hash = kiosk.setup_expires_at = None
-    kiosk.last_seen_at, kiosk.health = utcnow(), {}
-    record("kiosk", kiosk.id, kiosk.name, "bind_kiosk", f"kiosk:{kiosk.id}", ip=ip, commit=False)
-    try:
-        db.session.commit()
-    except IntegrityError:  # two browsers opened the same link at once: the first wins
+    secret, now = secrets.token_urlsafe(32), utcnow()
+    # One conditional UPDATE: of two taps (or two browsers) on the same link, exactly one binds.
+    bound = db.session.execute(
+        update(Kiosk).where(Kiosk.id == kiosk.id, Kiosk.setup_hash == _hash(token), Kiosk.setup_expires_at > now)
+        .values(device_hash=_hash(secret), bound_at=now, setup_hash=None, setup_expires_at=None,
+                last_seen_at=now, health={}).execution_options(synchronize_session=False))
+    if bound.rowcount != 1:
         db.session.rollback()
         raise NotFound(EXPIRED)
+    record("kiosk", kiosk.id, kiosk.name, "bind_kiosk", f"kiosk:{kiosk.id}", ip=ip, commit=False)
+    db.session.commit()  # expires `kiosk`: read again as bound
     return kiosk, secret
 
 
@@ -217,7 +243,11 @@ DEMO_NAME = "大厅 1 号机"
 # --- A person's visit: who is identified at a kiosk, from the card to 退出 -----------------------
 # The card read and the phone typed are held here, on the server, not in the kiosk's cookie;
 # the cookie holds only the visit's secret. Leaving ends the visit and wipes them.
-VISIT_IDLE = timedelta(minutes=3)  # the page resets after 70 s; the server never trusts it to
+# The page asks "还在使用吗？" after PAGE_IDLE_SECONDS untouched and resets COUNTDOWN_SECONDS
+# later; while touched it tells the server at most every ALIVE_EVERY_SECONDS. The server ends a
+# visit not heard of for VISIT_IDLE itself, never trusting the page to.
+PAGE_IDLE_SECONDS, COUNTDOWN_SECONDS, ALIVE_EVERY_SECONDS = 60, 10, 30
+VISIT_IDLE = timedelta(seconds=PAGE_IDLE_SECONDS + COUNTDOWN_SECONDS + 2 * ALIVE_EVERY_SECONDS + 60)
 
 
 class KioskVisit(db.Model):
@@ -231,7 +261,7 @@ class KioskVisit(db.Model):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 def start_visit(kiosk: Kiosk) -> tuple[KioskVisit, str]:
@@ -271,6 +301,13 @@ def hold(visit: KioskVisit, card=None, phone: str | None = None, person_id: int 
     db.session.commit()
 
 
+def asks_about_drafts(kiosk: Kiosk, visit: KioskVisit | None) -> bool:
+    """Whether leaving should first ask the person to keep their unsubmitted applications."""
+    from services.cases.drafts import unsent
+
+    return visit is not None and visit.person_id is not None and bool(unsent(actor_at(kiosk, None), visit.person_id))
+
+
 def end_visit(kiosk: Kiosk, visit: KioskVisit | None, keep_drafts: bool = False) -> None:
     """Everything of the person's held by the kiosk goes: the card, the phone, and the drafts
     (kept only if they chose to, for their phone)."""
@@ -293,4 +330,7 @@ def end_idle_visits(now: datetime | None = None) -> int:
                                                              KioskVisit.seen_at < now - VISIT_IDLE)))
     for visit in stale:
         end_visit(get(visit.kiosk_id), visit)
+    # Ended visits hold no card or phone; which person used which kiosk is kept a year for audit.
+    db.session.execute(delete(KioskVisit).where(KioskVisit.ended_at < now - timedelta(days=366)))
+    db.session.commit()
     return len(stale)

@@ -109,16 +109,25 @@ def order_of(person_id: int, number: str) -> PaymentOrder:
     return expire_if_due(order)
 
 
-def order_for_checkout(provider, person_id: int | None, number: str, scan_token: str = "") -> PaymentOrder:
-    """The order a checkout page shows: the signer-in's own, or any order whose scan-to-pay QR
-    (provider.scan_path) was scanned."""
+SCAN_SHOWS_PAID_FOR = timedelta(minutes=10)
+
+
+def order_for_checkout(provider, person_id: int | None, number: str, scan_token: str = "") -> tuple[PaymentOrder, bool]:
+    """The order a checkout page shows, and whether it was opened by the kiosk's QR: the
+    signer-in's own order, or an order whose scan-to-pay QR (provider.scan_path) was scanned,
+    while it can be paid (and for a few minutes after, to show it was)."""
     if scan_token and inputs.is_key(number, 32) and provider.scan_token_ok(number, scan_token):
         order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.number == number))
         if order is not None:
-            return expire_if_due(order)
+            order = expire_if_due(order)
+            fresh = order.status == "pending" or (
+                order.status == "paid" and order.paid_at and utcnow() - aware(order.paid_at) < SCAN_SHOWS_PAID_FOR)
+            if fresh:
+                return order, True
+        raise NotFound("这个付款码已失效，请在自助终端上重新下单")
     if person_id is None:
         raise NotFound("没有找到这个订单")
-    return order_of(person_id, number)
+    return order_of(person_id, number), False
 
 
 def expire_if_due(order: PaymentOrder) -> PaymentOrder:

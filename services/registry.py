@@ -19,6 +19,7 @@ class Registry:
     carrier: Any = None
     public_base_url: str = "http://localhost:8000"
     secret_key: str = ""
+    production: bool = False  # sandboxes and simulated devices are refused in production
 
 
 _active: Registry | None = None

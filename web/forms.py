@@ -7,6 +7,7 @@ from pydantic import Field
 from services import inputs
 from services.cases.numbers import normalise_case_number
 from services.feedback import COMMENT_MAX
+from services.kiosks import READERS
 from services.people.staff import ROLES
 
 from .inputs import (
@@ -123,5 +124,5 @@ def uploaded_files(request, name: str = "files") -> list[tuple[str, bytes]]:
 class KioskInput(Input):
     name: Text(40, required=True, label="终端名称")
     township_id: Integer(1, 2**31 - 1, message="请选择乡镇")
-    reader: Choice("huashi", "simulated", message="请选择读卡器")
+    reader: Choice(*READERS, message="请选择读卡器")
     reader_url: Text(200)

@@ -11,13 +11,37 @@ LAYOUTS = {"pwa": "base.html", "office": "office/base.html", "kiosk": "kiosk/bas
 ALIASES = {"kiosk": {"signin": "identify", "signin_code": "identify", "verify": "identify",
                      "signout": "leave", "search": "home", "elder_offer": "home"}}
 FALLS_BACK = {"office"}
-SCAN_TO_PAY = {"kiosk"}  # no wallet on the device: the checkout is a QR the person's phone scans
+SCAN_TO_PAY = {"kiosk"}
+# The kiosk's layout carries the visit going on (退出, the idle reset, its form tokens, the
+# kiosk's name): its pages are rendered for each request, never kept in a page cache.
+PER_REQUEST_LAYOUT = {"kiosk"}  # no wallet on the device: the checkout is a QR the person's phone scans
 DEFAULT = "pwa"
 
 
 def frontend() -> str:
     blueprint = request.blueprint if request else None
     return blueprint if blueprint in LAYOUTS else DEFAULT
+
+
+# Where doing an item starts, by its kind; its label on a guide's button.
+STARTS = {"apply": ("apply_form", "在线申请"), "query": ("query", "马上查询"), "payment": ("pay", "在线缴费"),
+          "appointment": ("book_hospitals", "预约挂号")}
+
+
+def start_of(item) -> tuple[str, str] | None:
+    """(URL, label) of where doing this item starts in this front end, or None (guide only)."""
+    if item.entry == "track":
+        return flow_url("track_lookup"), "查询办事进度"
+    if item.kind == "apply" and item.section != "convenience" or item.kind == "query" and not item.query:
+        return None
+    if item.kind not in STARTS:
+        return None
+    endpoint, label = STARTS[item.kind]
+    return (flow_url(endpoint) if endpoint == "book_hospitals" else flow_url(endpoint, code=item.code)), label
+
+
+def page_cacheable() -> bool:
+    return frontend() not in PER_REQUEST_LAYOUT
 
 
 def pays_by_scan() -> bool:
@@ -37,6 +61,7 @@ def flow_url(endpoint: str, **values) -> str:
 
 def register(app) -> None:
     app.jinja_env.globals["flow_url"] = flow_url
+    app.jinja_env.globals["start_of"] = start_of
 
     @app.context_processor
     def layout():

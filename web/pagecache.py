@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 
 from .compression import choose_encoding, encode_once
-from .frontends import frontend
+from .frontends import frontend, page_cacheable
 from .preferences import is_elder
 
 # Bounded by the catalog: (endpoint, argument, elder) for a few hundred pages at most.
@@ -24,6 +24,8 @@ def cached_page(key: str, render):
 
     A page asked for with a query string renders afresh and is compressed by Flask-Compress:
     the query shows in the page (the 长辈版 link comes back to it) and must not grow the cache."""
+    if not page_cacheable():
+        return current_app.make_response(render())
     if request.query_string:
         response = current_app.make_response(render())
         response.headers["Cache-Control"] = "no-cache"

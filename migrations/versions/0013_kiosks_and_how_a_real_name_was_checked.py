@@ -59,6 +59,7 @@ def upgrade():
     )
     with op.batch_alter_table('kiosk_visits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kiosk_visits_kiosk_id'), ['kiosk_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_kiosk_visits_ended_at'), ['ended_at'], unique=False)
 
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.add_column(sa.Column('verified_via', sa.String(length=10), nullable=True))

@@ -214,17 +214,26 @@ def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) ->
 def leave_drafts(storage, actor: Actor, applicant_id: int, keep: bool) -> int:
     """When a person leaves a kiosk: the drafts it filled in for them are handed to the person
     (continued on their phone) if they chose to keep them, otherwise deleted with their files.
-    Returns how many there were."""
+    A kept draft joins the person's own open draft of the same item, if there is one: what was
+    answered at the kiosk wins, every file is kept. Returns how many there were."""
     drafts = unsent(actor, applicant_id)
     keys = []
     for draft in drafts:
-        if keep:
+        own = unsent(Actor("citizen", applicant_id, ""), applicant_id, draft.item_code) if keep else []
+        if keep and not own:
             draft.actor_kind, draft.actor_id = "citizen", applicant_id
             continue
         uploads = uploads_of(draft_id=draft.id)
-        keys += [u.key for u in uploads]
-        for upload in uploads:
-            db.session.delete(upload)
+        if keep:
+            target = own[0]
+            target.answers = {**target.answers, **{k: v for k, v in draft.answers.items() if v}}
+            target.township_id = draft.township_id or target.township_id
+            for upload in uploads:
+                upload.draft_id = target.id
+        else:
+            keys += [u.key for u in uploads]
+            for upload in uploads:
+                db.session.delete(upload)
         db.session.delete(draft)
     db.session.commit()
     for key in keys:
@@ -232,8 +241,10 @@ def leave_drafts(storage, actor: Actor, applicant_id: int, keep: bool) -> int:
     return len(drafts)
 
 
-def unsent(actor: Actor, applicant_id: int) -> list[Draft]:
-    """Drafts this actor is filling in for this applicant, not submitted yet."""
-    return list(db.session.scalars(select(Draft).where(
-        Draft.person_id == applicant_id, Draft.actor_kind == actor.kind, _same(Draft.actor_id, actor.id),
-        Draft.case_id.is_(None))))
+def unsent(actor: Actor, applicant_id: int, item_code: str | None = None) -> list[Draft]:
+    """Drafts this actor is filling in for this applicant (of one item), not submitted yet, newest first."""
+    query = select(Draft).where(Draft.person_id == applicant_id, Draft.actor_kind == actor.kind,
+                                _same(Draft.actor_id, actor.id), Draft.case_id.is_(None))
+    if item_code is not None:
+        query = query.where(Draft.item_code == item_code)
+    return list(db.session.scalars(query.order_by(Draft.id.desc())))

@@ -55,8 +55,9 @@ def resolve(token) -> Link:
     except (BadSignature, ValueError, TypeError):
         raise NotFound(EXPIRED) from None
     draft = db.session.get(Draft, draft_id) if isinstance(draft_id, int) else None
+    # Still the kiosk's open draft: not sent, not handed to the person's phone, not replaced.
     if draft is None or draft.case_id is not None or not draft.key.startswith(str(key_start)) \
-            or attempts.count(_used_key(token), TTL) > 0:
+            or (draft.actor_kind, draft.actor_id) != (kind, actor_id) or attempts.count(_used_key(token), TTL) > 0:
         raise NotFound(EXPIRED)
     item = applicable(registry().catalog.get(draft.item_code))
     actor = Actor(kind, actor_id, name, township_id=township_id, on_behalf_of=draft.person_id)

@@ -74,7 +74,7 @@ TOO_MANY = "输错次数太多，请过一会儿再试；也可以扫回执上�
 def lookup(raw_number, last4, requester: str) -> Case:
     """A case by number + last 4 digits of the applicant's ID or phone, with wrong tries counted."""
     number = normalise_case_number(inputs.text_of(raw_number, "case_number"))
-    (per_requester, window), (per_case, case_window) = LOOKUP_LIMITS
+    (per_requester, window), (per_case, case_window) = attempts.for_requester(LOOKUP_LIMITS[0], requester), LOOKUP_LIMITS[1]
     taken = attempts.take([(f"track:{requester}", per_requester, window),
                            (f"track:{requester}:{number}", per_case, case_window)])
     if taken is None:

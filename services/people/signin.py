@@ -30,14 +30,6 @@ PER_PHONE = ((1, timedelta(minutes=1), "请 1 分钟后再获取"), (5, timedelt
 PER_PHONE_ALL = 10
 PER_REQUESTER = (30, timedelta(hours=1))
 WRONG_CODES_PER_REQUESTER = (20, timedelta(minutes=10))
-# A kiosk serves a hall's queue, one person after another: it may ask for more. Each person is
-# still held to the per-phone limits.
-KIOSK_FACTOR = 8
-
-
-def _scaled(limit: tuple[int, timedelta], requester: str) -> tuple[int, timedelta]:
-    count, window = limit
-    return (count * KIOSK_FACTOR if requester.startswith("kiosk:") else count), window
 
 
 class SmsCode(db.Model):
@@ -60,7 +52,7 @@ def _hash(phone: str, code: str) -> str:
 def request_code(raw_phone, requester: str = "") -> tuple[str, str]:
     """Issue a code and queue its SMS. Returns (phone, code); only a sandbox shows the code."""
     phone = inputs.phone(raw_phone)
-    limit, window = _scaled(PER_REQUESTER, requester)
+    limit, window = attempts.for_requester(PER_REQUESTER, requester)
     sent_here = attempts.take([(f"signin-send:{requester}", limit, window)])
     if sent_here is None:
         raise TooManyTries("这台设备获取验证码太频繁，请一小时后再试", field="phone")
@@ -99,7 +91,7 @@ def live_code(phone: str) -> bool:
 def verify_code(raw_phone, raw_code, requester: str = "") -> Person:
     phone = inputs.phone(raw_phone)
     code = inputs.sms_code(raw_code)
-    limit, window = _scaled(WRONG_CODES_PER_REQUESTER, requester)
+    limit, window = attempts.for_requester(WRONG_CODES_PER_REQUESTER, requester)
     taken = attempts.take([(f"signin-wrong:{requester}", limit, window)])
     if taken is None:
         raise TooManyTries("验证码输错太多次，请 10 分钟后再试", field="code")

@@ -25,7 +25,12 @@
     leaveForm.querySelector("[name=reason]").value = reason;
     leaveForm.submit();
   }
+  var aliveSent = Date.now(), aliveEvery = (+body.dataset.aliveEvery || 30) * 1000;
   function stillHere() {
+    if (Date.now() - aliveSent > aliveEvery) {  // someone is here: the server keeps their visit
+      aliveSent = Date.now();
+      fetch(body.dataset.alive, {credentials: "same-origin", cache: "no-store"}).catch(function () {});
+    }
     clearTimeout(idleTimer); clearInterval(tick);
     if (dialog) dialog.hidden = true;
     if (idleSeconds) idleTimer = setTimeout(askStillHere, idleSeconds * 1000);
@@ -67,12 +72,15 @@
     scanner.addEventListener("blur", function () { setTimeout(function () { scanner.focus(); }, 300); });
   }
 
-  // --- ID-card reader: the vendor's local service on this PC, asked by the page.
+  // --- ID-card reader: the vendor's local service on this PC, asked by the page. It is asked only
+  // after a tap on 读取身份证 (then every 1.5 s for half a minute): a card left on the reader by
+  // the last person is never read for the next one by itself.
   var reader = document.querySelector("[data-card-reader]");
   if (reader) {
     var form = reader.querySelector("[data-card-form]"), status = reader.querySelector("[data-reader-status]");
-    var reading = false, reported = false;
+    var reading = false, reported = false, done = false, polling = null;
     var fill = function (card) {
+      done = true; clearInterval(polling);
       Object.keys(card).forEach(function (k) { form.querySelector("[name=" + k + "]").value = card[k] || ""; });
       status.textContent = "已读取，正在核验…";
       form.submit();
@@ -82,12 +90,8 @@
       return {name: data.partyName, id_number: data.certNumber, born: data.bornDay, sex: data.gender,
               valid_until: data.expDate};
     };
-    var read = function (byHand) {
-      if (reading) return;
-      if (reader.dataset.vendor === "simulated") {
-        if (byHand) fill(JSON.parse(reader.dataset.demoCard));
-        return;
-      }
+    var read = function () {
+      if (reading || done) return;
       reading = true;
       fetch(reader.dataset.readerUrl, {cache: "no-store"}).then(function (r) { return r.json(); })
         .then(function (data) {
@@ -95,7 +99,7 @@
           if (!reported) { post(body.dataset.health, {device: "reader", ok: "1"}); reported = true; }
           var card = huashi(data);
           if (card) fill(card);
-          else if (byHand) status.textContent = "没有读到身份证，请把身份证平放在读卡区，不要移动";
+          else status.textContent = "没有读到身份证，请把身份证平放在读卡区，不要移动";
         })
         .catch(function () {
           reading = false;
@@ -103,8 +107,14 @@
           if (!reported) { post(body.dataset.health, {device: "reader", ok: "0", message: "读卡服务无响应"}); reported = true; }
         });
     };
-    reader.querySelector("[data-read-card]").addEventListener("click", function () { read(true); });
-    if (reader.dataset.vendor !== "simulated") setInterval(function () { read(false); }, 1500);
+    reader.querySelector("[data-read-card]").addEventListener("click", function () {
+      if (reader.dataset.vendor === "simulated") { fill(JSON.parse(reader.dataset.demoCard)); return; }
+      status.textContent = "正在读卡，请把身份证放在读卡区…";
+      clearInterval(polling);
+      var tries = 0;
+      read();
+      polling = setInterval(function () { if (++tries > 20) clearInterval(polling); else read(); }, 1500);
+    });
   }
 
   // --- Document camera (高拍仪; most are ordinary USB cameras): preview, shoot, retake, and the
@@ -118,17 +128,19 @@
     var live = function (on) {
       video.hidden = !on; shot.hidden = on; shoot.hidden = !on; retake.hidden = on; use.hidden = on;
     };
+    var broken = function (why) {
+      status.textContent = "高拍仪打不开，请请工作人员检查，或用手机扫码上传";
+      post(body.dataset.health, {device: "camera", ok: "0", message: why});
+    };
     var start = function () {
       live(true);
+      if (!navigator.mediaDevices) { broken("浏览器不允许用摄像头（须 https）"); return; }
       navigator.mediaDevices.getUserMedia({video: {width: {ideal: 2592}, height: {ideal: 1944}}, audio: false})
         .then(function (s) {
           stream = s; video.srcObject = s; video.play();
           post(body.dataset.health, {device: "camera", ok: "1"});
         })
-        .catch(function (err) {
-          status.textContent = "高拍仪打不开，请请工作人员检查，或用手机扫码上传";
-          post(body.dataset.health, {device: "camera", ok: "0", message: String(err && err.name || "打不开")});
-        });
+        .catch(function (err) { broken(String(err && err.name || "打不开")); });
     };
     box.querySelector("[data-camera-open]").addEventListener("click", function () { panel.hidden = false; start(); });
     box.querySelector("[data-camera-close]").addEventListener("click", function () { stop(); panel.hidden = true; });

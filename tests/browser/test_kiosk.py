@@ -212,7 +212,7 @@ class FakeHuashiReader(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_card_laid_on_the_reader_fills_in_who_it_is(kiosk, screenshot_dir):
+def test_a_card_laid_on_the_reader_fills_in_who_it_is(app, kiosk, screenshot_dir):
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHuashiReader)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/readcard"
@@ -220,20 +220,26 @@ def test_a_card_laid_on_the_reader_fills_in_who_it_is(kiosk, screenshot_dir):
         page = kiosk(reader="huashi", reader_url=url)
         page.get_by_role("link", name="办事进度查询").wait_for()
         page.goto(page.url + "identify")
-        page.get_by_text("正在等待读卡").wait_for()
         FakeHuashiReader.card = {"resultFlag": 0, "partyName": SIMULATED_CARD["name"],
                                  "certNumber": SIMULATED_CARD["id_number"], "bornDay": "19580315",
                                  "gender": "女", "nation": "汉", "certAddress": "甘肃省镇原县城关镇",
                                  "effDate": "20180315", "expDate": "长期"}
-        page.get_by_label("请输入短信验证码").wait_for(timeout=5000)  # the page polled the reader
+        page.get_by_role("button", name="读取身份证").click()
+        page.get_by_label("请输入短信验证码").wait_for(timeout=5000)  # the page asked the reader
         assert page.get_by_text("139****0001").is_visible()
     finally:
         FakeHuashiReader.card = None
         server.shutdown()
         server.server_close()
     # The reader gone: the page says so and the console hears of it.
+    page.get_by_role("button", name="退出").click()
     page.goto(page.url.split("/kiosk/")[0] + "/kiosk/identify")
+    page.get_by_role("button", name="读取身份证").click()
     page.get_by_text("读卡器没有响应").wait_for(timeout=5000)
+    with app.app_context():
+        from services import kiosks
+
+        assert any(k.health.get("reader", {}).get("ok") is False for k in kiosks.all_kiosks())
 
 
 def test_photos_sent_from_a_phone_appear_in_the_kiosks_application(kiosk, new_page, screenshot_dir, tmp_path):

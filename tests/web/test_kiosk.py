@@ -255,7 +255,10 @@ def test_the_scanner_opens_a_receipts_timeline_and_a_bookings_state(app, client)
     _kiosk(app, client)
     opened = client.get("/kiosk/scan", query_string={"code": link}, follow_redirects=True)
     assert opened.status_code == 200 and "办理进度" in opened.get_data(as_text=True)
-    assert opened.request.path == f"/kiosk/t/{number}"
+    assert opened.request.path == "/kiosk/shown"  # the address holds nothing of the case
+    token = csrf_token_from(opened.get_data(as_text=True))
+    client.post("/kiosk/leave", data={"csrf_token": token, "reason": "idle"})
+    assert client.get("/kiosk/shown").headers["Location"] == "/kiosk/"  # back, after a reset: nothing
     by_number = client.get("/kiosk/scan", query_string={"code": number})
     assert by_number.headers["Location"].startswith("/kiosk/track?case_number=")
     junk = client.get("/kiosk/scan", query_string={"code": "<script>"}, follow_redirects=True)
@@ -310,8 +313,9 @@ def test_scanning_a_booking_slip_shows_its_state_without_the_patients_name(app, 
     booked = form_post(phone, f"/book/session/{session_id}", {"who": "self"})
     code = booked.headers["Location"].rsplit("/", 1)[1]
     _kiosk(app, client)
-    page = client.get("/kiosk/scan", query_string={"code": code})
+    page = client.get("/kiosk/scan", query_string={"code": code}, follow_redirects=True)
     html = page.get_data(as_text=True)
+    assert code not in page.request.url
     assert page.status_code == 200 and "已预约" in html
     assert "张**" in html and "张桂兰" not in html
 
@@ -332,3 +336,58 @@ def test_a_person_can_say_the_receipt_did_not_print_and_the_console_shows_it(app
     with app.app_context():
         kiosk = db.session.get(Kiosk, kiosk_id)
         assert kiosk.state == "设备故障" and kiosk.health["printer"]["message"] == "群众反映回执没有打出来"
+
+
+def test_kiosk_pages_are_rendered_for_each_visit_never_from_a_page_cache(app, client):
+    """A guide or a progress page cached for one kiosk would carry its 退出 and tokens to another."""
+    _seed(app)
+    _kiosk(app, client, name="甲机")
+    other = app.test_client()
+    _kiosk(app, other, name="乙机")
+    assert "乙机" in other.get(f"/kiosk/items/{BIRTH}").get_data(as_text=True)
+    kiosk_identify(client)
+    page = client.get(f"/kiosk/items/{BIRTH}").get_data(as_text=True)
+    assert "甲机" in page and 'name="reason" value="exit"' in page
+
+
+def test_kept_drafts_join_the_persons_own_draft_on_the_phone(app, client):
+    _seed(app)
+    phone = app.test_client()
+    sign_in(phone, SEED_PHONE)
+    form_post(phone, f"/apply/{BIRTH}", {"address": "城关镇东关村三组", "township_id": "1"})
+    _kiosk(app, client)
+    kiosk_identify(client, next_url=f"/kiosk/apply/{BIRTH}")
+    form_post(client, f"/kiosk/apply/{BIRTH}", {"husband_name": "阿卜杜·热合曼", "township_id": "1"})
+    asked = form_post(client, "/kiosk/my", {"reason": "exit"}, post_url="/kiosk/leave")
+    client.post("/kiosk/leave", data={"csrf_token": csrf_token_from(asked.get_data(as_text=True)),
+                                      "reason": "exit", "keep": "1"})
+    page = phone.get(f"/apply/{BIRTH}").get_data(as_text=True)
+    assert "阿卜杜·热合曼" in page and "城关镇东关村三组" in page
+    with app.app_context():
+        assert len(list(db.session.scalars(select(Draft).where(Draft.case_id.is_(None))))) == 1
+
+
+def test_a_relative_who_scans_the_pay_qr_may_pay_but_not_cancel(app, client):
+    _seed(app)
+    _kiosk(app, client)
+    kiosk_identify(client, next_url="/kiosk/pay/621027-BM-012")
+    page = client.get("/kiosk/pay/621027-BM-012").get_data(as_text=True)
+    member = re.search(r'name="members" value="([^"]+)"', page).group(1)
+    key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)
+    order = client.post("/kiosk/pay/621027-BM-012", data={"csrf_token": csrf_token_from(page), "members": member,
+                                                           "key": key}, follow_redirects=True)
+    html = order.get_data(as_text=True)
+    number = order.request.path.rsplit("/", 1)[1]
+    with app.app_context():
+        from services.registry import registry
+
+        link = registry().payment_provider.scan_path(number)
+    relative = app.test_client()
+    sign_in(relative, "13900000002")  # signed in as someone else: the QR is still theirs to pay
+    refused = form_post(relative, link, {"choice": "cancel"})
+    assert refused.status_code == 422 and "扫码只能付款" in refused.get_data(as_text=True)
+    paid = form_post(relative, link, {"choice": "pay"}, follow_redirects=True)
+    assert paid.status_code == 200 and "已支付" in paid.get_data(as_text=True)
+    assert "缴费成功" in client.get(f"/kiosk/pay/orders/{number}").get_data(as_text=True)
+    assert "演示环境" in html and "请用手机微信或支付宝扫码支付" in html
+    assert relative.get(link.replace("?t=", "?t=x")).status_code == 404
