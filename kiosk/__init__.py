@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
-from . import device, flows, identify, materials, routes  # noqa: E402,F401  (routes attach to bp)
+from . import apply, device, flows, identify, materials, routes  # noqa: E402,F401  (routes attach to bp)

@@ -1,6 +1,7 @@
 """The flows the kiosk shares with the phone: the same views over the same services, rendered
 in the kiosk's layout (web.frontends) and linking within the kiosk. What differs at a kiosk —
-the home screen, identifying, materials by camera, the printed receipt, a scanned code's page,
+the home screen, identifying, the form one question a screen, materials by camera, the
+printed receipt, a scanned code's page,
 leaving — is in the other modules of this package."""
 from pwa import apply, booking, pay, query, routes, track
 
@@ -12,7 +13,6 @@ SHARED = [
     ("/places", routes.places, ["GET"]),
     ("/items/<code>/feedback", routes.feedback, ["GET", "POST"]),
     ("/items/<code>/feedback/thanks", routes.feedback_thanks, ["GET"]),
-    ("/apply/<code>", apply.apply_form, ["GET", "POST"]),
     ("/apply/<code>/materials", apply.apply_materials, ["GET", "POST"]),
     ("/apply/<code>/materials/remove/<key>", apply.apply_remove_file, ["POST"]),
     ("/apply/<code>/check", apply.apply_check, ["GET"]),

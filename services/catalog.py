@@ -118,6 +118,9 @@ class FormField(Strict):
     max: Annotated[int, Field(ge=0)] = 1_000_000_000
     sex: Literal["female", "male"] | None = None  # id_number fields: whose number it must be
     min_age: Annotated[int, Field(ge=0, le=150)] | None = None  # id_number fields
+    # Asked one question per screen (the kiosk): neighbouring fields with the same `ask` make one
+    # question, titled so (a person's name and ID number); a field without one is its own.
+    ask: Text | None = None
 
     @model_validator(mode="after")
     def select_has_options(self):

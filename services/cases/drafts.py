@@ -5,6 +5,7 @@ the applicant and records who fills it in."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
@@ -135,14 +136,70 @@ def check_answers(item: Item, form, today: date | None = None) -> tuple[dict[str
     return answers, errors
 
 
+@dataclass(frozen=True)
+class Question:
+    """One screen of an application asked a question at a time: a title and its fields."""
+    key: str  # the first field's name, or "township_id"
+    title: str
+    fields: tuple[FormField, ...]
+
+
+TOWNSHIP_QUESTION = "township_id"
+
+
+def questions(item: Item) -> list[Question]:
+    """The item's form as questions, in order: the township (where it is asked), then each
+    field, or each run of neighbouring fields sharing an `ask`."""
+    found = [Question(TOWNSHIP_QUESTION, "到哪个乡镇办理？", ())] if needs_township(item) else []
+    for field in item.fields:
+        last = found[-1] if found else None
+        if field.ask and last and last.fields and last.fields[-1].ask == field.ask:
+            found[-1] = Question(last.key, last.title, last.fields + (field,))
+        else:
+            found.append(Question(field.name, field.ask or field.label, (field,)))
+    return found
+
+
+def question_of(item: Item, key) -> Question | None:
+    """The question asking this field (or with this key)."""
+    return next((q for q in questions(item) if key == q.key or any(f.name == key for f in q.fields)), None)
+
+
+def unanswered(draft: Draft, item: Item) -> Question | None:
+    """The first question still without a right answer, or None when the form is complete.
+    Answers already there (from the person's real name, or given earlier) are not asked again."""
+    _, errors = check_answers(item, draft.answers)
+    for question in questions(item):
+        if question.key == TOWNSHIP_QUESTION:
+            if draft.township_id not in {tid for tid, _ in township_choices()}:
+                return question
+        elif any(f.name in errors for f in question.fields):
+            return question
+    return None
+
+
+def save_question(draft: Draft, item: Item, question: Question, form) -> dict[str, str]:
+    """Store one question's answers, checked with everything answered before (a rule across
+    fields — two different people — holds here too); the errors of this question's fields."""
+    if question.key == TOWNSHIP_QUESTION:
+        return save_answers(draft, item, {**draft.answers}, form.get("township_id", ""), only=())
+    names = {f.name for f in question.fields}
+    merged = {**draft.answers, **{n: form.get(n, "") for n in names}}
+    answers, errors = check_answers(item, merged)
+    errors = {n: e for n, e in errors.items() if n in names}
+    draft.answers = {**draft.answers, **{n: answers[n] for n in names if n not in errors}}
+    db.session.commit()
+    return errors
+
+
 def needs_township(item: Item) -> bool:
     return "township" in item.levels
 
 
-def save_answers(draft: Draft, item: Item, form, township_raw) -> dict[str, str]:
+def save_answers(draft: Draft, item: Item, form, township_raw, only=None) -> dict[str, str]:
     """Store the answers that are right and return the errors of the others: what was typed
-    wrongly is shown again from the request, never stored."""
-    answers, errors = check_answers(item, form)
+    wrongly is shown again from the request, never stored. `only=()`: the township alone."""
+    answers, errors = check_answers(item, form) if only is None else ({}, {})
     if needs_township(item):
         township_id = inputs.optional_integer(township_raw, 1, 10**9)
         if township_id not in {tid for tid, _ in township_choices()}:

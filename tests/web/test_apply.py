@@ -160,7 +160,7 @@ def test_check_page_change_links_come_back_to_it(app, villager):
     fill_form(app, villager)
     upload(villager)
     page = text(villager.get(f"/apply/{BIRTH}/check"))
-    assert f"/apply/{BIRTH}?return=check#field-husband_name" in page
+    assert f"/apply/{BIRTH}?field=husband_name&return=check#field-husband_name" in page
     assert "2627" not in page and ID_A not in page  # ID numbers masked here
     response = form_post(villager, f"/apply/{BIRTH}?return=check", {**FIELDS, "township_id": str(township_id(app)),
                                                                     "husband_name": "王建军"})
