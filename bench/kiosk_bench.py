@@ -86,13 +86,15 @@ def kiosk_flow(browser, base, token, photo) -> tuple[list, float]:
     t.tap("首页 → 读卡", page.get_by_role("link", name="生育登记"))  # tile → identify
     t.tap("读卡 → 验证码", page.get_by_role("button", name="模拟读卡（演示）"))
     keypad(page, demo_code(page))
-    t.tap("验证码 → 填写", page.get_by_role("button", name="确认"))
+    t.tap("验证码 → 男方", page.get_by_role("button", name="确认"))
     page.get_by_label("男方姓名").fill("王建国")
     page.get_by_label("男方身份证号").fill("622827198808081112")
-    page.get_by_label("本次登记的是第几个孩子").select_option("第二个")
+    t.tap("男方 → 孩子", page.get_by_role("button", name="下一步"))
+    page.get_by_text("第二个").click()
     page.get_by_label("预产期或出生日期").fill("2027-03-01")
+    t.tap("孩子 → 住址", page.get_by_role("button", name="下一步"))
     page.get_by_label("现居住地址").fill("城关镇东关村三组")
-    t.tap("填写 → 材料", page.get_by_role("button", name="保存，下一步"))
+    t.tap("住址 → 材料", page.get_by_role("button", name="下一步"))
     page.get_by_role("button", name="用高拍仪拍照").click()
     page.wait_for_timeout(1500)  # the camera warms up
     page.get_by_role("button", name="拍照", exact=True).click()
