@@ -40,10 +40,13 @@ def next_case_number(day: date) -> str:
 
 
 def normalise_case_number(raw: str, field: str | None = "case_number") -> str:
-    """Accept what people type off a receipt: lower case, spaces, dashes."""
+    """Accept what people type off a receipt: lower case, spaces, dashes, and the 12 characters
+    after ZY alone (a keypad has no letters)."""
     from services.inputs import half_width
 
     number = re.sub(r"[\s\-]", "", half_width(raw if isinstance(raw, str) else "")).upper()
+    if len(number) == 12 and number[:1].isdigit():
+        number = PREFIX + number
     match = PATTERN.match(number)
     if not match or not mod_11_2.is_valid(match.group(1) + match.group(2)):
         raise DomainError("办件编号有误，请对照回执逐位核对（以 ZY 开头，共 14 位）", field=field)

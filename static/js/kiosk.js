@@ -51,15 +51,27 @@
     stillHere();
   }
 
-  // --- On-screen keypad: digits (and X) into the field above it; no system keyboard pops up.
+  // --- On-screen keypad: digits (and X) into the field last touched (the first empty one at
+  // first); no system keyboard pops up.
+  var typingInto = null;
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches("[data-keypad-target]")) typingInto = event.target;
+  });
   document.addEventListener("click", function (event) {
     var key = event.target.closest("[data-keypad] button");
     if (!key) return;
-    var input = key.closest("form").querySelector("[data-keypad-target]");
+    var form = key.closest("form"), targets = [].slice.call(form.querySelectorAll("[data-keypad-target]"));
+    var room = function (t) { return t.value.length < (+t.dataset.keypadLength || t.maxLength); };
+    var digit = !!key.dataset.key;  // not ⌫ or 清空
+    var input;
+    if (targets.indexOf(typingInto) >= 0 && (!digit || room(typingInto))) input = typingInto;
+    else if (digit) input = targets.filter(room)[0] || targets[targets.length - 1];  // full: on to the next
+    else input = targets.filter(function (t) { return t.value; }).pop() || targets[0];
     if (key.hasAttribute("data-backspace")) input.value = input.value.slice(0, -1);
     else if (key.hasAttribute("data-clear")) input.value = "";
     else if (input.value.length < input.maxLength) input.value += key.dataset.key;
     input.dispatchEvent(new Event("input", {bubbles: true}));
+    typingInto = input;
   });
 
   // --- The scanner types like a keyboard, then Enter: keep its field focused on the home screen.

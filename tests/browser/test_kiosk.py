@@ -358,3 +358,20 @@ def test_every_other_kiosk_screen_is_large_and_accessible(kiosk, screenshot_dir)
     check_screen(page, "28-track-lookup", screenshot_dir)
     page.get_by_role("button", name="退出").click()
     page.get_by_text("已退出，您的信息已全部清除").wait_for()
+
+
+def test_a_case_looked_up_on_the_keypad_without_typing_letters(app, kiosk, client):
+    from tests.web.test_apply import apply_fully
+
+    sign_in(client, "13900000002")
+    location, _ = apply_fully(app, client)
+    number = location.split("/")[-2]
+    page = kiosk()
+    page.get_by_role("link", name="办事进度查询").click()
+    keypad = page.locator("[data-keypad]")
+    for key in number[2:] + "1136":  # the 12 characters after ZY, then 王建国's last four
+        keypad.get_by_role("button", name=key, exact=True).click()
+    assert page.get_by_label("身份证号或手机号后 4 位").input_value() == "1136"
+    page.get_by_role("button", name="查询").click()
+    page.get_by_role("heading", name="办理进度").wait_for()
+    assert "/kiosk/shown" in page.url and number not in page.url
