@@ -36,9 +36,16 @@ DEVICES = {"printer": "打印机", "reader": "身份证阅读器", "camera": "�
 # The vendor protocols the kiosk page speaks to its ID-card reader (a local service on the kiosk PC).
 READERS = {"huashi": "华视（本机读卡服务）", "simulated": "模拟读卡（演示）"}
 HUASHI_URL = "http://127.0.0.1:19196/readcard"
-# What the demo's simulated reader "reads": the card of the first demo villager (data/demo_people.toml).
+# What the demo's simulated reader "reads": the cards of the demo villagers (data/demo_people.toml).
 SIMULATED_CARD = {"name": "张桂兰", "id_number": "622827195803150023", "born": "19580315", "sex": "女",
                   "valid_until": "长期"}
+SIMULATED_MAN = {"name": "王建国", "id_number": "622827196508201136", "born": "19650820", "sex": "男",
+                 "valid_until": "20351231"}
+
+
+def simulated_card(sex: str | None = None) -> dict:
+    """The demo card for a question that wants a man's or a woman's card."""
+    return SIMULATED_MAN if sex == "male" else SIMULATED_CARD
 
 
 class Kiosk(db.Model):

@@ -87,12 +87,22 @@
   // --- ID-card reader: the vendor's local service on this PC, asked by the page. It is asked only
   // after a tap on 读取身份证 (then every 1.5 s for half a minute): a card left on the reader by
   // the last person is never read for the next one by itself.
+  // On the identify page the card is posted to identify the person; on a question asking someone's
+  // name and ID number (data-fill) it fills those two fields, to be checked with the others.
   var reader = document.querySelector("[data-card-reader]");
   if (reader) {
-    var form = reader.querySelector("[data-card-form]"), status = reader.querySelector("[data-reader-status]");
+    var form = reader.querySelector("[data-card-form]") || reader.closest("form"), status = reader.querySelector("[data-reader-status]");
     var reading = false, reported = false, done = false, polling = null;
     var fill = function (card) {
       done = true; clearInterval(polling);
+      if (reader.dataset.fill) {
+        var names = reader.dataset.fill.split(" ");
+        form.querySelector("[name=" + names[0] + "]").value = card.name || "";
+        form.querySelector("[name=" + names[1] + "]").value = card.id_number || "";
+        status.textContent = "已读取，请核对后点“下一步”。";
+        done = false;  // another card may be read instead
+        return;
+      }
       Object.keys(card).forEach(function (k) { form.querySelector("[name=" + k + "]").value = card[k] || ""; });
       status.textContent = "已读取，正在核验…";
       form.submit();

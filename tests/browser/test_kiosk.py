@@ -106,7 +106,9 @@ def test_birth_registration_at_the_kiosk_from_home_to_the_printed_receipt(kiosk,
     # 女方 is her, the phone is hers.
     page.get_by_role("heading", name="男方（丈夫）是谁？").wait_for()
     check_screen(page, "04-question-husband", screenshot_dir)
-    page.get_by_label("男方姓名").fill("阿卜杜·热合曼")
+    page.get_by_role("button", name="模拟读卡（演示）").click()  # his card: no typing
+    assert page.get_by_label("男方姓名").input_value() == "王建国"
+    page.get_by_label("男方姓名").fill("阿卜杜·热合曼")  # or typed: a name with a middle dot
     page.get_by_label("男方身份证号").fill("622827198808081112")
     page.get_by_role("button", name="下一步").click()
     page.get_by_role("heading", name="孩子的情况").wait_for()
