@@ -106,7 +106,7 @@ def register_kiosk(app, reader: str = "simulated", reader_url: str = "", name: s
 
     admin = Actor("staff", None, "测试管理员", role="admin")
     with app.app_context():
-        kiosk, token = kiosks.register(admin, name, township_id_by_name(township) or 1, reader, reader_url)
+        kiosk, token = kiosks.register(admin, name, township_id_by_name(township) or -1, reader, reader_url)
         return kiosk.id, token
 
 

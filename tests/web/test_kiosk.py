@@ -221,7 +221,7 @@ def test_leaving_ends_the_visit_and_drafts_go_unless_kept(app, client):
     client = app.test_client()
     _kiosk(app, client, name="测试终端 B")
     kiosk_identify(client, next_url=f"/kiosk/apply/{BIRTH}")
-    form_post(client, f"/kiosk/apply/{BIRTH}", {"husband_name": "阿卜杜·热合曼", "township_id": "1"})
+    form_post(client, f"/kiosk/apply/{BIRTH}", {"husband_name": "阿卜杜·热合曼"})
     asked = form_post(client, "/kiosk/my", {"reason": "exit"}, post_url="/kiosk/leave")
     client.post("/kiosk/leave", data={"csrf_token": csrf_token_from(asked.get_data(as_text=True)),
                                       "reason": "exit", "keep": "1"})
@@ -269,7 +269,11 @@ def test_the_console_registers_kiosks_and_shows_their_state(app, client):
     _seed(app)
     admin = app.test_client()
     form_post(admin, "/office/login", {"username": "admin", "password": "Admin-demo-2026"})
-    page = form_post(admin, "/office/kiosks", {"name": "大厅 2 号机", "township_id": "2", "reader": "huashi",
+    with app.app_context():
+        from services.places import township_id_by_name
+
+        tunzi = str(township_id_by_name("屯字镇"))  # ids differ by database: look it up
+    page = form_post(admin, "/office/kiosks", {"name": "大厅 2 号机", "township_id": tunzi, "reader": "huashi",
                                                "reader_url": "http://127.0.0.1:19196/readcard"})
     html = page.get_data(as_text=True)
     link = re.search(r'data-setup-link>([^<]+)<', html).group(1)
@@ -354,10 +358,10 @@ def test_kept_drafts_join_the_persons_own_draft_on_the_phone(app, client):
     _seed(app)
     phone = app.test_client()
     sign_in(phone, SEED_PHONE)
-    form_post(phone, f"/apply/{BIRTH}", {"address": "城关镇东关村三组", "township_id": "1"})
+    form_post(phone, f"/apply/{BIRTH}", {"address": "城关镇东关村三组"})
     _kiosk(app, client)
     kiosk_identify(client, next_url=f"/kiosk/apply/{BIRTH}")
-    form_post(client, f"/kiosk/apply/{BIRTH}", {"husband_name": "阿卜杜·热合曼", "township_id": "1"})
+    form_post(client, f"/kiosk/apply/{BIRTH}", {"husband_name": "阿卜杜·热合曼"})
     asked = form_post(client, "/kiosk/my", {"reason": "exit"}, post_url="/kiosk/leave")
     client.post("/kiosk/leave", data={"csrf_token": csrf_token_from(asked.get_data(as_text=True)),
                                       "reason": "exit", "keep": "1"})
@@ -391,3 +395,22 @@ def test_a_relative_who_scans_the_pay_qr_may_pay_but_not_cancel(app, client):
     assert "缴费成功" in client.get(f"/kiosk/pay/orders/{number}").get_data(as_text=True)
     assert "演示环境" in html and "请用手机微信或支付宝扫码支付" in html
     assert relative.get(link.replace("?t=", "?t=x")).status_code == 404
+
+
+def test_a_kiosk_is_registered_only_for_a_real_township_and_a_simulated_reader_never_in_production(app):
+    import pytest
+
+    from services.errors import DomainError
+    from services.registry import registry
+
+    _seed(app)
+    with pytest.raises(DomainError, match="请选择乡镇"):
+        register_kiosk(app, township="没有这个镇")
+    with app.app_context():
+        registry().production = True
+    try:
+        with pytest.raises(DomainError, match="正式环境不能使用模拟读卡"):
+            register_kiosk(app)
+    finally:
+        with app.app_context():
+            registry().production = False
