@@ -21,6 +21,7 @@ from services import kiosks, speech
 from services.appointments import booking_by_code
 from services.cases.receipts import receipt_for
 from services.cases.tracking import read_scan, version_by_token
+from services.clock import utcnow
 from services.errors import DomainError
 from services.registry import registry
 from web.access import citizen_required
@@ -38,9 +39,13 @@ def home():
                            message=request.args.get("scan_error") and "没有认出这个码，请再扫一次，或点“办事进度查询”输入编号")
 
 
-# What a scanned code (or a look-up) opened is held in the session, never in the address: after
-# the person leaves, back and reload find nothing to show again.
+# What a scanned code (or a look-up) opened is held in the session, never in the address, and
+# only for as long as a visit lasts: after the person leaves, back and reload find nothing.
 SHOWN = "kiosk_shown"
+
+
+def _show(*what) -> None:
+    session[SHOWN] = [*what, utcnow().timestamp()]
 
 
 @bp.get("/scan")
@@ -50,15 +55,16 @@ def scan():
         code = read_scan(request.args.get("code", ""))
     except DomainError:
         return redirect(url_for("kiosk.home", scan_error=1), code=303)
-    if code.kind == "number":
-        return redirect(url_for("kiosk.track_lookup", case_number=code.number), code=303)
+    if code.kind == "number":  # a receipt's barcode: the last four digits are still asked
+        _show("number", code.number)
+        return redirect(url_for("kiosk.shown"), code=303)
     if code.kind == "case":
         return redirect(url_for("kiosk.track", number=code.number, k=code.key), code=303)
     try:
         booking_by_code(code.key)
     except DomainError:
         return redirect(url_for("kiosk.home", scan_error=1), code=303)
-    session[SHOWN] = ["booking", code.key]
+    _show("booking", code.key)
     return redirect(url_for("kiosk.shown"), code=303)
 
 
@@ -66,17 +72,20 @@ def scan():
 def track(number: str):
     """A case's progress by its receipt's link (scanned, or after a look-up)."""
     version_by_token(number, request.args.get("k", ""))  # a wrong link is refused here
-    session[SHOWN] = ["case", number, request.args.get("k", "")]
+    _show("case", number, request.args.get("k", ""))
     return redirect(url_for("kiosk.shown"), code=303)
 
 
 @bp.get("/shown")
 def shown():
     held = session.get(SHOWN)
-    if not isinstance(held, list) or not held:
+    if not isinstance(held, list) or len(held) < 3 or utcnow().timestamp() - held[-1] > kiosks.VISIT_IDLE.total_seconds():
+        session.pop(SHOWN, None)
         return redirect(url_for("kiosk.home"), code=303)
     if held[0] == "case":
         return track_page(*version_by_token(held[1], held[2]))
+    if held[0] == "number":
+        return render_template("flows/track_lookup.html", errors={}, values={"case_number": held[1], "last4": ""})
     return render_template("kiosk/booking_status.html", booking=booking_by_code(held[1]))
 
 

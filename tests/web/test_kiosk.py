@@ -259,8 +259,8 @@ def test_the_scanner_opens_a_receipts_timeline_and_a_bookings_state(app, client)
     token = csrf_token_from(opened.get_data(as_text=True))
     client.post("/kiosk/leave", data={"csrf_token": token, "reason": "idle"})
     assert client.get("/kiosk/shown").headers["Location"] == "/kiosk/"  # back, after a reset: nothing
-    by_number = client.get("/kiosk/scan", query_string={"code": number})
-    assert by_number.headers["Location"].startswith("/kiosk/track?case_number=")
+    by_number = client.get("/kiosk/scan", query_string={"code": number}, follow_redirects=True)
+    assert by_number.request.path == "/kiosk/shown" and f'value="{number}"' in by_number.get_data(as_text=True)
     junk = client.get("/kiosk/scan", query_string={"code": "<script>"}, follow_redirects=True)
     assert "没有认出这个码" in junk.get_data(as_text=True)
 
@@ -414,3 +414,14 @@ def test_a_kiosk_is_registered_only_for_a_real_township_and_a_simulated_reader_n
     finally:
         with app.app_context():
             registry().production = False
+
+
+def test_what_a_scan_showed_is_gone_once_a_visit_would_have_ended(app, client):
+    _seed(app)
+    _kiosk(app, client)
+    client.get("/kiosk/scan", query_string={"code": "ZY261126000010"})  # a receipt's barcode
+    assert client.get("/kiosk/shown").status_code == 200
+    with client.session_transaction() as session:
+        session["kiosk_shown"][-1] -= kiosks.VISIT_IDLE.total_seconds() + 1
+        session.modified = True
+    assert client.get("/kiosk/shown").headers["Location"] == "/kiosk/"
