@@ -4,7 +4,13 @@ from flask import redirect, render_template, request, url_for
 
 from pwa.apply import item_and_draft
 from services import kiosks
-from services.cases.drafts import Question, question_of, save_question, unanswered
+from services.cases.drafts import (
+    TOWNSHIP_QUESTION,
+    Question,
+    question_of,
+    save_question,
+    unanswered,
+)
 from services.places import township_choices
 from web.access import verified_required
 
@@ -30,15 +36,13 @@ def apply_form(code: str):
         typed = {k: v for k, v in request.form.items() if k in errors}  # shown again as typed
     return render_template("kiosk/question.html", item=item, draft=draft, question=question, errors=errors,
                            answers={**draft.answers, **typed}, back=back, card=_card_fields(question),
-                           townships=township_choices() if question.key == "township_id" else []), \
+                           townships=township_choices() if question.key == TOWNSHIP_QUESTION else []), \
         422 if errors else 200
 
 
 def _card_fields(question: Question) -> dict | None:
-    """A question asking a person's name and ID number is answered by reading their card."""
-    by_type = {f.type: f for f in question.fields}
-    if "name" not in by_type or "id_number" not in by_type:
+    """The fields the card reader fills on this question, if it asks who someone is."""
+    if question.person_fields is None:
         return None
-    person = by_type["id_number"]
-    return {"name": by_type["name"].name, "id_number": person.name,
-            "demo": kiosks.simulated_card(person.sex)}
+    name, id_number = question.person_fields
+    return {"name": name.name, "id_number": id_number.name, "demo": kiosks.simulated_card(id_number.sex)}

@@ -29,16 +29,6 @@ from web.security import no_store
 
 from . import bp
 
-
-@bp.get("/")
-def home():
-    items = registry().catalog.in_section("convenience")
-    # Nobody identified yet: a tile goes straight to identifying (then on), saving a round trip.
-    return render_template("kiosk/home.html", items=items,
-                           identified=current_user.is_authenticated,
-                           message=request.args.get("scan_error") and "没有认出这个码，请再扫一次，或点“办事进度查询”输入编号")
-
-
 # What a scanned code (or a look-up) opened is held in the session, never in the address, and
 # only for as long as a visit lasts: after the person leaves, back and reload find nothing.
 SHOWN = "kiosk_shown"
@@ -46,6 +36,16 @@ SHOWN = "kiosk_shown"
 
 def _show(*what) -> None:
     session[SHOWN] = [*what, utcnow().timestamp()]
+
+
+@bp.get("/")
+def home():
+    session.pop(SHOWN, None)  # home again: what was scanned is not behind the back button
+    items = registry().catalog.in_section("convenience")
+    # Nobody identified yet: a tile goes straight to identifying (then on), saving a round trip.
+    return render_template("kiosk/home.html", items=items,
+                           identified=current_user.is_authenticated,
+                           message=request.args.get("scan_error") and "没有认出这个码，请再扫一次，或点“办事进度查询”输入编号")
 
 
 @bp.get("/scan")
@@ -79,7 +79,8 @@ def track(number: str):
 @bp.get("/shown")
 def shown():
     held = session.get(SHOWN)
-    if not isinstance(held, list) or len(held) < 3 or utcnow().timestamp() - held[-1] > kiosks.VISIT_IDLE.total_seconds():
+    if not isinstance(held, list) or len(held) < 3 or not isinstance(held[-1], (int, float)) \
+            or utcnow().timestamp() - held[-1] > kiosks.VISIT_IDLE.total_seconds():
         session.pop(SHOWN, None)
         return redirect(url_for("kiosk.home"), code=303)
     if held[0] == "case":

@@ -206,6 +206,11 @@ class Item(Strict):
             raise ValueError("materials 中有重复的 key")
         return self
 
+    @property
+    def applied_for_online(self) -> bool:
+        """Only convenience items of kind `apply` are applied for online; the rest at the window."""
+        return self.kind == "apply" and self.section == "convenience"
+
     def material(self, key: str) -> Material | None:
         return next((m for m in self.materials if m.key == key), None)
 

@@ -95,12 +95,12 @@ def _require_admin(actor: Actor) -> None:
 
 def register(actor: Actor, name, township_id: int, reader: str, reader_url, ip: str = "") -> tuple[Kiosk, str]:
     """A new kiosk and its one-time setup token."""
-    from services.places import township_choices
+    from services.places import is_township
     from services.registry import registry
 
     _require_admin(actor)
     name = inputs.text(name, 40, field="name", required=True, label="终端名称")
-    if township_id not in {tid for tid, _ in township_choices()}:
+    if not is_township(township_id):
         raise inputs.InvalidInput("请选择乡镇", field="township_id")
     reader = inputs.choice(reader, list(READERS), field="reader")
     if reader == "simulated" and registry().production:

@@ -50,3 +50,7 @@ def load_townships(path: Path) -> int:
 
 def township_id_by_name(name: str) -> int | None:
     return db.session.scalar(select(Township.id).where(Township.name == name))
+
+
+def is_township(township_id) -> bool:
+    return isinstance(township_id, int) and township_id in {tid for tid, _ in township_choices()}

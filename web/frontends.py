@@ -11,10 +11,10 @@ LAYOUTS = {"pwa": "base.html", "office": "office/base.html", "kiosk": "kiosk/bas
 ALIASES = {"kiosk": {"signin": "identify", "signin_code": "identify", "verify": "identify",
                      "signout": "leave", "search": "home", "elder_offer": "home"}}
 FALLS_BACK = {"office"}
-SCAN_TO_PAY = {"kiosk"}
+SCAN_TO_PAY = {"kiosk"}  # no wallet on the device: the checkout is a QR the person's phone scans
 # The kiosk's layout carries the visit going on (退出, the idle reset, its form tokens, the
 # kiosk's name): its pages are rendered for each request, never kept in a page cache.
-PER_REQUEST_LAYOUT = {"kiosk"}  # no wallet on the device: the checkout is a QR the person's phone scans
+PER_REQUEST_LAYOUT = {"kiosk"}
 DEFAULT = "pwa"
 
 
@@ -32,7 +32,7 @@ def start_of(item) -> tuple[str, str] | None:
     """(URL, label) of where doing this item starts in this front end, or None (guide only)."""
     if item.entry == "track":
         return flow_url("track_lookup"), "查询办事进度"
-    if item.kind == "apply" and item.section != "convenience" or item.kind == "query" and not item.query:
+    if item.kind == "apply" and not item.applied_for_online or item.kind == "query" and not item.query:
         return None
     if item.kind not in STARTS:
         return None

@@ -21,7 +21,7 @@ from services.clock import utcnow
 from services.errors import DomainError, NotFound
 from services.people.actors import Actor
 from services.people.identity import Person, age_on
-from services.places import township_choices
+from services.places import is_township
 
 TEXT_MAX, TEXTAREA_MAX = 100, 1000
 
@@ -47,8 +47,8 @@ def _same(column, value):
 
 
 def applicable(item: Item) -> Item:
-    """Only convenience items of kind `apply` are applied for online; the rest at the window."""
-    if item.kind != "apply" or item.section != "convenience":
+    """The item, if it is applied for online (Item.applied_for_online)."""
+    if not item.applied_for_online:
         raise NotFound("这个事项暂不能在网上申请，请看办事指南")
     return item
 
@@ -143,6 +143,12 @@ class Question:
     title: str
     fields: tuple[FormField, ...]
 
+    @property
+    def person_fields(self) -> tuple[FormField, FormField] | None:
+        """(name, ID number) when the question asks who someone is: answered by their ID card."""
+        by_type = {f.type: f for f in self.fields}
+        return (by_type["name"], by_type["id_number"]) if {"name", "id_number"} <= by_type.keys() else None
+
 
 TOWNSHIP_QUESTION = "township_id"
 
@@ -171,10 +177,10 @@ def unanswered(draft: Draft, item: Item) -> Question | None:
     _, errors = check_answers(item, draft.answers)
     for question in questions(item):
         if question.key == TOWNSHIP_QUESTION:
-            if draft.township_id not in {tid for tid, _ in township_choices()}:
+            if not is_township(draft.township_id):
                 return question
-        elif any(f.name in errors for f in question.fields):
-            return question
+        elif any(f.name in errors or f.name not in draft.answers for f in question.fields):
+            return question  # wrong, or never asked (an optional field is asked once)
     return None
 
 
@@ -182,10 +188,18 @@ def save_question(draft: Draft, item: Item, question: Question, form) -> dict[st
     """Store one question's answers, checked with everything answered before (a rule across
     fields — two different people — holds here too); the errors of this question's fields."""
     if question.key == TOWNSHIP_QUESTION:
-        return save_answers(draft, item, {**draft.answers}, form.get("township_id", ""), only=())
+        errors = save_township(draft, form.get("township_id", ""))
+        db.session.commit()
+        return errors
     names = {f.name for f in question.fields}
     merged = {**draft.answers, **{n: form.get(n, "") for n in names}}
     answers, errors = check_answers(item, merged)
+    for group in item.distinct:  # a clash with an answer on another screen is shown on this one
+        for mine in (n for n in group if n in names and n not in errors):
+            other = next((o for o in group if o not in names and answers.get(o) and answers.get(o) == answers.get(mine)),
+                         None)
+            if other:
+                errors[mine] = f"不能与{next(f.label for f in item.fields if f.name == other)}相同"
     errors = {n: e for n, e in errors.items() if n in names}
     draft.answers = {**draft.answers, **{n: answers[n] for n in names if n not in errors}}
     db.session.commit()
@@ -196,16 +210,21 @@ def needs_township(item: Item) -> bool:
     return "township" in item.levels
 
 
-def save_answers(draft: Draft, item: Item, form, township_raw, only=None) -> dict[str, str]:
+def save_township(draft: Draft, township_raw) -> dict[str, str]:
+    """Where the application is handled (not committed); the error, if it is not a township."""
+    township_id = inputs.optional_integer(township_raw, 1, 10**9)
+    if not is_township(township_id):
+        return {"township_id": "请选择到哪个乡镇办理"}
+    draft.township_id = township_id
+    return {}
+
+
+def save_answers(draft: Draft, item: Item, form, township_raw) -> dict[str, str]:
     """Store the answers that are right and return the errors of the others: what was typed
-    wrongly is shown again from the request, never stored. `only=()`: the township alone."""
-    answers, errors = check_answers(item, form) if only is None else ({}, {})
+    wrongly is shown again from the request, never stored."""
+    answers, errors = check_answers(item, form)
     if needs_township(item):
-        township_id = inputs.optional_integer(township_raw, 1, 10**9)
-        if township_id not in {tid for tid, _ in township_choices()}:
-            errors["township_id"] = "请选择到哪个乡镇办理"
-        else:
-            draft.township_id = township_id
+        errors.update(save_township(draft, township_raw))
     draft.answers = {**draft.answers, **{k: v for k, v in answers.items() if k not in errors}}
     db.session.commit()
     return errors
@@ -236,7 +255,7 @@ def missing_for_submit(draft: Draft, item: Item) -> list[str]:
     """Everything still missing, all at once, in the words shown on the check page."""
     answers, errors = check_answers(item, draft.answers)
     missing = [f.label for f in item.fields if f.name in errors]
-    if needs_township(item) and draft.township_id not in {tid for tid, _ in township_choices()}:
+    if needs_township(item) and not is_township(draft.township_id):
         missing.append("办理乡镇")
     have = {u.material_key for u in uploads_of(draft_id=draft.id)}
     missing += [m.name for m in item.materials if m.required and not m.waived and m.key not in have]

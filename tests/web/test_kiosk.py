@@ -425,3 +425,30 @@ def test_what_a_scan_showed_is_gone_once_a_visit_would_have_ended(app, client):
         session["kiosk_shown"][-1] -= kiosks.VISIT_IDLE.total_seconds() + 1
         session.modified = True
     assert client.get("/kiosk/shown").headers["Location"] == "/kiosk/"
+
+
+def test_going_home_forgets_what_was_scanned(app, client):
+    _seed(app)
+    _kiosk(app, client)
+    client.get("/kiosk/scan", query_string={"code": "ZY261126000010"})
+    client.get("/kiosk/")
+    assert client.get("/kiosk/shown").headers["Location"] == "/kiosk/"
+
+
+def test_every_question_is_asked_once_even_an_optional_one_and_a_clash_shows_where_it_is_typed(app, client):
+    _seed(app)
+    _kiosk(app, client)
+    kiosk_identify(client, next_url="/kiosk/apply/621027-BM-007")  # 残疾人证申领: 监护人 is optional
+    asked = []
+    for _ in range(6):
+        page = client.get("/kiosk/apply/621027-BM-007", follow_redirects=True)
+        html = page.get_data(as_text=True)
+        if "/materials" in page.request.path:
+            break
+        field = re.search(r'/kiosk/apply/621027-BM-007\?field=(\w+)', html).group(1)
+        asked.append(field)
+        options = re.findall(rf'name="(\w+)" value="([^"]+)"', html)
+        data = {name: value for name, value in options if name != "csrf_token"}
+        client.post(f"/kiosk/apply/621027-BM-007?field={field}",
+                    data={"csrf_token": csrf_token_from(html), **data})
+    assert "guardian" in asked and len(asked) == len(set(asked))
