@@ -283,7 +283,8 @@ def test_a_payment_at_the_kiosk_completes_when_the_providers_callback_arrives(ki
     relative = new_page(PHONE)  # a family member's phone, not signed in
     relative.goto(link.replace("http://localhost", page.url.split("/kiosk/")[0]))
     relative.get_by_role("button", name="支付", exact=True).click()
-    page.get_by_text("已支付").wait_for(timeout=8000)  # the kiosk was only waiting
+    page.get_by_role("heading", name="缴费成功").wait_for(timeout=8000)  # the kiosk was only waiting
+    assert page.locator(".paid-state").inner_text() == "已支付"
     check_screen(page, "13-paid", screenshot_dir)
 
 
@@ -307,6 +308,7 @@ def test_an_unregistered_or_disabled_kiosk_is_refused(app, live_server, new_page
     stranger = new_page(KIOSK)
     stranger.goto(live_server + "/kiosk/")
     assert stranger.get_by_role("heading", name="本机未登记").is_visible()
+    assert stranger.get_by_role("button", name="退出").count() == 0
     check_screen(stranger, "14-not-registered", screenshot_dir)
     page = kiosk()
     with app.app_context():
