@@ -176,7 +176,7 @@
       shot.width = Math.round(cw * scale); shot.height = Math.round(ch * scale);  // shown, then encoded
       shot.getContext("2d").drawImage(video, (w - cw) / 2, (h - ch) / 2, cw, ch, 0, 0, shot.width, shot.height);
       use.disabled = true;  // until the JPEG is ready
-      blob = new Promise(function (done) { shot.toBlob(done, "image/jpeg", 0.9); });
+      blob = new Promise(function (done) { shot.toBlob(done, "image/jpeg", 0.85); });  // as the server stores
       blob.then(function () { use.disabled = false; });
       stop();  // a live picture nobody looks at only slows a small PC down
       live(false);
