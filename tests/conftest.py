@@ -130,3 +130,30 @@ def kiosk_identify(client, card: dict | None = None, next_url: str = "/kiosk/", 
     page_url = response.headers["Location"]
     code = DEMO_CODE.search(client.get(page_url).get_data(as_text=True)).group(1)
     return form_post(client, page_url, {"code": code})
+
+
+class KioskActions:
+    """A test client made a township kiosk's browser (registered by an administrator, bound by
+    its setup link), and people identified at it through its pages."""
+
+    def __init__(self, app, client):
+        self.app, self.client, self.id = app, client, None
+
+    def register(self, **options) -> int:
+        self.id, token = register_kiosk(self.app, **options)
+        bind_kiosk(self.client, token)
+        return self.id
+
+    def identify(self, card: dict | None = None, next_url: str = "/kiosk/", phone: str | None = None):
+        return kiosk_identify(self.client, card, next_url, phone)
+
+    def another(self, **options) -> "KioskActions":
+        """A second kiosk (another browser), registered and bound."""
+        other = KioskActions(self.app, self.app.test_client())
+        other.register(**options)
+        return other
+
+
+@pytest.fixture
+def kiosk(app, client):
+    return KioskActions(app, client)

@@ -16,7 +16,6 @@ from tests.conftest import (
     bind_kiosk,
     csrf_token_from,
     form_post,
-    kiosk_identify,
     register_kiosk,
     sign_in,
 )
@@ -29,12 +28,6 @@ def _seed(app):
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def _kiosk(app, client, **kw) -> int:
-    kiosk_id, token = register_kiosk(app, **kw)
-    bind_kiosk(client, token)
-    return kiosk_id
 
 
 def _submitted(app, phone_client) -> str:
@@ -56,7 +49,7 @@ def test_an_unregistered_browser_sees_not_registered(app, client):
     assert client.get(f"/kiosk/apply/{BIRTH}").status_code == 403
 
 
-def test_the_setup_link_binds_one_browser_once_and_a_preview_binds_nothing(app, client):
+def test_the_setup_link_binds_one_browser_once_and_a_preview_binds_nothing(app, client, kiosk):
     _seed(app)
     kiosk_id, token = register_kiosk(app)
     assert client.get(f"/kiosk/setup/{token}").status_code == 200  # a link preview: nothing bound
@@ -74,10 +67,10 @@ def test_the_setup_link_binds_one_browser_once_and_a_preview_binds_nothing(app, 
         assert kiosk.device_hash and cookie.value not in (kiosk.device_hash, kiosk.setup_hash)
 
 
-def test_a_disabled_kiosk_stops_at_once_and_comes_back_when_enabled(app, client):
+def test_a_disabled_kiosk_stops_at_once_and_comes_back_when_enabled(app, client, kiosk):
     _seed(app)
-    kiosk_id = _kiosk(app, client)
-    assert kiosk_identify(client).status_code == 303
+    kiosk_id = kiosk.register()
+    assert kiosk.identify().status_code == 303
     admin = app.test_client()
     form_post(admin, "/office/login", {"username": "admin", "password": "Admin-demo-2026"})
     assert form_post(admin, "/office/kiosks", {"active": "0"}, post_url=f"/office/kiosks/{kiosk_id}/active").status_code == 303
@@ -89,9 +82,9 @@ def test_a_disabled_kiosk_stops_at_once_and_comes_back_when_enabled(app, client)
     assert "停用自助终端" in log and "启用自助终端" in log
 
 
-def test_kiosk_pages_are_never_stored_and_may_call_the_reader(app, client):
+def test_kiosk_pages_are_never_stored_and_may_call_the_reader(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client, reader="huashi", reader_url="http://127.0.0.1:19196/readcard")
+    kiosk.register(reader="huashi", reader_url="http://127.0.0.1:19196/readcard")
     response = client.get("/kiosk/identify")
     assert response.headers["Cache-Control"] == "no-store"
     assert "connect-src 'self' http://127.0.0.1:19196" in response.headers["Content-Security-Policy"]
@@ -107,9 +100,9 @@ def test_a_reader_outside_the_kiosk_pc_is_refused(app):
         register_kiosk(app, reader="huashi", reader_url="http://evil.example/readcard")
 
 
-def test_a_card_identifies_a_verified_person_with_the_code_sent_to_their_phone(app, client):
+def test_a_card_identifies_a_verified_person_with_the_code_sent_to_their_phone(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
+    kiosk.register()
     response = form_post(client, "/kiosk/identify", SIMULATED_CARD, post_url="/kiosk/identify/card")
     assert "/kiosk/identify/code" in response.headers["Location"]  # no phone to type: it is on file
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -122,20 +115,20 @@ def test_a_card_identifies_a_verified_person_with_the_code_sent_to_their_phone(a
         assert person.verified_via == "id_card"  # the chip upgraded a typed real name
 
 
-def test_a_first_real_name_comes_from_the_card_with_a_rare_character(app, client):
+def test_a_first_real_name_comes_from_the_card_with_a_rare_character(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
+    kiosk.register()
     card = _card("王𠈌", "110101199003070011", "19900307", "男", "20350101")
-    response = kiosk_identify(client, card, phone="13700000011")
+    response = kiosk.identify(card, phone="13700000011")
     assert response.status_code == 303
     with app.app_context():
         person = db.session.scalar(select(Person).where(Person.phone == "13700000011"))
         assert (person.name, person.id_number, person.verified_via) == ("王𠈌", "110101199003070011", "id_card")
 
 
-def test_a_typed_number_identifies_only_someone_already_verified(app, client):
+def test_a_typed_number_identifies_only_someone_already_verified(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
+    kiosk.register()
     # Not verified yet: a typed number cannot make a first real name.
     form_post(client, "/kiosk/identify/number", {"id_number": "110101199003070011"})
     response = form_post(client, "/kiosk/identify/phone", {"phone": "13700000012"})
@@ -144,8 +137,7 @@ def test_a_typed_number_identifies_only_someone_already_verified(app, client):
     assert refused.status_code == 422 and "请把身份证放在读卡器上" in refused.get_data(as_text=True)
     assert client.get("/kiosk/my").status_code == 302  # not identified
     # Verified: the number and the code to the phone on file are enough.
-    other = app.test_client()
-    _kiosk(app, other, name="测试终端 B")
+    other = kiosk.another(name="测试终端 B").client
     form_post(other, "/kiosk/identify/number", {"id_number": SIMULATED_CARD["id_number"]})
     response = form_post(other, "/kiosk/identify/phone", {"phone": SEED_PHONE})
     page = other.get(response.headers["Location"]).get_data(as_text=True)
@@ -154,18 +146,18 @@ def test_a_typed_number_identifies_only_someone_already_verified(app, client):
         assert db.session.scalar(select(Person.verified_via).where(Person.phone == SEED_PHONE)) == "typed"
 
 
-def test_someone_elses_phone_does_not_identify_a_card(app, client):
+def test_someone_elses_phone_does_not_identify_a_card(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
+    kiosk.register()
     card = _card("李䶮", "110101199003070038", "19900307", "男")
-    response = kiosk_identify(client, card, phone=SEED_PHONE)  # 张桂兰's phone
+    response = kiosk.identify(card, phone=SEED_PHONE)  # 张桂兰's phone
     assert response.status_code == 422
     assert "已实名为其他人" in response.get_data(as_text=True)
 
 
-def test_cards_the_server_does_not_believe_are_refused(app, client):
+def test_cards_the_server_does_not_believe_are_refused(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
+    kiosk.register()
     expired = _card("赵大海", "110101199003070011", "19900307", "男", "20200101")
     forged_birth = _card("赵大海", "110101199003070011", "19900308", "男")
     wrong_sex = _card("赵大海", "110101199003070011", "19900307", "女")
@@ -179,32 +171,32 @@ def test_cards_the_server_does_not_believe_are_refused(app, client):
         assert all(v.card is None for v in db.session.scalars(select(KioskVisit)))
 
 
-def test_codes_asked_at_a_kiosk_count_against_the_kiosk_not_its_address(app, client):
+def test_codes_asked_at_a_kiosk_count_against_the_kiosk_not_its_address(app, client, kiosk):
     _seed(app)
-    kiosk_id = _kiosk(app, client)
-    kiosk_identify(client)
+    kiosk_id = kiosk.register()
+    kiosk.identify()
     with app.app_context():
         keys = set(db.session.scalars(select(Attempt.key)))
     assert f"signin-send:kiosk:{kiosk_id}" in keys
     assert not any("127.0.0.1" in k for k in keys)
 
 
-def test_a_kiosk_visit_sees_only_the_identified_persons_cases(app, client):
+def test_a_kiosk_visit_sees_only_the_identified_persons_cases(app, client, kiosk):
     _seed(app)
     phone = app.test_client()
     sign_in(phone, "13900000002")  # 王建国 has a case
     number = _submitted(app, phone)
-    _kiosk(app, client)
-    kiosk_identify(client)  # 张桂兰
+    kiosk.register()
+    kiosk.identify()  # 张桂兰
     assert client.get(f"/kiosk/my/{number}").status_code == 404
     assert client.get(f"/kiosk/cases/{number}/receipt").status_code == 404
     assert number not in client.get("/kiosk/my").get_data(as_text=True)
 
 
-def test_leaving_ends_the_visit_and_drafts_go_unless_kept(app, client):
+def test_leaving_ends_the_visit_and_drafts_go_unless_kept(app, client, kiosk):
     _seed(app)
-    kiosk_id = _kiosk(app, client)
-    kiosk_identify(client, next_url=f"/kiosk/apply/{BIRTH}")
+    kiosk_id = kiosk.register()
+    kiosk.identify(next_url=f"/kiosk/apply/{BIRTH}")
     assert client.get(f"/kiosk/apply/{BIRTH}").status_code == 200
     asked = form_post(client, "/kiosk/my", {"reason": "exit"}, post_url="/kiosk/leave")
     assert asked.status_code == 200 and "要保留吗" in asked.get_data(as_text=True)
@@ -218,9 +210,9 @@ def test_leaving_ends_the_visit_and_drafts_go_unless_kept(app, client):
         assert visit.ended_at is not None and visit.card is None and visit.phone is None
     # Kept: the draft goes on on the phone, with what was typed at the kiosk (the next kiosk along:
     # a phone gets one code a minute from each place).
-    client = app.test_client()
-    _kiosk(app, client, name="测试终端 B")
-    kiosk_identify(client, next_url=f"/kiosk/apply/{BIRTH}")
+    kiosk = kiosk.another(name="测试终端 B")
+    client = kiosk.client
+    kiosk.identify(next_url=f"/kiosk/apply/{BIRTH}")
     form_post(client, f"/kiosk/apply/{BIRTH}", {"husband_name": "阿卜杜·热合曼"})
     asked = form_post(client, "/kiosk/my", {"reason": "exit"}, post_url="/kiosk/leave")
     client.post("/kiosk/leave", data={"csrf_token": csrf_token_from(asked.get_data(as_text=True)),
@@ -230,10 +222,10 @@ def test_leaving_ends_the_visit_and_drafts_go_unless_kept(app, client):
     assert "阿卜杜·热合曼" in phone.get(f"/apply/{BIRTH}").get_data(as_text=True)
 
 
-def test_a_visit_left_idle_ends_on_the_server_too(app, client):
+def test_a_visit_left_idle_ends_on_the_server_too(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
-    kiosk_identify(client)
+    kiosk.register()
+    kiosk.identify()
     with app.app_context():
         visit = db.session.scalar(select(KioskVisit))
         visit.seen_at = visit.seen_at - kiosks.VISIT_IDLE - timedelta(seconds=1)
@@ -243,7 +235,7 @@ def test_a_visit_left_idle_ends_on_the_server_too(app, client):
         assert db.session.scalar(select(KioskVisit)).ended_at is not None
 
 
-def test_the_scanner_opens_a_receipts_timeline_and_a_bookings_state(app, client):
+def test_the_scanner_opens_a_receipts_timeline_and_a_bookings_state(app, client, kiosk):
     _seed(app)
     phone = app.test_client()
     sign_in(phone, "13900000002")
@@ -252,7 +244,7 @@ def test_the_scanner_opens_a_receipts_timeline_and_a_bookings_state(app, client)
         from services.cases.lifecycle import Case, track_link
 
         link = track_link(db.session.scalar(select(Case).where(Case.number == number)))
-    _kiosk(app, client)
+    kiosk.register()
     opened = client.get("/kiosk/scan", query_string={"code": link}, follow_redirects=True)
     assert opened.status_code == 200 and "办理进度" in opened.get_data(as_text=True)
     assert opened.request.path == "/kiosk/shown"  # the address holds nothing of the case
@@ -296,9 +288,9 @@ def test_make_run_prints_a_setup_link_for_the_demo_kiosk(app, client):
     assert "生育登记" in client.get("/kiosk/").get_data(as_text=True)
 
 
-def test_read_aloud_audio_comes_from_the_server(app, client):
+def test_read_aloud_audio_comes_from_the_server(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
+    kiosk.register()
     response = client.get("/kiosk/speech", query_string={"text": "请把身份证放在读卡器上"})
     assert response.status_code == 200 and response.mimetype == "audio/wav"
     assert response.data[:4] == b"RIFF" and len(response.data) > 10000
@@ -306,7 +298,7 @@ def test_read_aloud_audio_comes_from_the_server(app, client):
     assert refused.status_code == 422 and "朗读" in refused.get_json()["error"]["message"]
 
 
-def test_scanning_a_booking_slip_shows_its_state_without_the_patients_name(app, client):
+def test_scanning_a_booking_slip_shows_its_state_without_the_patients_name(app, client, kiosk):
     _seed(app)
     phone = app.test_client()
     sign_in(phone, SEED_PHONE)
@@ -316,7 +308,7 @@ def test_scanning_a_booking_slip_shows_its_state_without_the_patients_name(app, 
         session_id = db.session.scalar(select(ClinicSession.id).order_by(ClinicSession.day.desc()))
     booked = form_post(phone, f"/book/session/{session_id}", {"who": "self"})
     code = booked.headers["Location"].rsplit("/", 1)[1]
-    _kiosk(app, client)
+    kiosk.register()
     page = client.get("/kiosk/scan", query_string={"code": code}, follow_redirects=True)
     html = page.get_data(as_text=True)
     assert code not in page.request.url
@@ -324,10 +316,10 @@ def test_scanning_a_booking_slip_shows_its_state_without_the_patients_name(app, 
     assert "张**" in html and "张桂兰" not in html
 
 
-def test_a_person_can_say_the_receipt_did_not_print_and_the_console_shows_it(app, client):
+def test_a_person_can_say_the_receipt_did_not_print_and_the_console_shows_it(app, client, kiosk):
     _seed(app)
-    kiosk_id = _kiosk(app, client)
-    kiosk_identify(client)
+    kiosk_id = kiosk.register()
+    kiosk.identify()
     token = csrf_token_from(client.get("/kiosk/my").get_data(as_text=True))
     home = client.post("/kiosk/leave", data={"csrf_token": token, "reason": "printed"}, follow_redirects=True)
     page = home.get_data(as_text=True)
@@ -342,25 +334,24 @@ def test_a_person_can_say_the_receipt_did_not_print_and_the_console_shows_it(app
         assert kiosk.state == "设备故障" and kiosk.health["printer"]["message"] == "群众反映回执没有打出来"
 
 
-def test_kiosk_pages_are_rendered_for_each_visit_never_from_a_page_cache(app, client):
+def test_kiosk_pages_are_rendered_for_each_visit_never_from_a_page_cache(app, client, kiosk):
     """A guide or a progress page cached for one kiosk would carry its 退出 and tokens to another."""
     _seed(app)
-    _kiosk(app, client, name="甲机")
-    other = app.test_client()
-    _kiosk(app, other, name="乙机")
+    kiosk.register(name="甲机")
+    other = kiosk.another(name="乙机").client
     assert "乙机" in other.get(f"/kiosk/items/{BIRTH}").get_data(as_text=True)
-    kiosk_identify(client)
+    kiosk.identify()
     page = client.get(f"/kiosk/items/{BIRTH}").get_data(as_text=True)
     assert "甲机" in page and 'name="reason" value="exit"' in page
 
 
-def test_kept_drafts_join_the_persons_own_draft_on_the_phone(app, client):
+def test_kept_drafts_join_the_persons_own_draft_on_the_phone(app, client, kiosk):
     _seed(app)
     phone = app.test_client()
     sign_in(phone, SEED_PHONE)
     form_post(phone, f"/apply/{BIRTH}", {"address": "城关镇东关村三组"})
-    _kiosk(app, client)
-    kiosk_identify(client, next_url=f"/kiosk/apply/{BIRTH}")
+    kiosk.register()
+    kiosk.identify(next_url=f"/kiosk/apply/{BIRTH}")
     form_post(client, f"/kiosk/apply/{BIRTH}", {"husband_name": "阿卜杜·热合曼"})
     asked = form_post(client, "/kiosk/my", {"reason": "exit"}, post_url="/kiosk/leave")
     client.post("/kiosk/leave", data={"csrf_token": csrf_token_from(asked.get_data(as_text=True)),
@@ -371,10 +362,10 @@ def test_kept_drafts_join_the_persons_own_draft_on_the_phone(app, client):
         assert len(list(db.session.scalars(select(Draft).where(Draft.case_id.is_(None))))) == 1
 
 
-def test_a_relative_who_scans_the_pay_qr_may_pay_but_not_cancel(app, client):
+def test_a_relative_who_scans_the_pay_qr_may_pay_but_not_cancel(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
-    kiosk_identify(client, next_url="/kiosk/pay/621027-BM-012")
+    kiosk.register()
+    kiosk.identify(next_url="/kiosk/pay/621027-BM-012")
     page = client.get("/kiosk/pay/621027-BM-012").get_data(as_text=True)
     member = re.search(r'name="members" value="([^"]+)"', page).group(1)
     key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)
@@ -416,9 +407,9 @@ def test_a_kiosk_is_registered_only_for_a_real_township_and_a_simulated_reader_n
             registry().production = False
 
 
-def test_what_a_scan_showed_is_gone_once_a_visit_would_have_ended(app, client):
+def test_what_a_scan_showed_is_gone_once_a_visit_would_have_ended(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
+    kiosk.register()
     client.get("/kiosk/scan", query_string={"code": "ZY261126000010"})  # a receipt's barcode
     assert client.get("/kiosk/shown").status_code == 200
     with client.session_transaction() as session:
@@ -427,18 +418,18 @@ def test_what_a_scan_showed_is_gone_once_a_visit_would_have_ended(app, client):
     assert client.get("/kiosk/shown").headers["Location"] == "/kiosk/"
 
 
-def test_going_home_forgets_what_was_scanned(app, client):
+def test_going_home_forgets_what_was_scanned(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
+    kiosk.register()
     client.get("/kiosk/scan", query_string={"code": "ZY261126000010"})
     client.get("/kiosk/")
     assert client.get("/kiosk/shown").headers["Location"] == "/kiosk/"
 
 
-def test_every_question_is_asked_once_even_an_optional_one_and_a_clash_shows_where_it_is_typed(app, client):
+def test_every_question_is_asked_once_even_an_optional_one_and_a_clash_shows_where_it_is_typed(app, client, kiosk):
     _seed(app)
-    _kiosk(app, client)
-    kiosk_identify(client, next_url="/kiosk/apply/621027-BM-007")  # 残疾人证申领: 监护人 is optional
+    kiosk.register()
+    kiosk.identify(next_url="/kiosk/apply/621027-BM-007")  # 残疾人证申领: 监护人 is optional
     asked = []
     for _ in range(6):
         page = client.get("/kiosk/apply/621027-BM-007", follow_redirects=True)
@@ -447,7 +438,7 @@ def test_every_question_is_asked_once_even_an_optional_one_and_a_clash_shows_whe
             break
         field = re.search(r'/kiosk/apply/621027-BM-007\?field=(\w+)', html).group(1)
         asked.append(field)
-        options = re.findall(rf'name="(\w+)" value="([^"]+)"', html)
+        options = re.findall(r'name="(\w+)" value="([^"]+)"', html)
         data = {name: value for name, value in options if name != "csrf_token"}
         client.post(f"/kiosk/apply/621027-BM-007?field={field}",
                     data={"csrf_token": csrf_token_from(html), **data})
