@@ -184,14 +184,14 @@ def _active_booking(session_id: int, person_id: int, id_number) -> Booking | Non
 
 
 def clinic_session(session_id: int) -> ClinicSession:
-    session = db.session.get(ClinicSession, session_id) if 0 < session_id < 2**31 else None
+    session = db.session.get(ClinicSession, session_id) if inputs.is_row_id(session_id) else None
     if session is None:
         raise NotFound("没有这个号源")
     return session
 
 
 def clinic_department(department_id: int) -> ClinicDepartment:
-    department = db.session.get(ClinicDepartment, department_id) if 0 < department_id < 2**31 else None
+    department = db.session.get(ClinicDepartment, department_id) if inputs.is_row_id(department_id) else None
     if department is None:
         raise NotFound("没有这个科室")
     return department

@@ -251,6 +251,12 @@ def last4(raw, field: str | None = "last4") -> str:
     return value
 
 
+def is_row_id(value) -> bool:
+    """A row number we issued, as it comes back in a URL: a positive integer a database integer
+    column holds (a larger one would overflow the query, not just find nothing)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
 def is_key(value, max_len: int, extra: str = "") -> bool:
     """A number or key we issued, as it comes back in a URL (a case or order number, a file or
     booking code): ASCII letters and digits (and `extra`), at most `max_len`. Anything else is

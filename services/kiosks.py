@@ -215,7 +215,7 @@ def report(kiosk: Kiosk, device, ok: bool, message="") -> None:
 
 
 def get(kiosk_id: int) -> Kiosk:
-    kiosk = db.session.get(Kiosk, kiosk_id)
+    kiosk = db.session.get(Kiosk, kiosk_id) if inputs.is_row_id(kiosk_id) else None
     if kiosk is None:
         raise NotFound("没有这台自助终端")
     return kiosk

@@ -60,7 +60,7 @@ def queue(actor: Actor, status: str = "open", item_code: str = "", today: date |
 def case_for(actor: Actor, case_id=None, number=None) -> Case:
     """The case, if this actor may see it; the same answer whether it exists or not."""
     case = None
-    if isinstance(case_id, int) and 0 < case_id < 2**31:
+    if inputs.is_row_id(case_id):
         case = db.session.get(Case, case_id)
     elif inputs.is_key(number, 20):
         case = db.session.scalar(select(Case).where(Case.number == number))

@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from extensions import db
-from services import attempts
+from services import attempts, inputs
 from services.cases.drafts import Draft, add_files, applicable, uploadable
 from services.cases.materials import Upload
 from services.catalog import Item
@@ -54,7 +54,7 @@ def resolve(token) -> Link:
             token, max_age=int(TTL.total_seconds()))
     except (BadSignature, ValueError, TypeError):
         raise NotFound(EXPIRED) from None
-    draft = db.session.get(Draft, draft_id) if isinstance(draft_id, int) else None
+    draft = db.session.get(Draft, draft_id) if inputs.is_row_id(draft_id) else None
     # Still the kiosk's open draft: not sent, not handed to the person's phone, not replaced.
     if draft is None or draft.case_id is not None or not draft.key.startswith(str(key_start)) \
             or (draft.actor_kind, draft.actor_id) != (kind, actor_id) or attempts.count(_used_key(token), TTL) > 0:

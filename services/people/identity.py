@@ -152,7 +152,7 @@ def correct_real_name(person: Person, name: str, id_number: str, reason: str, st
 
 
 def get_person(person_id: int) -> Person:
-    person = db.session.get(Person, person_id) if 0 < person_id < 2**31 else None
+    person = db.session.get(Person, person_id) if inputs.is_row_id(person_id) else None
     if person is None:
         raise NotFound("没有找到这个人")
     return person
