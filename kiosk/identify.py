@@ -44,11 +44,6 @@ def _visit():
     return g.visit
 
 
-def _held_card():
-    card = g.visit.card if g.visit is not None else None
-    return cards.Card(card["name"], card["id_number"], None, card["via"]) if card else None
-
-
 @bp.get("/identify")
 def identify():
     """Lay the card on the reader. The page's script asks the reader and posts what it read."""
@@ -92,7 +87,7 @@ def identify_number():
 
 @bp.route("/identify/phone", methods=["GET", "POST"])
 def identify_phone():
-    if _held_card() is None:
+    if kiosks.held_card(g.visit) is None:
         return redirect(url_for("kiosk.identify", next=_next()), code=303)
     form = Parsed(values={"phone": ""})
     if request.method == "POST":
@@ -119,7 +114,7 @@ def _send_code(phone: str, form: Parsed):
 
 @bp.route("/identify/code", methods=["GET", "POST"])
 def identify_code():
-    card = _held_card()
+    card = kiosks.held_card(g.visit)
     if card is None or not g.visit.phone:
         return redirect(url_for("kiosk.identify", next=_next()), code=303)
     form = Parsed(values={"code": ""})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from services.audit import record
 from services.clock import aware, utcnow
 from services.errors import DomainError, NotFound
 from services.people.actors import Actor
+from services.people.cards import Card
 
 SETUP_TTL = timedelta(hours=24)
 SEEN_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often
@@ -86,6 +87,11 @@ class Kiosk(db.Model):
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _looks_like_secret(value) -> bool:
+    """A device or visit secret as it comes back in a cookie: anything else is not looked up."""
+    return isinstance(value, str) and 20 <= len(value) <= 100
 
 
 def _require_admin(actor: Actor) -> None:
@@ -183,7 +189,7 @@ def bind(token, ip: str = "") -> tuple[Kiosk, str]:
 
 def by_device(secret) -> Kiosk | None:
     """The kiosk a device secret belongs to (active or not), marked as seen."""
-    if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
+    if not _looks_like_secret(secret):
         return None
     kiosk = db.session.scalar(select(Kiosk).where(Kiosk.device_hash == _hash(secret)))
     if kiosk is not None and kiosk.active:
@@ -281,7 +287,7 @@ def start_visit(kiosk: Kiosk) -> tuple[KioskVisit, str]:
 
 def visit_of(kiosk: Kiosk, secret) -> KioskVisit | None:
     """The visit going on at this kiosk, or None once it ended or went idle (then it is ended)."""
-    if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
+    if not _looks_like_secret(secret):
         return None
     visit = db.session.scalar(select(KioskVisit).where(KioskVisit.secret_hash == _hash(secret),
                                                        KioskVisit.kiosk_id == kiosk.id))
@@ -295,6 +301,15 @@ def visit_of(kiosk: Kiosk, secret) -> KioskVisit | None:
         visit.seen_at = now
         db.session.commit()
     return visit
+
+
+def held_card(visit: KioskVisit | None) -> Card | None:
+    """The card read (or ID number typed) in this visit."""
+    card = visit.card if visit is not None else None
+    if not card:
+        return None
+    until = date.fromisoformat(card["valid_until"]) if card.get("valid_until") else None
+    return Card(card["name"], card["id_number"], until, card["via"])
 
 
 def hold(visit: KioskVisit, card=None, phone: str | None = None, person_id: int | None = None) -> None:

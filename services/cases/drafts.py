@@ -57,10 +57,7 @@ def open_draft(actor: Actor, applicant: Person, item: Item) -> Draft:
     """The unsubmitted draft this actor fills in for this applicant, or a new one prefilled
     from the applicant's real name."""
     applicable(item)
-    draft = db.session.scalar(
-        select(Draft).where(Draft.person_id == applicant.id, Draft.item_code == item.code,
-                            Draft.actor_kind == actor.kind, _same(Draft.actor_id, actor.id),
-                            Draft.case_id.is_(None)).order_by(Draft.id.desc()).limit(1))
+    draft = next(iter(unsent(actor, applicant.id, item.code)), None)
     if draft is None:
         known = {"name": applicant.name, "id_number": applicant.id_number, "phone": applicant.phone}
         answers = {f.name: known[f.prefill] for f in item.fields if f.prefill and known[f.prefill]}

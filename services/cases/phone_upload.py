@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
 
 from extensions import db
 from services import attempts, inputs
 from services.cases.drafts import Draft, add_files, applicable, uploadable
-from services.cases.materials import Upload
+from services.cases.materials import Upload, uploads_of
 from services.catalog import Item
 from services.errors import DomainError, NotFound
 from services.people.actors import Actor
@@ -83,5 +82,4 @@ def upload(storage, link: Link, files: list[tuple[str, bytes]]) -> list[Upload]:
 
 def uploads_for(draft: Draft, material_key: str) -> int:
     """How many files the material has: the kiosk's screen waits for this to grow."""
-    return len(list(db.session.scalars(select(Upload.id).where(Upload.draft_id == draft.id,
-                                                                Upload.material_key == material_key))))
+    return sum(u.material_key == material_key for u in uploads_of(draft_id=draft.id))

@@ -19,7 +19,7 @@ from extensions import db
 from services import inputs
 from services.audit import record
 from services.errors import DomainError
-from services.people.identity import TAKEN, Person, bind_real_name, mask_phone
+from services.people.identity import TAKEN, Person, bind_real_name
 
 LONG_TERM = "长期"
 
@@ -69,10 +69,6 @@ def typed(raw_number, today: date) -> Card:
 def phone_on_file(card: Card) -> str | None:
     """The phone a verified person with this ID number signs in with, if any."""
     return db.session.scalar(select(Person.phone).where(Person.id_number == card.id_number))
-
-
-def masked_phone_on_file(card: Card) -> str:
-    return mask_phone(phone_on_file(card))
 
 
 def confirm(person: Person, card: Card, kiosk_id: int, kiosk_name: str) -> Person:
