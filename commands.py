@@ -50,12 +50,11 @@ def seed_demo_people(path: Path) -> list[dict]:
 
 def seed_demo_kiosk() -> None:
     """A kiosk for 城关镇 with a simulated card reader; its setup link is new at every start."""
-    from services.kiosks import demo_kiosk
+    from services.kiosks import demo_kiosk, setup_link
     from services.places import township_id_by_name
-    from services.registry import registry
 
     kiosk, token = demo_kiosk(township_id_by_name("城关镇"))
-    click.echo(f"演示自助终端（{kiosk.name}，城关镇）：在终端的浏览器打开 {registry().public_base_url}/kiosk/setup/{token}")
+    click.echo(f"演示自助终端（{kiosk.name}，城关镇）：在终端的浏览器打开 {setup_link(token)}")
     click.echo("  （登记链接 24 小时内有效，只能用一次；重新运行 make run 会生成新的链接）")
 
 

@@ -4,7 +4,6 @@ from flask import redirect, render_template, request, url_for
 from services import kiosks
 from services.errors import DomainError
 from services.places import township_choices
-from services.registry import registry
 from web.access import current_actor, staff_required
 from web.forms import KioskInput
 from web.inputs import Parsed, parse
@@ -20,14 +19,14 @@ def _page(form: Parsed, link: tuple | None = None, status: int = 200):
         reader_options=list(kiosks.READERS.items()), devices=kiosks.DEVICES, link=link), status
 
 
-def _link(kiosk, token: str) -> tuple:
-    return kiosk, f"{registry().public_base_url}{url_for('kiosk.setup', token=token)}"
+def _blank() -> Parsed:
+    return Parsed(values={"name": "", "township_id": "", "reader": "huashi", "reader_url": kiosks.HUASHI_URL})
 
 
 @bp.route("/kiosks", methods=["GET", "POST"])
 @staff_required("admin")
 def kiosk_list():
-    form = Parsed(values={"name": "", "township_id": "", "reader": "huashi", "reader_url": kiosks.HUASHI_URL})
+    form = _blank()
     if request.method == "POST":
         form = parse(KioskInput, request.form)
         if form.ok:
@@ -38,7 +37,7 @@ def kiosk_list():
             except DomainError as exc:
                 form.refuse(exc, exc.field or "name")
             else:
-                return _page(Parsed(values=form.values), _link(kiosk, token))
+                return _page(Parsed(values=form.values), (kiosk, kiosks.setup_link(token)))
     return _page(form, status=form.status)
 
 
@@ -46,8 +45,7 @@ def kiosk_list():
 @staff_required("admin")
 def kiosk_link(kiosk_id: int):
     kiosk, token = kiosks.new_setup_link(current_actor(), kiosk_id, request.remote_addr or "")
-    return _page(Parsed(values={"name": "", "township_id": "", "reader": "huashi", "reader_url": kiosks.HUASHI_URL}),
-                 _link(kiosk, token))
+    return _page(_blank(), (kiosk, kiosks.setup_link(token)))
 
 
 @bp.post("/kiosks/<int:kiosk_id>/active")

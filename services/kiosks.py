@@ -139,6 +139,13 @@ def _reader_url(raw) -> str:
     return f"http://{parts.hostname}{f':{port}' if port else ''}{path}"
 
 
+def setup_link(token: str) -> str:
+    """The one-time link an administrator opens on the kiosk's browser."""
+    from services.registry import registry
+
+    return f"{registry().public_base_url}/kiosk/setup/{token}"
+
+
 def _new_setup(kiosk: Kiosk) -> str:
     token = secrets.token_urlsafe(24)
     kiosk.setup_hash, kiosk.setup_expires_at = _hash(token), utcnow() + SETUP_TTL
