@@ -211,6 +211,11 @@ class Item(Strict):
         """Only convenience items of kind `apply` are applied for online; the rest at the window."""
         return self.kind == "apply" and self.section == "convenience"
 
+    @property
+    def queried_online(self) -> bool:
+        """A query answered at once online: it names the department system's query."""
+        return self.kind == "query" and bool(self.query)
+
     def material(self, key: str) -> Material | None:
         return next((m for m in self.materials if m.key == key), None)
 

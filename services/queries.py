@@ -10,13 +10,13 @@ from services.people.identity import Person
 
 
 def queryable(item: Item) -> Item:
-    if item.kind != "query" or not item.query:
+    if not item.queried_online:
         raise NotFound("这个事项不能在线查询")
     return item
 
 
 def run_query(adapters: dict, item: Item, person: Person, ip: str = "") -> dict | None:
-    if item.kind != "query" or not item.query:
+    if not item.queried_online:
         raise DomainError("这个事项不是查询类事项")
     if not person.is_verified:
         raise DomainError("请先完成实名认证")

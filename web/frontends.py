@@ -32,7 +32,7 @@ def start_of(item) -> tuple[str, str] | None:
     """(URL, label) of where doing this item starts in this front end, or None (guide only)."""
     if item.entry == "track":
         return flow_url("track_lookup"), "查询办事进度"
-    if item.kind == "apply" and not item.applied_for_online or item.kind == "query" and not item.query:
+    if item.kind == "apply" and not item.applied_for_online or item.kind == "query" and not item.queried_online:
         return None
     if item.kind not in STARTS:
         return None
