@@ -7,7 +7,6 @@ from pwa.apply import item_and_draft
 from services.cases import phone_upload
 from services.cases.receipts import qr_svg
 from services.errors import DomainError
-from services.registry import registry
 from web.access import current_actor, verified_required
 
 from . import bp
@@ -24,7 +23,7 @@ def phone_upload_qr(code: str, key: str):
         token = phone_upload.issue(draft, item, key, current_actor())
     except DomainError:
         return redirect(url_for("kiosk.apply_materials", code=code), code=303)
-    link = registry().public_base_url + url_for("pwa.phone_upload", token=token)
     material = item.material(key)
-    return render_template("kiosk/phone_upload.html", item=item, material=material, qr=qr_svg(link),
+    return render_template("kiosk/phone_upload.html", item=item, material=material,
+                           qr=qr_svg(phone_upload.link_for(token)),
                            arrived=arrived)

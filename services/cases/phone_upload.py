@@ -44,6 +44,11 @@ def issue(draft: Draft, item: Item, material_key, actor: Actor) -> str:
     return _signer().dumps([draft.id, draft.key[:8], key, actor.kind, actor.id, actor.name, actor.township_id])
 
 
+def link_for(token: str) -> str:
+    """What the kiosk's QR holds: the phone's upload page for this token."""
+    return f"{registry().public_base_url}/up/{token}"
+
+
 def resolve(token) -> Link:
     """What a scanned link is for; refused once expired, used, or once the draft is gone or sent."""
     if not isinstance(token, str) or len(token) > 400:
