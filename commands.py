@@ -58,6 +58,18 @@ def seed_demo_kiosk() -> None:
     click.echo("  （登记链接 24 小时内有效，只能用一次；重新运行 make run 会生成新的链接）")
 
 
+def seed_demo_agents() -> None:
+    """A village agent and a village committee member for a demo village of 城关镇."""
+    from services.people.agents import demo_agents
+    from services.places import township_id_by_name, villages_of
+
+    village = villages_of(township_id_by_name("城关镇"))[0]
+    click.echo(f"演示村代办员账号（代办 /agent/，{village.shown_name}，城关镇）：")
+    for row in demo_agents(village):
+        role = "村代办员" if row["role"] == "agent" else "村委会，可确认纸质委托"
+        click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{role}）")
+
+
 def register_commands(app) -> None:
     @app.cli.command("seed")
     def seed():
@@ -66,6 +78,11 @@ def register_commands(app) -> None:
 
         added = load_townships(DATA / "townships.toml")
         click.echo(f"乡镇便民服务中心：新增 {added} 个" if added else "乡镇数据已存在，未改动")
+        from services.places import load_villages
+
+        added = load_villages(DATA / "villages.toml")
+        if added:
+            click.echo(f"行政村：新增 {added} 个（演示数据，上线前按区划代码表替换）")
         from services.appointments import load_hospitals, open_coming_week
 
         load_hospitals(DATA / "hospitals.toml")
@@ -83,6 +100,7 @@ def register_commands(app) -> None:
                      or ("医院" if row.get("hospital") else "全部"))
             click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
         seed_demo_kiosk()
+        seed_demo_agents()
 
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Drain what is waiting, then stop.")

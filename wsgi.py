@@ -126,6 +126,10 @@ def _configure_login(app: Flask) -> None:
             return db.session.get(Person, int(number))
         if kind == "s":
             return db.session.get(StaffUser, int(number))
+        if kind == "a":  # read afresh each request: a disabled agent is out at once
+            from services.people.agents import Agent
+
+            return db.session.get(Agent, int(number))
         return None
 
 
@@ -142,6 +146,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 
 def _register_web(app: Flask) -> None:
+    from agent import bp as agent_bp
     from api import bp as api_bp
     from kiosk import bp as kiosk_bp
     from office import bp as office_bp
@@ -159,6 +164,7 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(office_bp, url_prefix="/office")
     app.register_blueprint(kiosk_bp)
+    app.register_blueprint(agent_bp)
     csrf.exempt(api_bp)  # machine API: token auth comes with the department exchange
     register_error_handlers(app)
     filters.register(app)

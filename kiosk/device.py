@@ -35,7 +35,7 @@ def only_registered_kiosks():
     g.kiosk = kiosk
     g.visit = kiosks.visit_of(kiosk, session.get(VISIT_KEY))
     signed_in = current_user.is_authenticated
-    if signed_in and (current_user.is_staff or g.visit is None or g.visit.person_id != current_user.id):
+    if signed_in and (current_user.account_kind != "citizen" or g.visit is None or g.visit.person_id != current_user.id):
         logout_user()  # whoever it was, their visit is over: nothing of theirs stays reachable
         session.clear()
         g.visit = None

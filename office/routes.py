@@ -20,9 +20,11 @@ from services.cases.handling import (
 from services.cases.handling import queue as case_queue
 from services.cases.lifecycle import STATUS_NAMES, remaining_workdays
 from services.cases.materials import uploads_of
+from services.cases.papers import papers_of
 from services.cases.tracking import supplement_request, timeline
 from services.clock import today, utcnow
 from services.errors import DomainError
+from services.people import consent
 from services.people.staff import authenticate
 from services.places import township_name
 from services.registry import registry
@@ -92,7 +94,15 @@ def _case_page(case, errors=None, revealed=False, status=200, values=None):
         remaining=remaining_workdays(case, today(), load_calendar()), township=township_name(case.township_id),
         revealed=revealed, errors=errors or {}, allowed=allowed_actions(case), notices=printable_notices(case),
         request_event=supplement_request(case), delivery=DELIVERY, address_fields=ADDRESS_FIELDS,
-        address={**default_address(case), **(values or {})}), status)
+        address={**default_address(case), **(values or {})}, **_consent_of(case)), status)
+
+
+def _consent_of(case) -> dict:
+    """A case an agent submitted (代办): the consent it rests on and the agent's papers."""
+    mandate = consent.of_case(case)
+    if mandate is None:
+        return {}
+    return {"consent": mandate, "consent_holder": consent.holder(mandate), "papers": papers_of(case)}
 
 
 @bp.get("/cases/<int:case_id>")

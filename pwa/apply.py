@@ -1,6 +1,5 @@
 """Apply online: the form from the catalog, materials, check your answers, submit, receipt."""
 from flask import redirect, render_template, request
-from flask_login import current_user
 
 from services.cases.drafts import (
     add_files,
@@ -20,7 +19,7 @@ from services.catalog import Item
 from services.errors import DomainError
 from services.places import township_choices, township_name
 from services.registry import registry
-from web.access import citizen_required, current_actor, verified_required
+from web.access import applicant, citizen_required, current_actor, verified_required
 from web.forms import MaterialUpload, uploaded_files
 from web.frontends import flow_url
 from web.inputs import parse
@@ -35,7 +34,7 @@ def _item(code: str) -> Item:
 
 def item_and_draft(code: str):
     item = _item(code)
-    return item, open_draft(current_actor(), current_user, item)
+    return item, open_draft(current_actor(), applicant(), item)
 
 
 def material_shown(shown: list[str], form) -> str:
@@ -117,7 +116,7 @@ def apply_check(code: str):
 @bp.post("/apply/<code>/submit")
 @verified_required
 def apply_submit(code: str):
-    case = submit_draft(current_actor(), current_user, _item(code), request.form.get("draft_key", ""))
+    case = submit_draft(current_actor(), applicant(), _item(code), request.form.get("draft_key", ""))
     return redirect(flow_url("receipt", number=case.number), code=303)
 
 

@@ -1,6 +1,5 @@
 """预约挂号 on the phone: hospital → 科室 → half day → patient → booking with a QR code."""
 from flask import redirect, render_template, request
-from flask_login import current_user
 
 from services.appointments import (
     PERIODS,
@@ -16,7 +15,7 @@ from services.appointments import (
 )
 from services.cases.receipts import qr_svg
 from services.errors import DomainError
-from web.access import citizen_required, verified_required
+from web.access import applicant, citizen_required, current_actor, verified_required
 from web.forms import BookingInput
 from web.frontends import flow_url
 from web.inputs import Parsed, parse
@@ -46,7 +45,8 @@ def book_session(session_id: int):
         if form.ok:
             data = form.data
             try:
-                booking = book_for(session_id, current_user, data.who, data.patient_name, data.patient_id_number)
+                booking = book_for(session_id, applicant(), data.who, data.patient_name, data.patient_id_number,
+                                   current_actor())
             except DomainError as exc:
                 form.refuse(exc, "session")
             else:
@@ -60,13 +60,13 @@ def book_session(session_id: int):
 @bp.get("/bookings")
 @citizen_required
 def bookings():
-    return no_store(render_template("flows/bookings.html", bookings=bookings_of(current_user.id)))
+    return no_store(render_template("flows/bookings.html", bookings=bookings_of(applicant().id)))
 
 
 @bp.route("/bookings/<code>", methods=["GET", "POST"])
 @citizen_required
 def booking(code: str):
-    booking = booking_of(current_user.id, code)
+    booking = booking_of(applicant().id, code)
     error, status = None, 200
     if request.method == "POST":  # cancel
         try:

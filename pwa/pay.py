@@ -2,7 +2,6 @@
 import secrets
 
 from flask import redirect, render_template, request
-from flask_login import current_user
 
 from services.cases.receipts import qr_svg
 from services.errors import DomainError, NotFound
@@ -20,7 +19,7 @@ from services.payments import (
     scan_to_pay_url,
 )
 from services.registry import registry
-from web.access import citizen_required, verified_required
+from web.access import applicant, citizen_required, current_actor, verified_required
 from web.forms import PayInput, SandboxPayInput
 from web.frontends import flow_url, pays_by_scan
 from web.inputs import Parsed, parse
@@ -34,7 +33,7 @@ from . import bp
 def pay(code: str):
     item = payable(registry().catalog.get(code))
     try:
-        members = household(registry().exchange, item, current_user)
+        members = household(registry().exchange, item, applicant())
     except DepartmentUnavailable:
         return no_store(render_template("flows/pay.html", item=item, members=[], unavailable=True,
                                         errors={}, key="", values={}), 503)
@@ -43,7 +42,8 @@ def pay(code: str):
         form = parse(PayInput, request.form)
         try:
             if form.ok:
-                order = create_order(item, current_user, form.data.model_dump(), members, form.data.key)
+                order = create_order(item, applicant(), form.data.model_dump(), members, form.data.key,
+                                     current_actor())
         except DomainError as exc:
             form.refuse(exc, "grade")
         else:
@@ -67,7 +67,7 @@ def pay_sandbox(number: str):
     if not provider.is_sandbox:
         raise NotFound("没有这个页面")
     scanned = request.args.get("t", "")[:64]
-    owner = current_user.id if current_user.is_authenticated and not current_user.is_staff else None
+    owner = applicant().id if applicant() is not None else None
     if owner is None and not scanned:
         return redirect(flow_url("signin", next=request.full_path), code=303)
     order, by_scan = order_for_checkout(provider, owner, number, scanned)
@@ -91,7 +91,7 @@ def pay_sandbox(number: str):
 @bp.route("/pay/orders/<number>", methods=["GET", "POST"])
 @citizen_required
 def pay_order(number: str):
-    order = order_of(current_user.id, number)
+    order = order_of(applicant().id, number)
     error = None
     if request.method == "POST":
         try:

@@ -94,6 +94,8 @@ class Booking(db.Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)  # on the QR shown at the hospital
     session_id: Mapped[int] = mapped_column(ForeignKey("clinic_sessions.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")  # who booked: a kiosk, an agent …
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     patient_name: Mapped[str] = mapped_column(String(40))
     patient_id_number: Mapped[str] = mapped_column(String(18))
     status: Mapped[str] = mapped_column(String(12), default="booked")  # booked | cancelled | checked_in
@@ -129,7 +131,7 @@ def next_free(session: ClinicSession, limit: int = 3) -> list[ClinicSession]:
     return [s for s in open_sessions(session.department_id, session.day) if s.left > 0 and s.id != session.id][:limit]
 
 
-def book(session_id: int, person: Person, patient_name: str, patient_id_number: str) -> Booking:
+def book(session_id: int, person: Person, patient_name: str, patient_id_number: str, actor=None) -> Booking:
     """Take one place, or say why not. The UPDATE only succeeds while places are left."""
     if not person.is_verified:
         raise DomainError("请先完成实名认证")
@@ -145,7 +147,8 @@ def book(session_id: int, person: Person, patient_name: str, patient_id_number: 
         db.session.rollback()
         raise DomainError("这个时段已经约满了", field="session")
     booking = Booking(code=secrets.token_urlsafe(16), session_id=session_id, person_id=person.id,
-                      patient_name=name, patient_id_number=id_number)
+                      patient_name=name, patient_id_number=id_number,
+                      actor_kind=actor.kind if actor else "citizen", actor_id=actor.id if actor else person.id)
     db.session.add(booking)
     try:
         db.session.flush()
@@ -160,13 +163,14 @@ def book(session_id: int, person: Person, patient_name: str, patient_id_number: 
     return booking
 
 
-def book_for(session_id: int, person: Person, who: str, patient_name="", patient_id_number="") -> Booking:
+def book_for(session_id: int, person: Person, who: str, patient_name="", patient_id_number="",
+             actor=None) -> Booking:
     """Book for oneself or for a family member. A double tap or a retry of a booking that went
     through answers with that booking, not with an error."""
     if who == "self":
         patient_name, patient_id_number = person.name, person.id_number
     try:
-        return book(session_id, person, patient_name, patient_id_number)
+        return book(session_id, person, patient_name, patient_id_number, actor)
     except DomainError:
         mine = _active_booking(session_id, person.id, patient_id_number)
         if mine is not None:

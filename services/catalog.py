@@ -201,6 +201,8 @@ class Item(Strict):
             raise ValueError("fields 中有重复的 name")
         if any(name not in names for group in self.distinct for name in group):
             raise ValueError("distinct 中有不存在的字段")
+        if self.kind == "apply" and self.section == "convenience" and Channel.agent.value not in self.channels:
+            raise ValueError("网上申请的便民事项都可由村代办员代办：channels 须包含 agent")
         keys = [m.key for m in self.materials]
         if len(keys) != len(set(keys)):
             raise ValueError("materials 中有重复的 key")
@@ -210,6 +212,12 @@ class Item(Strict):
     def applied_for_online(self) -> bool:
         """Only convenience items of kind `apply` are applied for online; the rest at the window."""
         return self.kind == "apply" and self.section == "convenience"
+
+    @property
+    def by_agent(self) -> bool:
+        """A village agent may do it for a resident, with their consent: every item applied for
+        online, and the others whose channels name `agent`."""
+        return self.applied_for_online or self.kind != "apply" and Channel.agent.value in self.channels
 
     @property
     def queried_online(self) -> bool:

@@ -20,3 +20,12 @@ def aware(moment: datetime) -> datetime:
 
 def to_china(moment: datetime) -> datetime:
     return aware(moment).astimezone(CHINA)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the month's last day when it is shorter (31 Jan + 1 → 28/29 Feb)."""
+    import calendar
+
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))

@@ -35,8 +35,11 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-def enqueue(channel: str, recipient: str, payload: dict, dedupe_key: str) -> None:
-    """Add to the caller's transaction; a second message with the same key is dropped."""
+def enqueue(channel: str, recipient: str | None, payload: dict, dedupe_key: str) -> None:
+    """Add to the caller's transaction; a second message with the same key is dropped, and one
+    to nobody (a resident with no phone) is not written."""
+    if not recipient:
+        return
     exists = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
     if exists is None:
         db.session.add(OutboxMessage(channel=channel, recipient=recipient, payload=payload,

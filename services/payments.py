@@ -30,6 +30,8 @@ class PaymentOrder(db.Model):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")  # who placed it: a kiosk, an agent …
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     item_code: Mapped[str] = mapped_column(String(40))
     item_name: Mapped[str] = mapped_column(String(80))
     lines: Mapped[list] = mapped_column(JSON)  # what is paid for, as shown on the receipt
@@ -64,7 +66,8 @@ def payable(item: Item) -> Item:
     return item
 
 
-def create_order(item: Item, person: Person, choice: dict, members: list[dict], key: str) -> PaymentOrder:
+def create_order(item: Item, person: Person, choice: dict, members: list[dict], key: str,
+                 actor=None) -> PaymentOrder:
     """The amount comes from the catalog's fee schedule, never from what the form sent."""
     if item.kind != "payment":
         raise DomainError("这个事项不是缴费事项")
@@ -91,7 +94,8 @@ def create_order(item: Item, person: Person, choice: dict, members: list[dict], 
     amount_fen = round(sum(line["amount"] for line in lines) * 100)
     order = PaymentOrder(number="PO" + secrets.token_hex(8).upper(), idempotency_key=key, person_id=person.id,
                          item_code=item.code, item_name=item.name, lines=lines, amount_fen=amount_fen,
-                         expires_at=utcnow() + ORDER_TTL)
+                         expires_at=utcnow() + ORDER_TTL, actor_kind=actor.kind if actor else "citizen",
+                         actor_id=actor.id if actor else person.id)
     db.session.add(order)
     try:
         db.session.commit()

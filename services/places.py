@@ -1,10 +1,11 @@
-"""Township service centres (乡镇便民服务中心): where villagers go in person."""
+"""Township service centres (乡镇便民服务中心), where villagers go in person, and the villages (村)
+of each township, where village agents work."""
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
-from sqlalchemy import String, func, select
+from sqlalchemy import Boolean, ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -54,3 +55,49 @@ def township_id_by_name(name: str) -> int | None:
 
 def is_township(township_id) -> bool:
     return isinstance(township_id, int) and township_id in {tid for tid, _ in township_choices()}
+
+
+class Village(db.Model):
+    """A village (村) of a township: where a village agent works. `demo` marks names made up
+    for the demo, shown as such wherever a person sees them."""
+    __tablename__ = "villages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def shown_name(self) -> str:
+        return f"{self.name}（演示）" if self.demo else self.name
+
+
+def load_villages(path: Path) -> int:
+    """Insert the villages the file lists that are not there yet (by code). Returns how many."""
+    rows = tomllib.loads(path.read_text(encoding="utf-8"))["villages"]
+    have = set(db.session.scalars(select(Village.code)))
+    added = 0
+    for row in rows:
+        if row["code"] in have:
+            continue
+        township_id = township_id_by_name(row["township"])
+        if township_id is None:
+            raise ValueError(f"{path.name}: 没有乡镇“{row['township']}”")
+        db.session.add(Village(township_id=township_id, code=row["code"], name=row["name"],
+                               demo=row.get("demo", False)))
+        added += 1
+    db.session.commit()
+    return added
+
+
+def villages_of(township_id: int | None = None) -> list[Village]:
+    """A township's villages, or all of them (None), in code order."""
+    query = select(Village).order_by(Village.code)
+    if township_id is not None:
+        query = query.where(Village.township_id == township_id)
+    return list(db.session.scalars(query))
+
+
+def get_village(village_id) -> Village | None:
+    return db.session.get(Village, village_id) if isinstance(village_id, int) and 0 < village_id < 2**31 else None

@@ -15,7 +15,9 @@ def queryable(item: Item) -> Item:
     return item
 
 
-def run_query(adapters: dict, item: Item, person: Person, ip: str = "") -> dict | None:
+def run_query(adapters: dict, item: Item, person: Person, ip: str = "", actor=None) -> dict | None:
+    """The department's answer for the person; the audit log names who asked (the person, or
+    the kiosk or agent acting for them) and whose data it was."""
     if not item.queried_online:
         raise DomainError("这个事项不是查询类事项")
     if not person.is_verified:
@@ -29,5 +31,6 @@ def run_query(adapters: dict, item: Item, person: Person, ip: str = "") -> dict 
         outcome = f"unavailable: {exc.detail}"[:120]
         raise
     finally:
-        record("person", person.id, person.name, "query", f"item:{item.code}",
-               {"system": item.system, "outcome": outcome}, ip=ip)
+        kind, actor_id, name = (actor.kind, actor.id, actor.name) if actor else ("person", person.id, person.name)
+        record(kind, actor_id, name, "query", f"item:{item.code}",
+               {"system": item.system, "outcome": outcome, "person": person.id}, ip=ip)

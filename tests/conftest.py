@@ -157,3 +157,55 @@ class KioskActions:
 @pytest.fixture
 def kiosk(app, client):
     return KioskActions(app, client)
+
+
+AGENT_PASSWORD = "Agent-test-2026"
+VILLAGES = {"东关": "621027101201", "西关": "621027101202", "屯字": "621027102201"}
+CONSENT_CODE = re.compile(r'验证码 <span class="code big">(\d{6})</span>')
+
+
+class AgentActions:
+    """Village agents, each with their own browser (test client), doing things through the pages."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def create(self, username: str, village: str = "东关", role: str = "agent", name: str = "赵红梅") -> int:
+        from services.people.actors import Actor
+        from services.people.agents import create_agent
+        from services.places import Village, load_villages
+
+        admin = Actor("staff", None, "测试管理员", role="admin")
+        with self.app.app_context():
+            load_villages(ROOT / "data" / "villages.toml")
+            village_id = db.session.scalar(db.select(Village.id).where(Village.code == VILLAGES[village]))
+            return create_agent(admin, username, AGENT_PASSWORD, name, village_id, role).id
+
+    def signed_in(self, username: str, village: str = "东关", role: str = "agent", name: str = "赵红梅"):
+        """A new agent account and a browser signed in with it."""
+        self.create(username, village, role, name)
+        client = self.app.test_client()
+        response = form_post(client, "/agent/login", {"username": username, "password": AGENT_PASSWORD})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return client
+
+    @staticmethod
+    def start(client, name: str, id_number: str, phone: str = "", item: str = "", months: str = "3"):
+        """Record a resident and ask their consent: the consent page's URL."""
+        response = form_post(client, "/agent/residents/new", {"name": name, "id_number": id_number, "phone": phone,
+                                                              "item": item, "months": months})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response.headers["Location"]
+
+    def consent_by_sms(self, client, name: str, id_number: str, phone: str, item: str = "") -> int:
+        """The resident reads back the code (the demo shows it): the consent's id."""
+        page_url = self.start(client, name, id_number, phone, item)
+        code = CONSENT_CODE.search(client.get(page_url).get_data(as_text=True)).group(1)
+        response = form_post(client, page_url, {"code": code}, post_url=page_url + "/code")
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return int(page_url.rstrip("/").rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def agents(app):
+    return AgentActions(app)

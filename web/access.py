@@ -11,12 +11,12 @@ from werkzeug.exceptions import Forbidden
 
 from services import kiosks
 from services.clock import utcnow
-from services.people import actors
+from services.people import actors, agents
 
 STAFF_IDLE_MINUTES = 30
 # blueprint -> (sign-in endpoint, real-name endpoint); front ends add themselves here.
 SIGNIN = {"pwa": ("pwa.signin", "pwa.verify"), "office": ("office.login", None),
-          "kiosk": ("kiosk.identify", "kiosk.identify")}
+          "kiosk": ("kiosk.identify", "kiosk.identify"), "agent": ("agent.login", None)}
 
 
 def _here() -> str:
@@ -27,16 +27,33 @@ def _signin_endpoint(default: str = "pwa.signin") -> str:
     return SIGNIN.get(request.blueprint or "", (default, None))[0]
 
 
+def account_kind() -> str | None:
+    """"citizen", "staff" or "agent" for whoever is signed in; None for nobody."""
+    return getattr(current_user, "account_kind", None) if current_user.is_authenticated else None
+
+
 def current_actor() -> actors.Actor:
     """The actor behind this request, for services: a citizen, a kiosk acting for the person
-    identified at it, or a staff member."""
+    identified at it, a village agent (acting for a resident under a consent in force, when the
+    page is one of that resident's), or a staff member."""
     kiosk = g.get("kiosk")
     if kiosk is not None:
-        person = current_user if current_user.is_authenticated and not current_user.is_staff else None
-        return kiosks.actor_at(kiosk, person)
-    if getattr(current_user, "is_staff", False):
+        return kiosks.actor_at(kiosk, current_user if account_kind() == "citizen" else None)
+    if account_kind() == "agent":
+        mandate = g.get("mandate")
+        return agents.actor_of(current_user, mandate.person_id if mandate else None, mandate.id if mandate else None)
+    if account_kind() == "staff":
         return actors.staff(current_user)
     return actors.citizen(current_user)
+
+
+def applicant():
+    """The person a flow page acts for: the signed-in citizen (also at a kiosk), or the resident
+    an agent acts for (the agent front end's guard has checked the consent); None otherwise."""
+    person = g.get("applicant")
+    if person is not None:
+        return person
+    return current_user if account_kind() == "citizen" else None
 
 
 def requester() -> str:
@@ -46,6 +63,8 @@ def requester() -> str:
     kiosk = g.get("kiosk")
     if kiosk is not None:
         return f"kiosk:{kiosk.id}"
+    if account_kind() == "agent":  # an agent's tries are theirs, wherever they are
+        return f"agent:{current_user.id}"
     addr = request.remote_addr or ""
     if request.headers.get("X-Forwarded-For") and not current_app.config["PROXY_HOPS"]:
         _warn_once("X-Forwarded-For arrives but PROXY_HOPS=0: every visitor counts as the proxy. Set PROXY_HOPS.")
@@ -70,9 +89,10 @@ def _warn_once(message: str) -> None:
 
 
 def citizen_required(view):
+    """Someone to act for (applicant()): a citizen signed in, or a resident under an agent's consent."""
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated or getattr(current_user, "is_staff", False):
+        if applicant() is None:
             return redirect(url_for(_signin_endpoint(), next=_here()))
         return view(*args, **kwargs)
     return wrapped
@@ -83,11 +103,22 @@ def verified_required(view):
     @citizen_required
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not current_user.is_verified:
+        if not applicant().is_verified:
             verify = SIGNIN.get(request.blueprint or "", ("", None))[1] or "pwa.verify"
             return redirect(url_for(verify, next=request.full_path), code=303)
         return view(*args, **kwargs)
     return wrapped
+
+
+def idle_too_long() -> bool:
+    """Staff and agents are signed out after 30 idle minutes (a shared office or station PC)."""
+    now = utcnow().timestamp()
+    if now - session.get("staff_seen", now) > STAFF_IDLE_MINUTES * 60:
+        logout_user()
+        session.clear()
+        return True
+    session["staff_seen"] = now
+    return False
 
 
 def staff_required(*roles: str):
@@ -96,14 +127,10 @@ def staff_required(*roles: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             login = _signin_endpoint("office.login")
-            if not current_user.is_authenticated or not getattr(current_user, "is_staff", False):
+            if account_kind() != "staff":
                 return redirect(url_for(login, next=_here()))
-            now = utcnow().timestamp()
-            if now - session.get("staff_seen", now) > STAFF_IDLE_MINUTES * 60:
-                logout_user()
-                session.clear()
+            if idle_too_long():
                 return redirect(url_for(login, next=_here(), timeout=1))
-            session["staff_seen"] = now
             if roles and current_user.role not in roles:
                 raise Forbidden()
             return view(*args, **kwargs)

@@ -2,6 +2,8 @@
 from services import catalog
 from services.cases.numbers import format_case_number
 from services.clock import to_china
+from services.cases.papers import KINDS as PAPER_KINDS
+from services.people.consent import METHOD_NAMES
 from services.people.identity import mask_id_number, mask_name, mask_phone
 
 
@@ -29,7 +31,9 @@ def material_name(key: str, item) -> str:
 def register(app) -> None:
     app.jinja_env.filters.update(money=money, material_name=material_name, china_time=china_time, china_date=china_date,
                                  mask_id=mask_id_number, mask_name=mask_name, mask_phone=mask_phone,
-                                 case_number=format_case_number)
+                                 case_number=format_case_number,
+                                 consent_method=lambda m: METHOD_NAMES.get(m, ""),
+                                 paper_kind=lambda k: PAPER_KINDS.get(k, ""))
     app.jinja_env.globals.update(
         SECTION_NAMES=catalog.SECTION_NAMES, KIND_NAMES=catalog.KIND_NAMES,
         LEVEL_NAMES=catalog.LEVEL_NAMES, CHANNEL_NAMES=catalog.CHANNEL_NAMES,

@@ -126,3 +126,35 @@ class KioskInput(Input):
     township_id: Integer(1, 2**31 - 1, message="请选择乡镇")
     reader: Choice(*READERS, message="请选择读卡器")
     reader_url: Text(200)
+
+
+class ResidentInput(Input):
+    """An agent records a resident and the consent asked of them."""
+    name: PersonName
+    id_number: IdNumber
+    phone: Text(20)  # none: the resident has no phone (the paper path)
+    item: Text(40)  # none: every item an agent may do
+    months: Choice("1", "3", "6", "12", message="请选择委托期限")
+
+
+class EvidenceInput(Input):
+    kind: Choice("signature", "letter", message="请选择要上传的内容")
+
+
+class ConfirmInput(Input):
+    decision: Choice("agree", "refuse", message="请选择确认或不确认")
+    reason: Text(200)
+
+
+class AgentInput(Input):
+    username: Text(40, required=True, label="用户名")
+    name: PersonName
+    village_id: Integer(1, 2**31 - 1, message="请选择村")
+    role: Choice("agent", "committee", message="请选择身份")
+    password: Password
+
+
+class PaperInput(Input):
+    keys: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=50)] = []
+    received_by: Text(30)
+    note: Text(300, multiline=True)

@@ -3,18 +3,22 @@ its URLs. A flow template names no blueprint: it extends `layout` and links with
 `flow_url("apply_form", code=…)`, which resolves in the blueprint serving the request. A front
 end registers its layout here, serves the endpoints it offers and names, in ALIASES, its own
 page for a flow page it does things differently (the kiosk identifies people instead of a
-sign-in page). The office falls back to the phone's pages; the kiosk never leaves the kiosk."""
+sign-in page). The office and the agent fall back to the phone's public pages (a guide); the
+kiosk never leaves the kiosk."""
 from flask import request, url_for
 from werkzeug.routing import BuildError
 
-LAYOUTS = {"pwa": "base.html", "office": "office/base.html", "kiosk": "kiosk/base.html"}
+LAYOUTS = {"pwa": "base.html", "office": "office/base.html", "kiosk": "kiosk/base.html", "agent": "agent/base.html"}
 ALIASES = {"kiosk": {"signin": "identify", "signin_code": "identify", "verify": "identify",
-                     "signout": "leave", "search": "home", "elder_offer": "home"}}
-FALLS_BACK = {"office"}
+                     "signout": "leave", "search": "home", "elder_offer": "home"},
+           # An agent's pages of one resident: signing in and out is the agent's own; home is their desk.
+           "agent": {"signin": "login", "signin_code": "login", "verify": "resident", "signout": "logout",
+                     "search": "home", "elder_offer": "home", "home": "resident"}}
+FALLS_BACK = {"office", "agent"}  # to the phone's public pages (a guide, the places)
 SCAN_TO_PAY = {"kiosk"}  # no wallet on the device: the checkout is a QR the person's phone scans
 # The kiosk's layout carries the visit going on (退出, the idle reset, its form tokens, the
-# kiosk's name): its pages are rendered for each request, never kept in a page cache.
-PER_REQUEST_LAYOUT = {"kiosk"}
+# kiosk's name), the agent's the resident acted for: rendered for each request, never cached.
+PER_REQUEST_LAYOUT = {"kiosk", "agent"}
 DEFAULT = "pwa"
 
 
@@ -65,4 +69,6 @@ def register(app) -> None:
 
     @app.context_processor
     def layout():
-        return {"layout": LAYOUTS[frontend()], "frontend": frontend()}
+        from web.access import applicant
+
+        return {"layout": LAYOUTS[frontend()], "frontend": frontend(), "applicant": applicant()}

@@ -85,10 +85,12 @@ class Case(db.Model):
     applicant_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     applicant_name: Mapped[str] = mapped_column(String(40))
     applicant_id_number: Mapped[str] = mapped_column(String(18))
-    applicant_phone: Mapped[str] = mapped_column(String(11))
-    # Who submitted it: the applicant themself, or an agent, a kiosk … acting for them.
+    applicant_phone: Mapped[str | None] = mapped_column(String(11))  # None: no phone, no SMS
+    # Who submitted it: the applicant themself, or an agent, a kiosk … acting for them; an
+    # agent under the resident's consent (代办), kept with the case.
     actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")
     actor_id: Mapped[int | None] = mapped_column(Integer)
+    mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id"), index=True)
     answers: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), index=True)
     decision: Mapped[str | None] = mapped_column(String(10))  # approved | denied
@@ -155,9 +157,12 @@ SMS_TEXT = {
 
 def _record(case: Case, action: str, from_status: str | None, actor: Actor, note: str = "",
             data: dict | None = None, notify: bool = True) -> CaseEvent:
+    data = dict(data or {})
+    if actor.kind == "agent":  # the agent acts; the applicant stays the resident, under this consent
+        data["mandate"] = actor.mandate_id
     event = CaseEvent(case=case, action=action, from_status=from_status, to_status=case.status,
                       actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name[:60],
-                      note=note, data=data or {})
+                      note=note, data=data)
     db.session.add(event)
     db.session.flush()
     case.last_event_at = event.at  # bumps the case's version: see Case.last_event_at
@@ -200,7 +205,7 @@ def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: s
                 applicant_name=applicant.name, applicant_id_number=applicant.id_number,
                 applicant_phone=applicant.phone, answers=answers, status="submitted",
                 promised_days=item.promised_days, submitted_at=now, actor_kind=actor.kind,
-                actor_id=actor.id)
+                actor_id=actor.id, mandate_id=actor.mandate_id if actor.kind == "agent" else None)
     db.session.add(case)
     try:
         db.session.flush()

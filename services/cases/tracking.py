@@ -89,7 +89,7 @@ def by_number_and_last4(raw_number: str, last4) -> Case:
     last4 = inputs.last4(last4)
     case = db.session.scalar(select(Case).where(Case.number == number))
     if case is None or not (hmac.compare_digest(case.applicant_id_number[-4:], last4)
-                            | hmac.compare_digest(case.applicant_phone[-4:], last4)):
+                            | hmac.compare_digest((case.applicant_phone or "")[-4:] or "-", last4)):
         raise DomainError("办件编号和后 4 位对不上，请核对回执和身份证", field="last4")
     return case
 

@@ -21,6 +21,8 @@ class Actor:
     department: str | None = None
     system: str | None = None  # a department system: its key in the catalog (items' `system`)
     on_behalf_of: int | None = None  # a kiosk or an agent: the person it acts for now
+    village_id: int | None = None  # an agent: the one village they serve
+    mandate_id: int | None = None  # an agent acting for a resident: under this consent only
 
 
 SYSTEM = Actor("system", None, "系统")
@@ -47,11 +49,14 @@ def _system_codes(system: str | None) -> list[str]:
 
 
 def person_of(actor: Actor) -> int | None:
-    """The person whose own things this actor may see as theirs: a citizen themself, or the
-    person a kiosk is serving now."""
+    """The person whose own things this actor may see as theirs: a citizen themself, the person
+    a kiosk is serving now, or the resident an agent acts for under a consent in force (the
+    agent front end checks the consent before it builds such an actor)."""
     if actor.kind == "citizen":
         return actor.id
     if actor.kind == "kiosk":
+        return actor.on_behalf_of
+    if actor.kind == "agent" and actor.mandate_id is not None:
         return actor.on_behalf_of
     return None
 
@@ -59,13 +64,18 @@ def person_of(actor: Actor) -> int | None:
 def may_see(actor: Actor, case) -> bool:
     """The one rule. Citizens see their own cases; staff see their township's or department's
     (administrators all, hospital staff none); a department system sees its own items' cases; a
-    kiosk sees the cases of the person identified at it, while they are there."""
+    kiosk sees the cases of the person identified at it, while they are there; a village agent
+    those a resident's consent in force covers (services.people.consent)."""
+    if actor.kind == "agent":
+        from services.people.consent import covers
+
+        return covers(actor, case)
     if actor.kind in ("citizen", "kiosk"):
         return person_of(actor) is not None and case.applicant_id == person_of(actor)
     if actor.kind == "staff":
         if actor.role == "admin":
             return True
-        if actor.role == "window":
+        if actor.role in ("window", "town_admin"):
             return case.township_id is not None and case.township_id == actor.township_id
         if actor.role == "reviewer":
             return case.department == actor.department
@@ -86,7 +96,11 @@ def visible_cases(actor: Actor):
         return query.where(Case.applicant_id == person_of(actor))
     if actor.kind == "staff" and actor.role == "admin":
         return query
-    if actor.kind == "staff" and actor.role == "window":
+    if actor.kind == "agent":
+        from services.people.consent import visible_cases_query
+
+        return visible_cases_query(actor)
+    if actor.kind == "staff" and actor.role in ("window", "town_admin"):
         return query.where(Case.township_id == actor.township_id)
     if actor.kind == "staff" and actor.role == "reviewer":
         return query.where(Case.department == actor.department)

@@ -24,12 +24,14 @@ class Person(db.Model):
     __tablename__ = "persons"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(11), unique=True)
+    # None for a resident with no phone, recorded by a village agent (services.people.consent).
+    phone: Mapped[str | None] = mapped_column(String(11), unique=True)
     name: Mapped[str | None] = mapped_column(String(40))
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # How the real name was checked: "typed" (a number typed in), or "id_card" (the chip of the
-    # card read at a registered kiosk: the stronger of the two).
+    # How the real name was checked: "typed" (a number typed in), "agent" (typed by a village
+    # agent from the card, with the resident's consent), or "id_card" (the chip of the card read
+    # at a registered kiosk: the strongest).
     verified_via: Mapped[str | None] = mapped_column(String(10))
     elder_offered: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -46,6 +48,7 @@ class Person(db.Model):
     def get_id(self) -> str:
         return f"p:{self.id}"
 
+    account_kind = "citizen"
     is_staff = False
 
 
@@ -164,3 +167,32 @@ def bind_real_name(person: Person, name: str, id_number: str, via: str = "typed"
     if holder is not None:
         raise DomainError(TAKEN, field="id_number")
     person.name, person.id_number, person.verified_at, person.verified_via = name, id_number, utcnow(), via
+
+
+def resident_for_agent(name, id_number, phone) -> tuple[Person, str | None]:
+    """The resident a village agent acts for, found by ID number or recorded now (with the name
+    and number checked as everywhere). Returns the person and the phone a consent code goes to:
+    the one on record, or the one typed for someone who has none; None when they have no phone."""
+    name, id_number = inputs.person_name(name), check_id_number(id_number)
+    typed = inputs.phone(phone) if inputs.text_of(phone, "phone").strip() else None
+    person = db.session.scalar(select(Person).where(Person.id_number == id_number))
+    if person is not None and person.name != name:
+        raise DomainError("姓名与这个身份证号登记的不一致，请核对身份证", field="name")
+    if person is not None and person.phone:
+        if typed and typed != person.phone:
+            raise DomainError(f"这个身份证号登记的手机号是 {mask_phone(person.phone)}，验证码会发到这个号码。"
+                              "如已换号，请本人到乡镇便民服务中心更改", field="phone")
+        return person, person.phone
+    if typed:
+        holder = db.session.scalar(select(Person).where(Person.phone == typed))
+        if holder is not None and holder.is_verified:
+            raise DomainError("这个手机号已登记在其他人名下，请核对", field="phone")
+    if person is None:
+        person = Person(phone=None, name=name, id_number=id_number, verified_at=utcnow(), verified_via="agent")
+        db.session.add(person)
+        try:
+            db.session.flush()
+        except IntegrityError:  # recorded a moment ago by another agent
+            db.session.rollback()
+            raise DomainError("这位群众刚被登记，请重新提交", field="id_number")
+    return person, typed

@@ -51,6 +51,7 @@ from extensions import db, limiter
 from services.exchange.http import sign
 from tests import hostile_inputs as H
 from tests.conftest import (
+    CONSENT_CODE,
     bind_kiosk,
     csrf_token_from,
     form_post,
@@ -579,6 +580,28 @@ class World:
         for code in self.apply_codes:  # the kiosk's own drafts exist before any probe
             assert self.kiosk_visitor.client.get(f"/kiosk/apply/{code}").status_code == 200
         self.setup_token = register_kiosk(app, name="测试终端 3")[1]
+        self.agent, self.mandate_id, self.paper_id = self.village_agent()
+
+    def village_agent(self) -> tuple[Actor, int, int]:
+        """The demo agent of 东关村 (from `flask seed`), with 张桂兰's consent by SMS code, a draft
+        of every item begun for her, and a 收件清单 on her 补正 case."""
+        agent = Actor("village agent, 张桂兰's consent", self.app.test_client())
+        response = form_post(agent.client, "/agent/login", {"username": "daiban", "password": "Agent-demo-2026"})
+        assert response.status_code == 303, "setup: agent login"
+        response = form_post(agent.client, "/agent/residents/new", {
+            "name": "张桂兰", "id_number": "622827195803150023", "phone": "13900000001", "item": "", "months": "3"})
+        page_url = response.headers["Location"]
+        code = CONSENT_CODE.search(agent.client.get(page_url).get_data(as_text=True)).group(1)
+        assert form_post(agent.client, page_url, {"code": code}, post_url=page_url + "/code").status_code == 303
+        mandate_id = int(page_url.rsplit("/", 1)[1])
+        for item in self.apply_codes:
+            assert agent.client.get(f"/agent/r/{mandate_id}/apply/{item}").status_code == 200
+        number = self.cases["supplement"][0].number
+        response = form_post(agent.client, f"/agent/r/{mandate_id}/my/{number}/papers/collect",
+                             {"keys": self.app.extensions["catalog"].get(BIRTH_REGISTRATION).required_materials[0].key})
+        assert response.status_code == 303, "setup: 收件清单"
+        agent.refresh_token(f"/agent/r/{mandate_id}/my")
+        return agent, mandate_id, int(response.headers["Location"].rstrip("/").rsplit("/", 2)[1])
 
     def codes(self, kind: str, page: str) -> list[str]:
         """The items whose page of this kind opens for the villager (the catalog's `kind` narrows the search)."""
@@ -716,7 +739,11 @@ class World:
         case = {s: self.cases[s][0] for s in self.cases}
         if endpoint.startswith("kiosk.setup"):
             return [self.setup_token]
-        endpoint = "pwa." + endpoint.split(".", 1)[1] if endpoint.startswith("kiosk.") else endpoint  # the same flows
+        if endpoint == "agent.paper_new" and var == "kind":
+            return ["collect", "return"]
+        if endpoint.startswith("agent.") and var in ("mandate_id", "consent_id", "paper_id"):
+            return [str(self.paper_id if var == "paper_id" else self.mandate_id)]
+        endpoint = "pwa." + endpoint.split(".", 1)[1] if endpoint.startswith(("kiosk.", "agent.")) else endpoint
         by_endpoint = {
             "code": (self.apply_codes if endpoint.startswith("pwa.apply") else
                      self.pay_codes if endpoint == "pwa.pay" else
@@ -753,6 +780,8 @@ class World:
             options = [self.window, self.admin, self.hospital]
         elif rule.rule.startswith("/kiosk/"):  # leaving would end the visit the other routes need
             options = [self.kiosk] if rule.endpoint in ("kiosk.leave", "kiosk.setup_bind") else [self.kiosk_visitor, self.kiosk]
+        elif rule.rule.startswith("/agent/"):
+            options = [self.agent] if rule.endpoint != "agent.logout" else [self.anonymous]
         elif rule.rule.startswith("/api/") or "provider_name" in rule.arguments:
             return self.anonymous
         else:

@@ -1,0 +1,72 @@
+"""Village agents in the console: accounts kept by the township administrator (or the county's),
+the consent behind a case submitted by an agent, and the figures per village (supervision)."""
+from flask import make_response, redirect, render_template, request, url_for
+
+from services import audit
+from services.cases.agent_desk import per_village
+from services.cases.handling import case_for
+from services.errors import DomainError
+from services.people import agents
+from services.people.consent import case_evidence
+from services.places import villages_of
+from services.registry import registry
+from web.access import current_actor, staff_required
+from web.forms import AgentInput
+from web.inputs import Parsed, parse
+
+from . import bp
+
+
+def _ip() -> str:
+    return request.remote_addr or ""
+
+
+@bp.route("/agents", methods=["GET", "POST"])
+@staff_required("admin", "town_admin")
+def agent_list():
+    actor = current_actor()
+    form = Parsed(values={k: "" for k in AgentInput.model_fields})
+    if request.method == "POST":
+        form = parse(AgentInput, request.form)
+        form.values["password"] = ""
+        if form.ok:
+            data = form.data
+            try:
+                agents.create_agent(actor, data.username, data.password, data.name, data.village_id, data.role, _ip())
+            except DomainError as exc:
+                form.refuse(exc, "username")
+            else:
+                return redirect(url_for("office.agent_list"), code=303)
+    villages = villages_of(None if actor.role == "admin" else actor.township_id)
+    return render_template("office/agents.html", form=form, agents=agents.agents_kept_by(actor),
+                           villages={v.id: v for v in villages},
+                           village_options=[("", "请选择")] + [(str(v.id), v.shown_name) for v in villages],
+                           roles=[("", "请选择")] + list(agents.ROLES.items())), form.status
+
+
+@bp.post("/agents/<int:agent_id>/active")
+@staff_required("admin", "town_admin")
+def agent_active(agent_id: int):
+    agents.set_active(current_actor(), agent_id, request.form.get("active") == "1", _ip())
+    return redirect(url_for("office.agent_list"), code=303)
+
+
+@bp.get("/villages")
+@staff_required("admin", "window", "town_admin")
+def village_figures():
+    return render_template("office/villages.html", rows=per_village(current_actor()))
+
+
+@bp.get("/cases/<int:case_id>/consent/<key>")
+@staff_required()
+def consent_file(case_id: int, key: str):
+    actor = current_actor()
+    case = case_for(actor, case_id)
+    upload = case_evidence(case, key)
+    audit.record(actor.kind, actor.id, actor.name, "view_file", f"case:{case.number}", {"file": key, "consent": True},
+                 ip=_ip())
+    response = make_response(registry().storage.get(upload.key))
+    response.mimetype = upload.content_type
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response

@@ -1,0 +1,90 @@
+"""What a village agent follows for their residents (代办工作台): the cases their consents in
+force cover, sorted by what needs doing — 补正 asked, close to the deadline, done and waiting to
+go back to the resident — and the supervision figures staff see per village."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+
+from extensions import db
+from services.cases.lifecycle import OPEN_CLOCK, Case, remaining_workdays
+from services.cases.papers import AgentPaper
+from services.clock import to_china
+from services.clock import today as china_today
+from services.people.actors import Actor, visible_cases
+from services.places import Village
+from services.workdays import load_calendar
+
+NEAR = 3  # working days left at which a case counts as near its deadline
+CLOSED = ("completed", "delivered")
+
+
+@dataclass
+class Desk:
+    supplement: list = field(default_factory=list)  # (case, days left)
+    near_deadline: list = field(default_factory=list)
+    hand_back: list = field(default_factory=list)  # done, no 回交 recorded yet
+    in_progress: list = field(default_factory=list)
+    finished: list = field(default_factory=list)
+
+
+def desk(actor: Actor, today: date | None = None) -> Desk:
+    today = today or china_today()
+    calendar = load_calendar()
+    cases = list(db.session.scalars(visible_cases(actor).order_by(Case.submitted_at.desc()).limit(500)))
+    returned = set(db.session.scalars(select(AgentPaper.case_id).where(
+        AgentPaper.kind == "return", AgentPaper.case_id.in_([c.id for c in cases]))))
+    out = Desk()
+    for case in cases:
+        left = remaining_workdays(case, today, calendar)
+        row = (case, left)
+        if case.status == "supplement":
+            out.supplement.append(row)
+        elif left is not None and left <= NEAR:
+            out.near_deadline.append(row)
+        elif case.status in CLOSED and case.id not in returned:
+            out.hand_back.append(row)
+        elif case.status in ("submitted", "accepted", "reviewing"):
+            out.in_progress.append(row)
+        else:
+            out.finished.append(row)
+    out.near_deadline.sort(key=lambda r: r[1])
+    return out
+
+
+@dataclass(frozen=True)
+class VillageFigures:
+    village: Village
+    submitted: int
+    open: int
+    overdue: int
+    average_days: float | None  # working days from 受理 to 办结, of cases done
+
+
+def per_village(actor: Actor, today: date | None = None) -> list[VillageFigures]:
+    """For staff who may see a township's cases (or all): per village, the cases agents submitted."""
+    from services.people.consent import Mandate
+
+    if actor.kind != "staff" or actor.role not in ("admin", "window", "town_admin"):
+        return []
+    today = today or china_today()
+    villages = select(Village).order_by(Village.code)
+    if actor.role != "admin":
+        villages = villages.where(Village.township_id == actor.township_id)
+    rows = []
+    calendar = load_calendar()
+    for village in db.session.scalars(villages):
+        cases = select(Case).join(Mandate, Case.mandate_id == Mandate.id).where(
+            Mandate.village_id == village.id, Case.actor_kind == "agent")
+        count = lambda q: db.session.scalar(select(func.count()).select_from(q.subquery()))  # noqa: E731
+        done = db.session.execute(cases.with_only_columns(Case.accepted_on, Case.completed_at).where(
+            Case.status.in_(CLOSED), Case.accepted_on.is_not(None))).all()
+        days = [calendar.workdays_between(accepted, to_china(completed).date()) for accepted, completed in done]
+        rows.append(VillageFigures(
+            village, count(cases), count(cases.where(Case.status.in_(("submitted", "accepted", "reviewing",
+                                                                      "supplement")))),
+            count(cases.where(Case.status.in_(OPEN_CLOCK), Case.due_on < today)),
+            round(sum(days) / len(days), 1) if days else None))
+    return rows

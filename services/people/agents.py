@@ -1,0 +1,151 @@
+"""Village agents (村代办员) and village committee members (村委会): accounts the township
+administrator creates, each bound to one village of the township. They sign in with a user name
+and a password (services.people.passwords); a disabled account loses access at its next request."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+from services import inputs
+from services.audit import record
+from services.clock import utcnow
+from services.errors import DomainError, NotFound
+from services.people import passwords
+from services.people.actors import Actor
+from services.places import Village, get_village
+
+ROLES = {"agent": "村代办员", "committee": "村委会"}
+
+
+class Agent(db.Model):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(12), default="agent")
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    account_kind = "agent"
+    is_staff = False
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"a:{self.id}"
+
+    @property
+    def role_name(self) -> str:
+        return ROLES.get(self.role, "")
+
+
+def actor_of(agent: Agent, on_behalf_of: int | None = None, mandate_id: int | None = None) -> Actor:
+    return Actor("agent", agent.id, agent.name, township_id=agent.township_id, village_id=agent.village_id,
+                 on_behalf_of=on_behalf_of, mandate_id=mandate_id)
+
+
+def _may_keep(actor: Actor, village: Village | None) -> bool:
+    """The county administrator keeps every village's agents; a township administrator their own."""
+    if village is None or actor.kind != "staff":
+        return False
+    return actor.role == "admin" or actor.role == "town_admin" and actor.township_id == village.township_id
+
+
+def create_agent(actor: Actor, username, password, name, village_id, role="agent", ip: str = "") -> Agent:
+    village = get_village(village_id)
+    if not _may_keep(actor, village):
+        raise DomainError("请选择本乡镇的村", field="village_id")
+    if role not in ROLES:
+        raise DomainError("请选择身份", field="role")
+    username = passwords.check_username(username)
+    name = inputs.person_name(name)
+    password_hash = passwords.hashed(password)
+    if db.session.scalar(select(Agent.id).where(Agent.username == username)):
+        raise DomainError("这个用户名已被使用", field="username")
+    agent = Agent(username=username, password_hash=password_hash, name=name, role=role, village_id=village.id,
+                  township_id=village.township_id, created_by=actor.name)
+    db.session.add(agent)
+    try:
+        db.session.flush()
+        record(actor.kind, actor.id, actor.name, "create_agent", f"agent:{agent.id}",
+               {"username": username, "village": village.code, "role": role}, ip=ip, commit=False)
+        db.session.commit()
+    except IntegrityError:  # the same user name, created a moment ago elsewhere
+        db.session.rollback()
+        raise DomainError("这个用户名已被使用", field="username")
+    return agent
+
+
+def agents_kept_by(actor: Actor) -> list[Agent]:
+    query = select(Agent).order_by(Agent.village_id, Agent.username)
+    if actor.kind != "staff" or actor.role not in ("admin", "town_admin"):
+        return []
+    if actor.role == "town_admin":
+        query = query.where(Agent.township_id == actor.township_id)
+    return list(db.session.scalars(query))
+
+
+def get_agent(agent_id) -> Agent:
+    agent = db.session.get(Agent, agent_id) if inputs.is_row_id(agent_id) else None
+    if agent is None:
+        raise NotFound("没有这个代办员账号")
+    return agent
+
+
+def set_active(actor: Actor, agent_id, active: bool, ip: str = "") -> Agent:
+    """Disable or enable an account; a disabled agent is refused at the very next request."""
+    agent = get_agent(agent_id)
+    if not _may_keep(actor, get_village(agent.village_id)):
+        raise NotFound("没有这个代办员账号")
+    agent.active = bool(active)
+    record(actor.kind, actor.id, actor.name, "enable_agent" if active else "disable_agent", f"agent:{agent.id}",
+           ip=ip, commit=False)
+    db.session.commit()
+    return agent
+
+
+def authenticate(username, password, ip: str = "") -> Agent:
+    return passwords.authenticate(Agent, "agent", username, password, ip)
+
+
+def still_active(agent_id: int) -> Agent | None:
+    """The agent behind a session, read afresh: None once disabled."""
+    agent = db.session.get(Agent, agent_id)
+    return agent if agent is not None and agent.active else None
+
+
+def village_colleagues(agent: Agent) -> list[Agent]:
+    return list(db.session.scalars(select(Agent).where(Agent.village_id == agent.village_id, Agent.active,
+                                                       Agent.id != agent.id).order_by(Agent.id)))
+
+
+DEMO = ({"username": "daiban", "password": "Agent-demo-2026", "name": "赵红梅", "role": "agent"},
+        {"username": "cunwei", "password": "Village-demo-2026", "name": "马德海", "role": "committee"})
+
+
+def demo_agents(village: Village) -> list[dict]:
+    """The demo agent and village committee member `make run` creates for a village of 城关镇."""
+    rows = []
+    for row in DEMO:
+        if db.session.scalar(select(Agent.id).where(Agent.username == row["username"])) is None:
+            db.session.add(Agent(username=row["username"], password_hash=passwords.hashed(row["password"]),
+                                 name=row["name"], role=row["role"], village_id=village.id,
+                                 township_id=village.township_id, created_by="演示数据"))
+        rows.append(row)
+    db.session.commit()
+    return rows

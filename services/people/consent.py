@@ -1,0 +1,419 @@
+"""A resident's consent (委托) to a village agent: for one item or for every item an agent may do,
+for a few months. Given by an SMS code the resident reads back, or — with no phone — by a
+signature drawn on the screen and a photo of the signed 授权委托书, confirmed by a second person
+of the village. A mandate in force is the only thing that lets an agent see or do anything of a
+resident's; withdrawing it ends that at once.
+
+    pending --code read back--------------------------------> active --withdraw--> withdrawn
+    pending --signature + letter--> confirming --confirm-----> active
+                                               --refuse------> refused
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    and_,
+    exists,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+from services import attempts, audit, inputs
+from services.cases.materials import Upload, store_files
+from services.catalog import Item
+from services.clock import add_months, aware, utcnow
+from services.clock import today as china_today
+from services.errors import DomainError, NotFound, TooManyTries
+from services.outbox import enqueue
+from services.people.actors import Actor
+from services.people.identity import Person, mask_phone, resident_for_agent
+from services.registry import registry
+
+STATUS_NAMES = {"pending": "等待本人确认", "confirming": "等待村里第二人确认", "active": "有效",
+                "withdrawn": "已撤销", "refused": "未通过确认"}
+METHOD_NAMES = {"sms": "本人手机短信验证码", "paper": "手写签名和纸质授权委托书，村里第二人确认"}
+MONTHS = (1, 3, 6, 12)  # how long a consent may last
+CODE_TTL = timedelta(minutes=10)  # the resident reads it out while the agent waits
+MAX_WRONG = 5
+SENDS_PER_AGENT = (20, timedelta(hours=1))
+SENDS_PER_PHONE = ((1, timedelta(minutes=1)), (3, timedelta(hours=1)))
+WRONG_PER_AGENT = (10, timedelta(minutes=10))
+SIGNATURE, LETTER = "_consent_signature", "_consent_letter"  # never a catalog material key
+
+
+class Mandate(db.Model):
+    __tablename__ = "mandates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)  # the resident
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    item_code: Mapped[str | None] = mapped_column(String(40))  # None: every item an agent may do
+    valid_until: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(8))  # sms | paper
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    phone: Mapped[str | None] = mapped_column(String(11))  # where the code went
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
+    signature_key: Mapped[str | None] = mapped_column(String(64))
+    letter_key: Mapped[str | None] = mapped_column(String(64))
+    confirmed_by_id: Mapped[int | None] = mapped_column(Integer)  # the second person (an agent account)
+    confirmed_by_name: Mapped[str] = mapped_column(String(60), default="")
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refused_reason: Mapped[str] = mapped_column(String(200), default="")
+    granted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[str] = mapped_column(String(60), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def status_name(self) -> str:
+        if self.status == "active" and self.valid_until < china_today():
+            return "已到期"
+        return STATUS_NAMES[self.status]
+
+    @property
+    def scope_name(self) -> str:
+        return registry().catalog.get(self.item_code).name if self.item_code else "全部可代办事项"
+
+    @property
+    def in_force(self) -> bool:
+        return self.status == "active" and self.valid_until >= china_today()
+
+
+def by_agent(item: Item) -> Item:
+    """The item, if the catalog lets a village agent do it for a resident (Item.by_agent)."""
+    if not item.by_agent:
+        raise NotFound("这个事项不能由代办员代办，请本人办理或到窗口办理")
+    return item
+
+
+def _hash(mandate_id: int, code: str) -> str:
+    key = registry().secret_key.encode()
+    return hmac.new(key, f"mandate:{mandate_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _agent_only(actor: Actor) -> None:
+    if actor.kind != "agent" or actor.village_id is None:
+        raise NotFound("没有找到这份委托")
+
+
+def start(actor: Actor, name, id_number, phone, item_code, months, requester: str,
+          today: date | None = None) -> tuple[Mandate, str | None]:
+    """A new consent for a resident of the agent's village: the resident is found by ID number (or
+    recorded, with or without a phone); with a phone, a code goes to it at once. Returns the
+    mandate and the code (shown only by a sandbox SMS gateway)."""
+    _agent_only(actor)
+    if item_code:
+        by_agent(registry().catalog.get(inputs.text_of(item_code, "item_code")[:40]))
+    months = int(inputs.choice(months, [str(m) for m in MONTHS], field="months", message="请选择委托期限"))
+    person, phone = resident_for_agent(name, id_number, phone)
+    mandate = Mandate(person_id=person.id, agent_id=actor.id, village_id=actor.village_id,
+                      item_code=item_code or None, valid_until=add_months(today or china_today(), months),
+                      method="sms" if phone else "paper", phone=phone)
+    db.session.add(mandate)
+    db.session.flush()
+    audit.record(actor.kind, actor.id, actor.name, "consent_start", f"person:{person.id}",
+                 {"mandate": mandate.id, "method": mandate.method}, commit=False)
+    db.session.commit()
+    code = send_code(actor, mandate.id, requester) if phone else None
+    return mandate, code
+
+
+def _pending(actor: Actor, mandate_id) -> Mandate:
+    mandate = mine(actor, mandate_id)
+    if mandate.status != "pending":
+        raise DomainError("这份委托已经确认过或已结束", field="code")
+    return mandate
+
+
+def send_code(actor: Actor, mandate_id, requester: str) -> str:
+    """A new code to the resident's phone; the last code sent is the only one that works."""
+    mandate = _pending(actor, mandate_id)
+    if mandate.method != "sms":
+        raise DomainError("这位群众没有手机，请用签名和纸质授权委托书", field="code")
+    sent = attempts.take([(f"consent-send:{requester}", *SENDS_PER_AGENT)])
+    if sent is None:
+        raise TooManyTries("发送验证码太频繁，请一小时后再试", field="code")
+    per_phone = [(f"consent-phone:{mandate.phone}", n, w) for n, w in SENDS_PER_PHONE]
+    if attempts.take(per_phone[:1]) is None or attempts.take(per_phone[1:]) is None:
+        attempts.give_back(sent)
+        raise TooManyTries("这个手机号刚收到过验证码，请稍后再获取", field="code")
+    code = f"{secrets.randbelow(10**6):06d}"
+    mandate.code_hash, mandate.code_expires_at, mandate.code_wrong_tries = (
+        _hash(mandate.id, code), utcnow() + CODE_TTL, 0)
+    village = _village_name(mandate.village_id)
+    enqueue("sms", mandate.phone, {"text": f"【镇原县政务服务】{village}代办员{actor.name}申请代您办理"
+                                           f"“{mandate.scope_name}”，至{mandate.valid_until:%Y年%-m月%-d日}。"
+                                           f"同意请把验证码 {code} 告诉代办员，10 分钟内有效；不同意请勿告诉任何人。"},
+            dedupe_key=f"consent:{mandate.id}:{secrets.token_hex(8)}")
+    db.session.commit()
+    return code
+
+
+def confirm_code(actor: Actor, mandate_id, raw_code, requester: str) -> Mandate:
+    """The resident read the code back: the consent is in force. Single use, expires, and a
+    wrong code counts against the agent (and five spend the code)."""
+    code = inputs.sms_code(raw_code)
+    taken = attempts.take([(f"consent-wrong:{requester}", *WRONG_PER_AGENT)])
+    if taken is None:
+        raise TooManyTries("验证码输错太多次，请 10 分钟后再试", field="code")
+    mandate = _pending(actor, mandate_id)
+    now = utcnow()
+    if mandate.code_hash is None or aware(mandate.code_expires_at) < now:
+        attempts.give_back(taken)
+        raise DomainError("验证码已过期或已使用，请重新获取", field="code")
+    if not hmac.compare_digest(mandate.code_hash, _hash(mandate.id, code)):
+        db.session.execute(update(Mandate).where(Mandate.id == mandate.id)
+                           .values(code_wrong_tries=Mandate.code_wrong_tries + 1))
+        db.session.execute(update(Mandate).where(Mandate.id == mandate.id, Mandate.code_wrong_tries >= MAX_WRONG)
+                           .values(code_hash=None))
+        db.session.commit()
+        raise DomainError("验证码不对，请让群众再念一遍短信里的数字", field="code")
+    attempts.give_back(taken)
+    # Single use even when two taps race: only one UPDATE finds the code still there.
+    spent = db.session.execute(update(Mandate).where(Mandate.id == mandate.id, Mandate.code_hash == mandate.code_hash,
+                                                     Mandate.status == "pending")
+                               .values(code_hash=None, status="active", granted_at=now))
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise DomainError("验证码已过期或已使用，请重新获取", field="code")
+    db.session.refresh(mandate)
+    _claim_phone(mandate)
+    _granted(actor, mandate)
+    return mandate
+
+
+def _claim_phone(mandate: Mandate) -> None:
+    """The code proved the resident holds this phone: it becomes theirs on record if it was
+    not (an unverified sign-up on the same number lets go of it)."""
+    person = db.session.get(Person, mandate.person_id)
+    if person.phone:
+        return
+    holder = db.session.scalar(select(Person).where(Person.phone == mandate.phone))
+    if holder is not None and holder.is_verified:
+        return
+    if holder is not None:
+        holder.phone = None
+        db.session.flush()
+    person.phone = mandate.phone
+
+
+def _granted(actor: Actor, mandate: Mandate) -> None:
+    audit.record(actor.kind, actor.id, actor.name, "consent_granted", f"person:{mandate.person_id}",
+                 {"mandate": mandate.id, "method": mandate.method}, commit=False)
+    _tell_resident(mandate, f"您已委托{_village_name(mandate.village_id)}代办员{_agent_name(mandate.agent_id)}"
+                            f"代办“{mandate.scope_name}”，至{mandate.valid_until:%Y年%-m月%-d日}。"
+                            f"可随时撤销：{registry().public_base_url}/my/agents", "granted")
+    db.session.commit()
+
+
+def add_evidence(actor: Actor, mandate_id, kind: str, files: list[tuple[str, bytes]]) -> Mandate:
+    """The drawn signature (SIGNATURE) or the photo of the signed letter (LETTER); a new one replaces the old."""
+    mandate = _pending(actor, mandate_id)
+    if mandate.method != "paper":
+        raise DomainError("这位群众有手机，请用短信验证码确认", field="files")
+    if kind not in (SIGNATURE, LETTER):
+        raise DomainError("请选择要上传的内容", field="files")
+    upload = store_files(registry().storage, files[:1], mandate.person_id, kind, actor, commit=False)[0]
+    if kind == SIGNATURE:
+        mandate.signature_key = upload.key
+    else:
+        mandate.letter_key = upload.key
+    db.session.commit()
+    return mandate
+
+
+def ask_confirmation(actor: Actor, mandate_id) -> Mandate:
+    mandate = _pending(actor, mandate_id)
+    missing = [name for name, key in (("群众手写签名", mandate.signature_key),
+                                      ("签好字的授权委托书照片", mandate.letter_key)) if not key]
+    if mandate.method != "paper" or missing:
+        raise DomainError("还缺：" + "、".join(missing), field="files")
+    mandate.status = "confirming"
+    audit.record(actor.kind, actor.id, actor.name, "consent_evidence", f"person:{mandate.person_id}",
+                 {"mandate": mandate.id}, commit=False)
+    db.session.commit()
+    return mandate
+
+
+def to_confirm(actor: Actor) -> list[Mandate]:
+    """Paper consents of this village waiting for a second person: never one's own."""
+    if actor.kind != "agent":
+        return []
+    return list(db.session.scalars(select(Mandate).where(
+        Mandate.village_id == actor.village_id, Mandate.status == "confirming", Mandate.agent_id != actor.id)
+        .order_by(Mandate.id)))
+
+
+def for_confirmation(actor: Actor, mandate_id, ip: str = "") -> Mandate:
+    """A paper consent as the second person sees it (the resident's details, the evidence): read logged."""
+    mandate = next((m for m in to_confirm(actor) if inputs.is_row_id(mandate_id) and m.id == mandate_id), None)
+    if mandate is None:
+        raise NotFound("没有找到这份待确认的委托")
+    audit.record(actor.kind, actor.id, actor.name, "consent_review", f"person:{mandate.person_id}",
+                 {"mandate": mandate.id}, ip=ip)
+    return mandate
+
+
+def decide_confirmation(actor: Actor, mandate_id, agree: bool, reason="", ip: str = "") -> Mandate:
+    mandate = for_confirmation(actor, mandate_id, ip)
+    reason = inputs.text(reason, 200, field="reason")
+    if not agree and not reason:
+        raise DomainError("请写明不能确认的原因", field="reason")
+    now = utcnow()
+    done = db.session.execute(update(Mandate).where(Mandate.id == mandate.id, Mandate.status == "confirming").values(
+        status="active" if agree else "refused", confirmed_by_id=actor.id, confirmed_by_name=actor.name[:60],
+        confirmed_at=now, granted_at=now if agree else None, refused_reason=reason))
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise DomainError("这份委托刚被其他人确认过")
+    db.session.refresh(mandate)
+    if agree:
+        _granted(actor, mandate)
+    else:
+        audit.record(actor.kind, actor.id, actor.name, "consent_refused", f"person:{mandate.person_id}",
+                     {"mandate": mandate.id}, ip=ip)
+    return mandate
+
+
+def mine(actor: Actor, mandate_id) -> Mandate:
+    """A mandate this agent holds (any state), of their village; the same answer if it does not exist."""
+    _agent_only(actor)
+    mandate = db.session.get(Mandate, mandate_id) if inputs.is_row_id(mandate_id) else None
+    if mandate is None or mandate.agent_id != actor.id or mandate.village_id != actor.village_id:
+        raise NotFound("没有找到这份委托")
+    return mandate
+
+
+def in_force(actor: Actor, mandate_id) -> Mandate:
+    """The mandate an agent acts under now: theirs, of their village, active and not expired."""
+    mandate = mine(actor, mandate_id)
+    if not mandate.in_force:
+        raise NotFound("这份委托已撤销、到期或尚未确认，不能再代办")
+    return mandate
+
+
+def held_by(actor: Actor) -> list[Mandate]:
+    """Every mandate this agent started, newest first (the dashboard's residents)."""
+    _agent_only(actor)
+    return list(db.session.scalars(select(Mandate).where(
+        Mandate.agent_id == actor.id, Mandate.village_id == actor.village_id).order_by(Mandate.id.desc())))
+
+
+def _covering(actor: Actor):
+    """The SQL condition 'a mandate in force lets this agent see a case' (cases.* in scope)."""
+    from services.cases.lifecycle import Case
+
+    condition = and_(Mandate.agent_id == actor.id, Mandate.village_id == actor.village_id,
+                     Mandate.status == "active", Mandate.valid_until >= china_today(),
+                     Mandate.person_id == Case.applicant_id,
+                     or_(Mandate.item_code.is_(None), Mandate.item_code == Case.item_code))
+    if actor.mandate_id is not None:  # acting for one resident: that consent only
+        condition = and_(condition, Mandate.id == actor.mandate_id)
+    return exists().where(condition)
+
+
+def visible_cases_query(actor: Actor):
+    from services.cases.lifecycle import Case
+
+    return select(Case).where(_covering(actor))
+
+
+def covers(actor: Actor, case) -> bool:
+    from services.cases.lifecycle import Case
+
+    return db.session.scalar(select(Case.id).where(Case.id == case.id, _covering(actor))) is not None
+
+
+def of_person(person_id: int) -> list[Mandate]:
+    return list(db.session.scalars(select(Mandate).where(Mandate.person_id == person_id,
+                                                         Mandate.status.in_(("active", "withdrawn")))
+                                   .order_by(Mandate.id.desc())))
+
+
+def withdraw(actor: Actor, mandate_id, ip: str = "") -> Mandate:
+    """The resident (signed in) or township staff (at the window, for a resident without a
+    phone) ends a consent: from the next request on, the agent sees nothing more of them."""
+    mandate = db.session.get(Mandate, mandate_id) if inputs.is_row_id(mandate_id) else None
+    own = actor.kind == "citizen" and mandate is not None and mandate.person_id == actor.id
+    staff = actor.kind == "staff" and actor.role in ("admin", "window", "town_admin")
+    if mandate is None or not (own or staff) or mandate.status not in ("active", "pending", "confirming"):
+        raise NotFound("没有找到这份委托")
+    by = "本人" if own else f"工作人员{actor.name}"
+    db.session.execute(update(Mandate).where(Mandate.id == mandate.id).values(
+        status="withdrawn", withdrawn_at=utcnow(), withdrawn_by=by[:60], code_hash=None))
+    db.session.refresh(mandate)
+    audit.record(actor.kind, actor.id, actor.name, "consent_withdrawn", f"person:{mandate.person_id}",
+                 {"mandate": mandate.id}, ip=ip, commit=False)
+    _tell_resident(mandate, f"您对代办员{_agent_name(mandate.agent_id)}的委托（{mandate.scope_name}）已撤销，"
+                            "代办员不能再查看或办理您的事项。", "withdrawn")
+    db.session.commit()
+    return mandate
+
+
+def _tell_resident(mandate: Mandate, text: str, what: str) -> None:
+    phone = db.session.scalar(select(Person.phone).where(Person.id == mandate.person_id))
+    enqueue("sms", phone, {"text": "【镇原县政务服务】" + text}, dedupe_key=f"mandate:{mandate.id}:{what}")
+
+
+def holder(mandate: Mandate) -> dict:
+    """Who holds a consent, as the resident and staff see it: name, village, role."""
+    from services.people.agents import Agent
+
+    agent = db.session.get(Agent, mandate.agent_id)
+    return {"name": agent.name, "village": _village_name(mandate.village_id), "role": agent.role_name}
+
+
+def _village_name(village_id: int) -> str:
+    from services.places import Village
+
+    village = db.session.get(Village, village_id)
+    return village.shown_name if village else ""
+
+
+def _agent_name(agent_id: int) -> str:
+    from services.people.agents import Agent
+
+    return db.session.scalar(select(Agent.name).where(Agent.id == agent_id)) or ""
+
+
+def evidence_file(actor: Actor, mandate: Mandate, key: str) -> Upload:
+    """A consent's signature or letter photo, for the agent who holds it or the second person."""
+    if key not in (mandate.signature_key, mandate.letter_key) or not key:
+        raise NotFound("没有找到这个文件")
+    upload = db.session.scalar(select(Upload).where(Upload.key == key))
+    audit.record(actor.kind, actor.id, actor.name, "view_file", f"person:{mandate.person_id}",
+                 {"mandate": mandate.id, "file": key})
+    return upload
+
+
+def masked_phone(mandate: Mandate) -> str:
+    return mask_phone(mandate.phone)
+
+
+def of_case(case) -> Mandate | None:
+    """The consent a case was submitted under (代办), for staff to see with the case."""
+    return db.session.get(Mandate, case.mandate_id) if case.mandate_id else None
+
+
+def case_evidence(case, key: str) -> Upload:
+    """A file of the consent a case was submitted under, for staff who may see the case (the
+    caller has checked that)."""
+    mandate = of_case(case)
+    if mandate is None or not key or key not in (mandate.signature_key, mandate.letter_key):
+        raise NotFound("没有找到这个文件")
+    return db.session.scalar(select(Upload).where(Upload.key == key))

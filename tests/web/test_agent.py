@@ -1,0 +1,320 @@
+"""Village agents through their pages: consent by SMS code or on paper, applying for a resident,
+补正, the paper trail, a disabled account, a withdrawn consent, and what staff see."""
+import re
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from extensions import db
+from services.audit import AuditEntry
+from services.cases.lifecycle import Case, CaseEvent, act
+from services.people.actors import Actor
+from services.people.consent import Mandate
+from services.people.identity import Person
+from services.sms import messages_to
+from tests.conftest import CONSENT_CODE, csrf_token_from, form_post, sign_in
+from tests.factories import id_number
+from tests.images import png
+from tests.web.test_office import login, staff  # noqa: F401  (the staff fixture)
+
+HIGH_AGE = "621027-BM-005"  # 高龄津贴: one material (户口簿), no township question for an agent here
+STAFF = Actor("staff", None, "李娜", role="admin")
+RARE = "李䶮"
+ZHANG, WANG = id_number("19400101", "123"), id_number("19410101", "133")
+
+
+def _consent_url(mandate_id: int) -> str:
+    return f"/agent/consents/{mandate_id}"
+
+
+def _apply(client, mandate_id: int, name: str, number: str, phone: str = "13900000099") -> str:
+    """Fill 高龄津贴 for the resident through the agent's pages: the receipt's URL."""
+    base = f"/agent/r/{mandate_id}/apply/{HIGH_AGE}"
+    page = client.get(base).get_data(as_text=True)
+    assert "这位群众的首页" in page  # the agent's layout, acting for the resident
+    township = re.search(r'<option value="(\d+)" selected', page).group(1)  # the agent's own, first
+    answers = {"township_id": township, "elder_name": name, "elder_id_number": number, "relationship": "村代办员",
+               "account_number": "6217000000000000", "address": "东关村三组", "phone": phone}
+    response = form_post(client, base, answers)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    response = form_post(client, base + "/materials", {"material": "bank_account", "files": (_png(), "a.png")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    check = client.get(base + "/check").get_data(as_text=True)
+    draft_key = re.search(r'name="draft_key" value="([^"]+)"', check).group(1)
+    response = client.post(base + "/submit", data={"csrf_token": csrf_token_from(check), "draft_key": draft_key})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def _png():
+    import io
+
+    return io.BytesIO(png())
+
+
+def test_agent_applies_for_a_resident_after_consent_by_sms(app, agents, staff):
+    agent = agents.signed_in("daiban1")
+    resident_id = id_number("19400302", "456")
+    mandate_id = agents.consent_by_sms(agent, RARE, resident_id, "13900000011")
+    receipt_url = _apply(agent, mandate_id, RARE, resident_id)
+    receipt = agent.get(receipt_url).get_data(as_text=True)
+    assert "申请已提交" in receipt or "办件编号" in receipt
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        person = db.session.get(Person, case.applicant_id)
+        assert (person.name, person.id_number, person.phone) == (RARE, resident_id, "13900000011")
+        assert person.verified_via == "agent"
+        assert (case.actor_kind, case.mandate_id) == ("agent", mandate_id)
+        event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id))
+        # The agent acts, the resident applies: both on the record, separately.
+        assert (event.actor_kind, event.actor_name, event.data["mandate"]) == ("agent", "赵红梅", mandate_id)
+        assert case.applicant_name == RARE
+    texts = messages_to_app(app, "13900000011")
+    assert any("申请代您办理" in t for t in texts) and any("您已委托" in t for t in texts)
+    # Staff of the township see the case marked 代办 with the consent behind it.
+    page = login(app, "chengguan").get(f"/office/cases/{case.id}").get_data(as_text=True)
+    assert "代办" in page and "赵红梅" in page and "本人手机短信验证码" in page and "139****0011" in page
+
+
+def test_consent_codes_wrong_expired_and_reused(app, agents):
+    agent = agents.signed_in("daiban1")
+    page_url = agents.start(agent, "王𠈌", id_number("19450101", "321"), "13900000012")
+    code = CONSENT_CODE.search(agent.get(page_url).get_data(as_text=True)).group(1)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    response = form_post(agent, page_url, {"code": wrong}, post_url=page_url + "/code")
+    assert response.status_code == 422 and "验证码不对" in response.get_data(as_text=True)
+    mandate_id = int(page_url.rsplit("/", 1)[1])
+    with app.app_context():  # ten minutes pass
+        expires = db.session.get(Mandate, mandate_id).code_expires_at
+        db.session.execute(update(Mandate).values(code_expires_at=expires - timedelta(minutes=11)))
+        db.session.commit()
+    response = form_post(agent, page_url, {"code": code}, post_url=page_url + "/code")
+    assert response.status_code == 422 and "已过期" in response.get_data(as_text=True)
+    with app.app_context():  # had it been read out in time, it would have been good
+        db.session.execute(update(Mandate).values(code_expires_at=expires))
+        db.session.commit()
+    response = form_post(agent, page_url, {"code": code}, post_url=page_url + "/code")
+    assert response.status_code == 303
+    again = form_post(agent, page_url, {"code": code}, post_url=page_url + "/code")
+    assert again.status_code == 422 and "已经确认过" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Mandate, mandate_id).status == "active"
+
+
+def test_five_wrong_codes_spend_the_code(app, agents):
+    agent = agents.signed_in("daiban1")
+    page_url = agents.start(agent, "阿卜杜·热合曼", id_number("19450101", "331"), "13900000013")
+    code = CONSENT_CODE.search(agent.get(page_url).get_data(as_text=True)).group(1)
+    for n in range(5):
+        form_post(agent, page_url, {"code": f"{(int(code) + 1 + n) % 10**6:06d}"}, post_url=page_url + "/code")
+    response = form_post(agent, page_url, {"code": code}, post_url=page_url + "/code")
+    assert response.status_code == 422 and "已过期或已使用" in response.get_data(as_text=True)
+
+
+def test_resending_codes_is_rate_limited_per_phone(agents):
+    agent = agents.signed_in("daiban1")
+    page_url = agents.start(agent, "张桂兰", id_number("19450101", "341"), "13900000014")
+    response = form_post(agent, page_url, {}, post_url=page_url + "/resend")
+    assert response.status_code == 429 and "刚收到过验证码" in response.get_data(as_text=True)
+
+
+def test_no_phone_consent_needs_signature_letter_and_a_second_person(app, agents):
+    agent = agents.signed_in("daiban1")
+    page_url = agents.start(agent, "马秀英", id_number("19380505", "222"), "")
+    mandate_id = int(page_url.rsplit("/", 1)[1])
+    letter = agent.get(page_url + "/letter").get_data(as_text=True)
+    assert "授权委托书" in letter and "马秀英" in letter and "赵红梅" in letter
+    refused = form_post(agent, page_url, {}, post_url=page_url + "/submit")
+    assert refused.status_code == 422 and "群众手写签名" in refused.get_data(as_text=True)
+    for kind in ("signature", "letter"):
+        response = form_post(agent, page_url, {"kind": kind, "files": (_png(), f"{kind}.png")},
+                             post_url=page_url + "/evidence", content_type="multipart/form-data")
+        assert response.status_code == 303, response.get_data(as_text=True)
+    assert form_post(agent, page_url, {}, post_url=page_url + "/submit").status_code == 303
+    # Not by the agent themself, nor by an agent of another village.
+    assert agent.get(f"/agent/confirm/{mandate_id}").status_code == 404
+    far = agents.signed_in("tunzi1", village="屯字", name="王强")
+    assert far.get(f"/agent/confirm/{mandate_id}").status_code == 404
+    assert agent.get(f"/agent/r/{mandate_id}/").status_code == 404  # not in force yet
+    committee = agents.signed_in("cunwei1", role="committee", name="马德海")
+    assert f"/agent/confirm/{mandate_id}" in committee.get("/agent/").get_data(as_text=True)
+    page = committee.get(f"/agent/confirm/{mandate_id}").get_data(as_text=True)
+    assert "马秀英" in page
+    signature = re.search(r'src="(/agent/confirm/\d+/files/[^"]+)"', page).group(1)
+    assert committee.get(signature).mimetype == "image/png"
+    response = form_post(committee, f"/agent/confirm/{mandate_id}", {"decision": "agree"})
+    assert response.status_code == 303
+    with app.app_context():
+        mandate = db.session.get(Mandate, mandate_id)
+        assert (mandate.status, mandate.confirmed_by_name) == ("active", "马德海")
+        assert db.session.get(Person, mandate.person_id).phone is None
+    receipt = agent.get(_apply(agent, mandate_id, "马秀英", id_number("19380505", "222"))).get_data(as_text=True)
+    assert "没有登记手机" in receipt
+
+
+def test_a_disabled_agent_is_out_at_the_next_request(app, agents):
+    agent = agents.signed_in("daiban1")
+    assert agent.get("/agent/").status_code == 200
+    with app.app_context():
+        from services.people.agents import Agent, set_active
+
+        agent_id = db.session.scalar(select(Agent.id))
+        set_active(STAFF, agent_id, False)
+    response = agent.get("/agent/")
+    assert response.status_code == 403 and "账号已停用" in response.get_data(as_text=True)
+    assert agent.get("/agent/").status_code == 302  # signed out: back to the sign-in page
+    refused = form_post(agent, "/agent/login", {"username": "daiban1", "password": "Agent-test-2026"})
+    assert refused.status_code == 422
+
+
+def test_a_withdrawn_consent_hides_everything_of_the_resident(app, agents, client):
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")
+    receipt_url = _apply(agent, mandate_id, "张桂兰", ZHANG)
+    number = receipt_url.split("/cases/")[1].split("/")[0]
+    assert agent.get(f"/agent/cases/{number}").status_code == 303
+    sign_in(client, "13900000001")
+    page = client.get("/my/agents").get_data(as_text=True)
+    assert "赵红梅" in page and "撤销委托" in page
+    assert client.get(f"/my/{number}").status_code == 200  # the resident sees the agent's case
+    response = form_post(client, "/my/agents", {}, post_url=f"/my/agents/{mandate_id}/withdraw")
+    assert response.status_code == 303
+    for url in (f"/agent/r/{mandate_id}/", f"/agent/r/{mandate_id}/my/{number}", receipt_url,
+                f"/agent/cases/{number}"):
+        response = agent.get(url)
+        assert response.status_code == 404, url
+        assert "张桂兰" not in response.get_data(as_text=True) and number not in response.get_data(as_text=True)
+    assert number not in agent.get("/agent/").get_data(as_text=True)
+    assert any("已撤销" in t for t in messages_to_app(app, "13900000001"))
+
+
+def messages_to_app(app, phone):
+    """What the outbox worker sends to this phone (through the sandbox SMS gateway)."""
+    from services import outbox
+
+    with app.app_context():
+        while outbox.drain(app.extensions["senders"], limit=50) != (0, 0):
+            pass
+        return messages_to(phone)
+
+
+def test_agent_answers_a_supplement_request(app, agents):
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")
+    number = _apply(agent, mandate_id, "张桂兰", ZHANG).split("/cases/")[1].split("/")[0]
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        act(case, "accept", STAFF)
+        material = app.extensions["catalog"].get(HIGH_AGE).required_materials[0].key
+        act(case, "supplement", STAFF, "户口簿照片看不清", {"materials": [material]})
+    desk = agent.get("/agent/").get_data(as_text=True)
+    assert re.search(r"需要补正 <span class=\"count\">1</span>", desk)
+    page_url = agent.get(f"/agent/cases/{number}").headers["Location"]
+    response = form_post(agent, page_url, {"material": material, "files": (_png(), "hukou.png")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    response = form_post(agent, page_url, {}, post_url=page_url + "/resubmit")
+    assert response.status_code == 303
+    with app.app_context():
+        case = db.session.scalar(select(Case))
+        assert case.status == "accepted"
+        assert case.events[-1].actor_kind == "agent"
+
+
+def test_paper_trail_collect_and_return_are_recorded_and_printed(app, agents):
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")
+    number = _apply(agent, mandate_id, "张桂兰", ZHANG).split("/cases/")[1].split("/")[0]
+    case_url = f"/agent/r/{mandate_id}/my/{number}"
+    assert "记录收件清单" in agent.get(case_url).get_data(as_text=True)
+    empty = form_post(agent, case_url + "/papers/collect", {})
+    assert empty.status_code == 422 and "请勾选" in empty.get_data(as_text=True)
+    material = app.extensions["catalog"].get(HIGH_AGE).required_materials[0].key
+    response = form_post(agent, case_url + "/papers/collect", {"keys": material, f"copies_{material}": "2"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    printed = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "收件清单" in printed and "交件人（群众）签字" in printed
+    response = form_post(agent, case_url + "/papers/return", {"keys": ["_result", material], "received_by": "张桂兰"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = agent.get(case_url).get_data(as_text=True)
+    assert "收件清单已记录" in page and "回交记录已记录" in page
+    texts = messages_to_app(app, "13900000001")
+    assert any("已收取您办理" in t and "2份" in t for t in texts) and any("交回张桂兰" in t for t in texts)
+
+
+def test_consent_for_one_item_covers_only_that_item(agents):
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001", item=HIGH_AGE)
+    assert agent.get(f"/agent/r/{mandate_id}/apply/{HIGH_AGE}").status_code == 200
+    assert agent.get(f"/agent/r/{mandate_id}/apply/621027-BM-006").status_code == 404
+    assert agent.get(f"/agent/r/{mandate_id}/pay/621027-BM-011").status_code == 404
+    assert agent.get(f"/agent/r/{mandate_id}/book").status_code == 404
+
+
+def test_items_the_catalog_does_not_allow_an_agent_are_refused(agents, catalog):
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")
+    housing_fund = catalog.get("621027-BM-001")
+    assert not housing_fund.by_agent  # its channels do not name `agent`
+    assert agent.get(f"/agent/r/{mandate_id}/query/{housing_fund.code}").status_code == 404
+    assert agent.get(f"/agent/r/{mandate_id}/query/621027-BM-002").status_code == 200
+
+
+def test_every_agent_read_of_a_resident_is_audit_logged(app, agents):
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")
+    agent.get(f"/agent/r/{mandate_id}/")
+    agent.get(f"/agent/r/{mandate_id}/my")
+    with app.app_context():
+        reads = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "agent_read")).all()
+    assert [r.detail["page"] for r in reads] == ["agent.resident", "agent.my_cases"]
+    assert all(r.actor_kind == "agent" and r.target.startswith("person:") for r in reads)
+
+
+def test_a_resident_whose_name_does_not_match_the_number_is_refused(app, agents):
+    agent = agents.signed_in("daiban1")
+    number = ZHANG
+    agents.consent_by_sms(agent, "张桂兰", number, "13900000001")
+    response = form_post(agent, "/agent/residents/new", {"name": "张桂英", "id_number": number, "phone": "",
+                                                         "item": "", "months": "3"})
+    assert response.status_code == 422 and "不一致" in response.get_data(as_text=True)
+    assert 'value="张桂英"' in response.get_data(as_text=True)  # what was typed stays
+
+
+def test_township_administrator_keeps_agents_of_their_own_villages(app, agents, staff):
+    from services.places import Village, load_villages
+    from tests.conftest import ROOT
+
+    with app.app_context():
+        load_villages(ROOT / "data" / "villages.toml")
+        own = db.session.scalar(select(Village.id).where(Village.code == "621027101202"))
+        far = db.session.scalar(select(Village.id).where(Village.code == "621027102201"))
+    admin = login(app, "cgadmin", "Township-demo-2026")
+    new = {"username": "xiguan1", "name": "刘芳", "role": "agent", "password": "Agent-new-2026"}
+    refused = form_post(admin, "/office/agents", {**new, "village_id": str(far)})
+    assert refused.status_code == 422 and "本乡镇的村" in refused.get_data(as_text=True)
+    assert form_post(admin, "/office/agents", {**new, "village_id": str(own)}).status_code == 303
+    page = admin.get("/office/agents").get_data(as_text=True)
+    assert "xiguan1" in page and "西关村" in page
+    assert login(app, "chengguan").get("/office/agents").status_code == 403  # a window clerk does not
+    agent_id = re.search(r'data-agent-row="(\d+)"', page).group(1)
+    assert form_post(admin, "/office/agents", {"active": "0"}, post_url=f"/office/agents/{agent_id}/active").status_code == 303
+    refused = form_post(app.test_client(), "/agent/login", {"username": "xiguan1", "password": "Agent-new-2026"})
+    assert refused.status_code == 422
+
+
+def test_supervision_counts_agent_cases_per_village(app, agents, staff):
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")
+    _apply(agent, mandate_id, "张桂兰", ZHANG)
+    _apply(agent, agents.consent_by_sms(agent, "王建国", WANG, "13900000002"), "王建国", WANG)
+    with app.app_context():
+        first = db.session.scalar(select(Case).order_by(Case.id))
+        act(first, "accept", STAFF)
+        act(first, "complete", STAFF, data={"decision": "approved"})
+    page = login(app, "chengguan").get("/office/villages").get_data(as_text=True)
+    row = re.search(r'data-village="621027101201">(.*?)</tr>', page, re.S).group(1)
+    # Submitted by agents, open, overdue, and average working days to 办结 (done the day it was accepted).
+    assert re.findall(r"<td>([^<]*)</td>", row)[1:] == ["2", "1", "0", "0.0"]
+    assert "621027102201" not in page  # another township's village: not this window's
