@@ -2,7 +2,8 @@
 phone — the drawn signature, the photo of the signed 授权委托书 and a second person's confirmation."""
 from flask import make_response, redirect, render_template, request, session, url_for
 
-from services.errors import DomainError
+from services import audit
+from services.errors import DomainError, NotFound
 from services.people import consent
 from services.people.agents import get_agent
 from services.people.identity import get_person
@@ -56,7 +57,13 @@ def resident_new():
 
 
 def _page(mandate, form=None, status: int = 200):
-    return render_template("agent/consent.html", mandate=mandate, person=get_person(mandate.person_id),
+    """The consent's page; the resident's (masked) details only while it is being given or in force."""
+    shown = mandate.status in ("pending", "confirming") or mandate.in_force
+    if shown:
+        actor = current_actor()
+        audit.record(actor.kind, actor.id, actor.name, "agent_read", f"person:{mandate.person_id}",
+                     {"mandate": mandate.id, "page": request.endpoint}, ip=request.remote_addr or "")
+    return render_template("agent/consent.html", mandate=mandate, person=get_person(mandate.person_id) if shown else None,
                            form=form or Parsed(values={"code": ""}), village=get_village(mandate.village_id),
                            demo_code=session.get(DEMO_CODES, {}).get(str(mandate.id))), status
 
@@ -117,8 +124,14 @@ def consent_submit(consent_id: int):
 
 @bp.get("/consents/<int:consent_id>/letter")
 def consent_letter(consent_id: int):
-    """The 授权委托书 to print, with the resident's and the agent's details filled in."""
-    mandate = consent.mine(current_actor(), consent_id)
+    """The 授权委托书 to print, with the resident's and the agent's details filled in: only for a
+    paper consent being given, and the read is logged (the full ID number is on it)."""
+    actor = current_actor()
+    mandate = consent.being_given(actor, consent_id)
+    if mandate.method != "paper":
+        raise NotFound("这份委托用短信确认，不需要纸质授权委托书")
+    audit.record(actor.kind, actor.id, actor.name, "agent_read", f"person:{mandate.person_id}",
+                 {"mandate": mandate.id, "page": request.endpoint}, ip=request.remote_addr or "")
     return render_template("agent/letter.html", mandate=mandate, person=get_person(mandate.person_id),
                            village=get_village(mandate.village_id))
 
@@ -133,7 +146,7 @@ def _file_response(upload):
 @bp.get("/consents/<int:consent_id>/files/<key>")
 def consent_file(consent_id: int, key: str):
     actor = current_actor()
-    return _file_response(consent.evidence_file(actor, consent.mine(actor, consent_id), key))
+    return _file_response(consent.evidence_file(actor, consent.being_given(actor, consent_id), key))
 
 
 @bp.route("/confirm/<int:consent_id>", methods=["GET", "POST"])

@@ -57,12 +57,13 @@ def agents_only():
         g.mandate = consent.in_force(current_actor(), g.mandate_id)  # NotFound: 404, nothing shown
         g.applicant = get_person(g.mandate.person_id)
         _in_scope(g.mandate, request.endpoint, request.view_args or {})
-        if request.method == "GET":  # every page of a resident's is a read of their personal data
-            actor = current_actor()
-            audit.record(actor.kind, actor.id, actor.name, "agent_read", f"person:{g.mandate.person_id}",
-                         {"mandate": g.mandate.id, "page": request.endpoint,
-                          **{k: str(v)[:40] for k, v in (request.view_args or {}).items()}},
-                         ip=request.remote_addr or "")
+        # Every request on a resident's pages reads their personal data (a form shown again
+        # after a refused POST too): each one is in the audit log.
+        actor = current_actor()
+        audit.record(actor.kind, actor.id, actor.name, "agent_read", f"person:{g.mandate.person_id}",
+                     {"mandate": g.mandate.id, "page": request.endpoint, "method": request.method,
+                      **{k: str(v)[:40] for k, v in (request.view_args or {}).items()}},
+                     ip=request.remote_addr or "")
     return None
 
 

@@ -6,9 +6,8 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from services.errors import DomainError
-from services.people import consent
 from services.people.identity import correct_real_name, find_person, get_person
-from web.access import current_actor, staff_required
+from web.access import staff_required
 from web.forms import RealNameCorrection
 from web.inputs import Parsed, parse
 
@@ -28,7 +27,7 @@ def people():
             person = find_person(query, "staff", current_user.id, current_user.name, _ip())
         except DomainError as exc:
             error = exc.message
-    return render_template("office/people.html", query=query, person=person, error=error, mandates=_mandates(person),
+    return render_template("office/people.html", query=query, person=person, error=error,
                            form=Parsed(values={"name": "", "id_number": "", "reason": ""})), 404 if error else 200
 
 
@@ -46,17 +45,4 @@ def correct(person_id: int):
         else:
             return redirect(url_for("office.people", q=person.phone or person.id_number, done=1), code=303)
     return render_template("office/people.html", query=person.phone or person.id_number, person=person, error=None,
-                           form=form, mandates=_mandates(person)), 422
-
-
-def _mandates(person) -> list:
-    return [(m, consent.holder(m)) for m in consent.of_person(person.id)] if person else []
-
-
-@bp.post("/people/<int:person_id>/consents/<int:mandate_id>/withdraw")
-@staff_required("admin")
-def withdraw_consent(person_id: int, mandate_id: int):
-    """A resident without a phone withdraws a village agent's authority at the window."""
-    person = get_person(person_id)
-    consent.withdraw(current_actor(), mandate_id, _ip())
-    return redirect(url_for("office.people", q=person.phone or person.id_number, withdrawn=1), code=303)
+                           form=form), 422

@@ -1,8 +1,8 @@
 """Jinja filters and names for the guide vocabulary, in one place."""
 from services import catalog
 from services.cases.numbers import format_case_number
-from services.clock import to_china
 from services.cases.papers import KINDS as PAPER_KINDS
+from services.clock import to_china
 from services.people.consent import METHOD_NAMES
 from services.people.identity import mask_id_number, mask_name, mask_phone
 

@@ -15,7 +15,9 @@ ALIASES = {"kiosk": {"signin": "identify", "signin_code": "identify", "verify": 
            "agent": {"signin": "login", "signin_code": "login", "verify": "resident", "signout": "logout",
                      "search": "home", "elder_offer": "home", "home": "resident"}}
 FALLS_BACK = {"office", "agent"}  # to the phone's public pages (a guide, the places)
-SCAN_TO_PAY = {"kiosk"}  # no wallet on the device: the checkout is a QR the person's phone scans
+# No wallet on the device (a kiosk), or not the payer's (an agent's phone): the checkout is a QR
+# the person's, or a relative's, phone scans — an agent never handles a resident's money.
+SCAN_TO_PAY = {"kiosk", "agent"}
 # The kiosk's layout carries the visit going on (退出, the idle reset, its form tokens, the
 # kiosk's name), the agent's the resident acted for: rendered for each request, never cached.
 PER_REQUEST_LAYOUT = {"kiosk", "agent"}

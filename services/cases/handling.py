@@ -85,9 +85,13 @@ def file_for_actor(actor: Actor, key: str, ip: str = ""):
         if upload.owner_id == person_of(actor):
             return upload
     elif upload is not None and actor.kind == "agent" and upload.case_id is None:
-        if upload.owner_id == person_of(actor) and upload.actor_kind == "agent" and upload.actor_id == actor.id \
-                and upload.draft_id is not None:  # a draft's file the agent uploaded themself
-            return upload
+        from services.cases.drafts import Draft
+        from services.people.consent import covers_item
+
+        draft = db.session.get(Draft, upload.draft_id) if upload.draft_id is not None else None
+        if draft is not None and upload.owner_id == person_of(actor) and upload.actor_kind == "agent" and \
+                upload.actor_id == actor.id and covers_item(actor, draft.item_code):
+            return upload  # a draft's file the agent uploaded themself, of an item the consent covers
     elif upload is not None and upload.case_id is not None:
         case = case_for(actor, upload.case_id)
         audit.record(actor.kind, actor.id, actor.name, "view_file", f"case:{case.number}", {"file": upload.key}, ip=ip)

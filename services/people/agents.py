@@ -18,6 +18,7 @@ from services.people import passwords
 from services.people.actors import Actor
 from services.places import Village, get_village
 
+# An agent does things for residents; a committee member (村委会) only confirms paper consents.
 ROLES = {"agent": "村代办员", "committee": "村委会"}
 
 
@@ -55,8 +56,8 @@ class Agent(db.Model):
 
 
 def actor_of(agent: Agent, on_behalf_of: int | None = None, mandate_id: int | None = None) -> Actor:
-    return Actor("agent", agent.id, agent.name, township_id=agent.township_id, village_id=agent.village_id,
-                 on_behalf_of=on_behalf_of, mandate_id=mandate_id)
+    return Actor("agent", agent.id, agent.name, role=agent.role, township_id=agent.township_id,
+                 village_id=agent.village_id, on_behalf_of=on_behalf_of, mandate_id=mandate_id)
 
 
 def _may_keep(actor: Actor, village: Village | None) -> bool:

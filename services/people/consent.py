@@ -117,10 +117,19 @@ def start(actor: Actor, name, id_number, phone, item_code, months, requester: st
     recorded, with or without a phone); with a phone, a code goes to it at once. Returns the
     mandate and the code (shown only by a sandbox SMS gateway)."""
     _agent_only(actor)
+    if actor.role != "agent":
+        raise DomainError("村委会账号只确认纸质委托，不代办。请由村代办员登记", field="name")
     if item_code:
         by_agent(registry().catalog.get(inputs.text_of(item_code, "item_code")[:40]))
     months = int(inputs.choice(months, [str(m) for m in MONTHS], field="months", message="请选择委托期限"))
     person, phone = resident_for_agent(name, id_number, phone)
+    audit.record(actor.kind, actor.id, actor.name, "agent_lookup", f"person:{person.id}", commit=False)
+    mandate = db.session.scalar(select(Mandate).where(  # a double tap: the consent already asked
+        Mandate.agent_id == actor.id, Mandate.person_id == person.id, Mandate.status == "pending",
+        Mandate.item_code.is_(None) if not item_code else Mandate.item_code == item_code))
+    if mandate is not None:
+        db.session.commit()
+        return mandate, None
     mandate = Mandate(person_id=person.id, agent_id=actor.id, village_id=actor.village_id,
                       item_code=item_code or None, valid_until=add_months(today or china_today(), months),
                       method="sms" if phone else "paper", phone=phone)
@@ -129,8 +138,14 @@ def start(actor: Actor, name, id_number, phone, item_code, months, requester: st
     audit.record(actor.kind, actor.id, actor.name, "consent_start", f"person:{person.id}",
                  {"mandate": mandate.id, "method": mandate.method}, commit=False)
     db.session.commit()
-    code = send_code(actor, mandate.id, requester) if phone else None
-    return mandate, code
+    if not phone:
+        return mandate, None
+    try:
+        return mandate, send_code(actor, mandate.id, requester)
+    except TooManyTries:  # no code went out: no consent is left waiting for one
+        db.session.delete(mandate)
+        db.session.commit()
+        raise
 
 
 def _pending(actor: Actor, mandate_id) -> Mandate:
@@ -148,8 +163,7 @@ def send_code(actor: Actor, mandate_id, requester: str) -> str:
     sent = attempts.take([(f"consent-send:{requester}", *SENDS_PER_AGENT)])
     if sent is None:
         raise TooManyTries("发送验证码太频繁，请一小时后再试", field="code")
-    per_phone = [(f"consent-phone:{mandate.phone}", n, w) for n, w in SENDS_PER_PHONE]
-    if attempts.take(per_phone[:1]) is None or attempts.take(per_phone[1:]) is None:
+    if attempts.take([(f"consent-phone:{mandate.phone}", n, w) for n, w in SENDS_PER_PHONE]) is None:
         attempts.give_back(sent)
         raise TooManyTries("这个手机号刚收到过验证码，请稍后再获取", field="code")
     code = f"{secrets.randbelow(10**6):06d}"
@@ -192,24 +206,8 @@ def confirm_code(actor: Actor, mandate_id, raw_code, requester: str) -> Mandate:
         db.session.rollback()
         raise DomainError("验证码已过期或已使用，请重新获取", field="code")
     db.session.refresh(mandate)
-    _claim_phone(mandate)
     _granted(actor, mandate)
     return mandate
-
-
-def _claim_phone(mandate: Mandate) -> None:
-    """The code proved the resident holds this phone: it becomes theirs on record if it was
-    not (an unverified sign-up on the same number lets go of it)."""
-    person = db.session.get(Person, mandate.person_id)
-    if person.phone:
-        return
-    holder = db.session.scalar(select(Person).where(Person.phone == mandate.phone))
-    if holder is not None and holder.is_verified:
-        return
-    if holder is not None:
-        holder.phone = None
-        db.session.flush()
-    person.phone = mandate.phone
 
 
 def _granted(actor: Actor, mandate: Mandate) -> None:
@@ -243,10 +241,16 @@ def ask_confirmation(actor: Actor, mandate_id) -> Mandate:
                                       ("签好字的授权委托书照片", mandate.letter_key)) if not key]
     if mandate.method != "paper" or missing:
         raise DomainError("还缺：" + "、".join(missing), field="files")
-    mandate.status = "confirming"
+    # A withdrawal landing meanwhile wins: only a consent still pending goes on to confirmation.
+    done = db.session.execute(update(Mandate).where(Mandate.id == mandate.id, Mandate.status == "pending")
+                              .values(status="confirming"))
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise DomainError("这份委托已撤销或已提交", field="files")
     audit.record(actor.kind, actor.id, actor.name, "consent_evidence", f"person:{mandate.person_id}",
                  {"mandate": mandate.id}, commit=False)
     db.session.commit()
+    db.session.refresh(mandate)
     return mandate
 
 
@@ -308,10 +312,22 @@ def in_force(actor: Actor, mandate_id) -> Mandate:
 
 
 def held_by(actor: Actor) -> list[Mandate]:
-    """Every mandate this agent started, newest first (the dashboard's residents)."""
+    """The consents this agent holds or is being given, newest first (the desk's residents):
+    withdrawn, refused and expired ones show nothing of the resident any more."""
     _agent_only(actor)
-    return list(db.session.scalars(select(Mandate).where(
-        Mandate.agent_id == actor.id, Mandate.village_id == actor.village_id).order_by(Mandate.id.desc())))
+    return [m for m in db.session.scalars(select(Mandate).where(
+        Mandate.agent_id == actor.id, Mandate.village_id == actor.village_id,
+        Mandate.status.in_(("pending", "confirming", "active"))).order_by(Mandate.id.desc()))
+        if m.status != "active" or m.in_force]
+
+
+def being_given(actor: Actor, mandate_id) -> Mandate:
+    """A consent of this agent's still being given (pending or waiting for the second person):
+    the only time its letter and evidence are the agent's to see."""
+    mandate = mine(actor, mandate_id)
+    if mandate.status not in ("pending", "confirming"):
+        raise NotFound("这份委托已确认、撤销或未通过，不能再查看凭证")
+    return mandate
 
 
 def _covering(actor: Actor):
@@ -325,6 +341,13 @@ def _covering(actor: Actor):
     if actor.mandate_id is not None:  # acting for one resident: that consent only
         condition = and_(condition, Mandate.id == actor.mandate_id)
     return exists().where(condition)
+
+
+def covers_item(actor: Actor, item_code: str) -> bool:
+    """The consent this agent acts under now is in force and covers this item."""
+    mandate = db.session.get(Mandate, actor.mandate_id) if actor.kind == "agent" and actor.mandate_id else None
+    return mandate is not None and mandate.agent_id == actor.id and mandate.in_force and \
+        mandate.item_code in (None, item_code)
 
 
 def visible_cases_query(actor: Actor):
@@ -341,21 +364,27 @@ def covers(actor: Actor, case) -> bool:
 
 def of_person(person_id: int) -> list[Mandate]:
     return list(db.session.scalars(select(Mandate).where(Mandate.person_id == person_id,
-                                                         Mandate.status.in_(("active", "withdrawn")))
+                                                         Mandate.status.in_(("active", "confirming", "withdrawn")))
                                    .order_by(Mandate.id.desc())))
 
 
 def withdraw(actor: Actor, mandate_id, ip: str = "") -> Mandate:
-    """The resident (signed in) or township staff (at the window, for a resident without a
-    phone) ends a consent: from the next request on, the agent sees nothing more of them."""
+    """The resident (signed in) or staff (at the window of the agent's township, for a resident
+    without a phone; the county administrator anywhere) ends a consent: from the next request on,
+    the agent sees nothing more of them."""
     mandate = db.session.get(Mandate, mandate_id) if inputs.is_row_id(mandate_id) else None
     own = actor.kind == "citizen" and mandate is not None and mandate.person_id == actor.id
-    staff = actor.kind == "staff" and actor.role in ("admin", "window", "town_admin")
-    if mandate is None or not (own or staff) or mandate.status not in ("active", "pending", "confirming"):
+    staff = actor.kind == "staff" and (actor.role == "admin" or actor.role in ("window", "town_admin") and
+                                       _village_township(mandate.village_id) == actor.township_id)
+    if mandate is None or not (own or staff):
         raise NotFound("没有找到这份委托")
     by = "本人" if own else f"工作人员{actor.name}"
-    db.session.execute(update(Mandate).where(Mandate.id == mandate.id).values(
+    done = db.session.execute(update(Mandate).where(
+        Mandate.id == mandate.id, Mandate.status.in_(("active", "pending", "confirming"))).values(
         status="withdrawn", withdrawn_at=utcnow(), withdrawn_by=by[:60], code_hash=None))
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise NotFound("没有找到这份委托")
     db.session.refresh(mandate)
     audit.record(actor.kind, actor.id, actor.name, "consent_withdrawn", f"person:{mandate.person_id}",
                  {"mandate": mandate.id}, ip=ip, commit=False)
@@ -378,6 +407,21 @@ def holder(mandate: Mandate) -> dict:
     return {"name": agent.name, "village": _village_name(mandate.village_id), "role": agent.role_name}
 
 
+def _village_township(village_id: int) -> int | None:
+    from services.places import Village
+
+    return db.session.scalar(select(Village.township_id).where(Village.id == village_id))
+
+
+def for_staff(actor: Actor, person_id: int) -> list[Mandate]:
+    """A resident's consents a staff member may see and withdraw: those given to agents of their
+    township's villages (the county administrator: all)."""
+    if actor.kind != "staff" or actor.role not in ("admin", "window", "town_admin"):
+        return []
+    return [m for m in of_person(person_id)
+            if actor.role == "admin" or _village_township(m.village_id) == actor.township_id]
+
+
 def _village_name(village_id: int) -> str:
     from services.places import Village
 
@@ -392,8 +436,10 @@ def _agent_name(agent_id: int) -> str:
 
 
 def evidence_file(actor: Actor, mandate: Mandate, key: str) -> Upload:
-    """A consent's signature or letter photo, for the agent who holds it or the second person."""
-    if key not in (mandate.signature_key, mandate.letter_key) or not key:
+    """A consent's signature or letter photo, for the agent who holds it while it is being given,
+    or the second person while it waits for them: never once it is in force, withdrawn or refused."""
+    if mandate.status not in ("pending", "confirming") or key not in (mandate.signature_key, mandate.letter_key) \
+            or not key:
         raise NotFound("没有找到这个文件")
     upload = db.session.scalar(select(Upload).where(Upload.key == key))
     audit.record(actor.kind, actor.id, actor.name, "view_file", f"person:{mandate.person_id}",

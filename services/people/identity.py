@@ -172,21 +172,22 @@ def bind_real_name(person: Person, name: str, id_number: str, via: str = "typed"
 def resident_for_agent(name, id_number, phone) -> tuple[Person, str | None]:
     """The resident a village agent acts for, found by ID number or recorded now (with the name
     and number checked as everywhere). Returns the person and the phone a consent code goes to:
-    the one on record, or the one typed for someone who has none; None when they have no phone."""
+    only a phone already on record as theirs (they signed in with it, or it was checked at a
+    kiosk or window) — a number an agent types proves nothing, so someone without a phone on
+    record consents on paper, with a second person (None)."""
     name, id_number = inputs.person_name(name), check_id_number(id_number)
     typed = inputs.phone(phone) if inputs.text_of(phone, "phone").strip() else None
     person = db.session.scalar(select(Person).where(Person.id_number == id_number))
     if person is not None and person.name != name:
-        raise DomainError("姓名与这个身份证号登记的不一致，请核对身份证", field="name")
+        raise DomainError("姓名与身份证号不符，请核对身份证", field="name")
+    if typed and (person is None or not person.phone):
+        raise DomainError("这位群众还没有在系统登记手机号，验证码不能发到新号码。请群众先用自己的手机登录"
+                          "“一网通办”，或不填手机号，用签名和纸质授权委托书", field="phone")
     if person is not None and person.phone:
         if typed and typed != person.phone:
-            raise DomainError(f"这个身份证号登记的手机号是 {mask_phone(person.phone)}，验证码会发到这个号码。"
+            raise DomainError(f"这位群众登记的手机号是 {mask_phone(person.phone)}，验证码会发到这个号码。"
                               "如已换号，请本人到乡镇便民服务中心更改", field="phone")
         return person, person.phone
-    if typed:
-        holder = db.session.scalar(select(Person).where(Person.phone == typed))
-        if holder is not None and holder.is_verified:
-            raise DomainError("这个手机号已登记在其他人名下，请核对", field="phone")
     if person is None:
         person = Person(phone=None, name=name, id_number=id_number, verified_at=utcnow(), verified_via="agent")
         db.session.add(person)
@@ -195,4 +196,4 @@ def resident_for_agent(name, id_number, phone) -> tuple[Person, str | None]:
         except IntegrityError:  # recorded a moment ago by another agent
             db.session.rollback()
             raise DomainError("这位群众刚被登记，请重新提交", field="id_number")
-    return person, typed
+    return person, None

@@ -64,7 +64,6 @@ def test_agent_applies_for_a_resident_after_consent_by_sms(app, agents, staff):
         case = db.session.scalar(select(Case))
         person = db.session.get(Person, case.applicant_id)
         assert (person.name, person.id_number, person.phone) == (RARE, resident_id, "13900000011")
-        assert person.verified_via == "agent"
         assert (case.actor_kind, case.mandate_id) == ("agent", mandate_id)
         event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id))
         # The agent acts, the resident applies: both on the record, separately.
@@ -268,7 +267,8 @@ def test_every_agent_read_of_a_resident_is_audit_logged(app, agents):
     agent.get(f"/agent/r/{mandate_id}/my")
     with app.app_context():
         reads = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "agent_read")).all()
-    assert [r.detail["page"] for r in reads] == ["agent.resident", "agent.my_cases"]
+    pages = [r.detail["page"] for r in reads]
+    assert pages[-2:] == ["agent.resident", "agent.my_cases"] and "agent.consent_page" in pages
     assert all(r.actor_kind == "agent" and r.target.startswith("person:") for r in reads)
 
 
@@ -278,7 +278,7 @@ def test_a_resident_whose_name_does_not_match_the_number_is_refused(app, agents)
     agents.consent_by_sms(agent, "张桂兰", number, "13900000001")
     response = form_post(agent, "/agent/residents/new", {"name": "张桂英", "id_number": number, "phone": "",
                                                          "item": "", "months": "3"})
-    assert response.status_code == 422 and "不一致" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "姓名与身份证号不符" in response.get_data(as_text=True)
     assert 'value="张桂英"' in response.get_data(as_text=True)  # what was typed stays
 
 
@@ -318,3 +318,104 @@ def test_supervision_counts_agent_cases_per_village(app, agents, staff):
     # Submitted by agents, open, overdue, and average working days to 办结 (done the day it was accepted).
     assert re.findall(r"<td>([^<]*)</td>", row)[1:] == ["2", "1", "0", "0.0"]
     assert "621027102201" not in page  # another township's village: not this window's
+
+
+def test_an_agent_never_takes_the_money_the_resident_pays_by_scanning(app, agents):
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")
+    page = agent.get(f"/agent/r/{mandate_id}/pay/621027-BM-011").get_data(as_text=True)
+    grade = re.search(r'name="grade" value="([^"]+)"', page).group(1)
+    order_key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    response = form_post(agent, f"/agent/r/{mandate_id}/pay/621027-BM-011", {"grade": grade, "key": order_key})
+    assert response.status_code == 303 and f"/agent/r/{mandate_id}/pay/orders/" in response.headers["Location"]
+    page = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "扫码支付" in page and "<svg" in page  # a QR for the resident's (or a relative's) phone
+    with app.app_context():
+        from services.payments import PaymentOrder
+
+        order = db.session.scalar(select(PaymentOrder))
+        assert (order.actor_kind, order.person_id) == ("agent", db.session.scalar(select(Person.id)))
+
+
+def test_a_code_never_goes_to_a_number_an_agent_types_for_someone_without_one(app, agents):
+    """Else an agent could type their own number, consent in the resident's name, and own the record."""
+    agent = agents.signed_in("daiban1")
+    number = id_number("19380505", "222")
+    response = form_post(agent, "/agent/residents/new", {"name": "马秀英", "id_number": number,
+                                                         "phone": "13800000077", "item": "", "months": "3"})
+    assert response.status_code == 422 and "还没有在系统登记手机号" in response.get_data(as_text=True)
+    paper = agents.start(agent, "马秀英", number)  # without a phone: the paper path
+    assert "签名" in agent.get(paper).get_data(as_text=True)
+    response = form_post(agent, "/agent/residents/new", {"name": "马秀英", "id_number": number,
+                                                         "phone": "13800000077", "item": "", "months": "3"})
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(select(Person.phone).where(Person.id_number == number)) is None
+
+
+def test_a_withdrawn_paper_consent_shows_no_letter_nor_evidence(app, agents):
+    agent = agents.signed_in("daiban1")
+    page_url = agents.start(agent, "马秀英", id_number("19380505", "222"))
+    response = form_post(agent, page_url, {"kind": "letter", "files": (_png(), "l.png")},
+                         post_url=page_url + "/evidence", content_type="multipart/form-data")
+    assert response.status_code == 303
+    page = agent.get(page_url).get_data(as_text=True)
+    file_url = re.search(r'href="(/agent/consents/\d+/files/[^"]+)"', page).group(1)
+    assert agent.get(file_url).status_code == 200 and agent.get(page_url + "/letter").status_code == 200
+    with app.app_context():
+        from services.people.consent import withdraw
+
+        withdraw(STAFF, int(page_url.rsplit("/", 1)[1]))
+    assert agent.get(file_url).status_code == 404 and agent.get(page_url + "/letter").status_code == 404
+    page = agent.get(page_url).get_data(as_text=True)
+    assert "马*" not in page and "已撤销" in page
+    assert "马*" not in agent.get("/agent/").get_data(as_text=True)
+
+
+def test_a_double_tap_asks_one_consent(app, agents):
+    agent = agents.signed_in("daiban1")
+    first = agents.start(agent, "张桂兰", ZHANG, "13900000001")
+    assert agents.start(agent, "张桂兰", ZHANG, "13900000001") == first
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Mandate)) == 1
+
+
+def _paper_consent(app, agents, agent, committee, name="马秀英", number=None):
+    """A paper consent given and confirmed by the village's committee: its id."""
+    page_url = agents.start(agent, name, number or id_number("19380505", "222"))
+    for kind in ("signature", "letter"):
+        form_post(agent, page_url, {"kind": kind, "files": (_png(), "x.png")}, post_url=page_url + "/evidence",
+                  content_type="multipart/form-data")
+    assert form_post(agent, page_url, {}, post_url=page_url + "/submit").status_code == 303
+    mandate_id = int(page_url.rsplit("/", 1)[1])
+    assert form_post(committee, f"/agent/confirm/{mandate_id}", {"decision": "agree"}).status_code == 303
+    return mandate_id
+
+
+def test_a_resident_without_a_phone_withdraws_at_their_township_window(app, agents, staff):
+    agent = agents.signed_in("daiban1")
+    committee = agents.signed_in("cunwei1", role="committee", name="马德海")
+    number = id_number("19380505", "222")
+    mandate_id = _paper_consent(app, agents, agent, committee, number=number)
+    assert agent.get(f"/agent/r/{mandate_id}/").status_code == 200
+    far = login(app, "tunzi")  # 屯字镇's window: not the agent's township
+    page = far.get(f"/office/consents?q={number}").get_data(as_text=True)
+    assert "没有委托本乡镇" in page
+    assert form_post(far, f"/office/consents?q={number}", {},
+                     post_url=f"/office/consents/{mandate_id}/withdraw").status_code == 404
+    window = login(app, "chengguan")
+    page = window.get(f"/office/consents?q={number}").get_data(as_text=True)
+    assert "赵红梅" in page and "撤销委托" in page
+    response = form_post(window, f"/office/consents?q={number}", {}, post_url=f"/office/consents/{mandate_id}/withdraw")
+    assert response.status_code == 303
+    assert agent.get(f"/agent/r/{mandate_id}/").status_code == 404
+    with app.app_context():
+        assert db.session.scalars(select(AuditEntry.action).where(AuditEntry.actor_kind == "staff")).all().count(
+            "view_person") == 4  # every look-up, by either window
+
+
+def test_a_committee_account_confirms_but_does_not_act_for_residents(agents):
+    committee = agents.signed_in("cunwei1", role="committee", name="马德海")
+    response = form_post(committee, "/agent/residents/new", {"name": "马秀英", "id_number": id_number("19380505", "222"),
+                                                             "phone": "", "item": "", "months": "3"})
+    assert response.status_code == 422 and "村委会账号只确认纸质委托" in response.get_data(as_text=True)
