@@ -1,6 +1,6 @@
 """The staff console: sign in, the queue, a case, its actions and notices, its files."""
 from flask import make_response, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from extensions import limiter
 from services import audit
@@ -22,17 +22,16 @@ from services.cases.lifecycle import STATUS_NAMES, remaining_workdays
 from services.cases.materials import uploads_of
 from services.cases.papers import papers_of
 from services.cases.tracking import supplement_request, timeline
-from services.clock import today, utcnow
+from services.clock import today
 from services.errors import DomainError
 from services.people import consent
 from services.people.staff import authenticate
 from services.places import township_name
 from services.registry import registry
 from services.workdays import load_calendar
-from web.access import current_actor, staff_required
-from web.forms import CaseActionInput, QueueQuery, StaffLoginInput
-from web.inputs import Parsed, parse
-from web.preferences import safe_next
+from web.access import current_actor, password_login, staff_required
+from web.forms import CaseActionInput, QueueQuery
+from web.inputs import parse
 from web.security import no_store
 
 from . import bp
@@ -45,24 +44,7 @@ def _ip() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20 per 10 minutes", methods=["POST"], error_message="登录尝试太频繁，请 10 分钟后再试")
 def login():
-    form = Parsed(values={"username": "", "password": ""})
-    if request.method == "POST":
-        form = parse(StaffLoginInput, request.form)
-        form.values["password"] = ""  # never sent back
-        if form.ok:
-            try:
-                user = authenticate(form.data.username, form.data.password, _ip())
-            except DomainError as exc:
-                form.refuse(exc, "password")
-            else:
-                session.clear()  # a fresh session: nothing of a previous user survives
-                login_user(user)
-                session["staff_seen"] = utcnow().timestamp()
-                target = request.args.get("next", "")
-                return redirect(safe_next(target) if target.startswith("/office") else url_for("office.queue"),
-                                code=303)
-    return (render_template("office/login.html", form=form, timeout=request.args.get("timeout")),
-            422 if form.errors else 200)
+    return password_login(authenticate, "/office", "office.queue", "office/login.html")
 
 
 @bp.post("/logout")

@@ -136,3 +136,32 @@ def staff_required(*roles: str):
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+def password_login(authenticate, area: str, home: str, template: str):
+    """The sign-in page of accounts with a password (staff at /office, agents at /agent): the
+    form, a fresh session for whoever signs in, and back to where they were going in their area."""
+    from flask import render_template
+    from flask_login import login_user
+
+    from services.errors import DomainError
+    from web.forms import StaffLoginInput
+    from web.inputs import Parsed, parse
+    from web.preferences import safe_next
+
+    form = Parsed(values={"username": "", "password": ""})
+    if request.method == "POST":
+        form = parse(StaffLoginInput, request.form)
+        form.values["password"] = ""  # never sent back
+        if form.ok:
+            try:
+                user = authenticate(form.data.username, form.data.password, request.remote_addr or "")
+            except DomainError as exc:
+                form.refuse(exc, "password")
+            else:
+                session.clear()  # a fresh session: nothing of a previous user survives
+                login_user(user)
+                session["staff_seen"] = utcnow().timestamp()
+                target = request.args.get("next", "")
+                return redirect(safe_next(target) if target.startswith(area + "/") else url_for(home), code=303)
+    return render_template(template, form=form, timeout=request.args.get("timeout")), 422 if form.errors else 200

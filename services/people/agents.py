@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,30 +22,19 @@ from services.places import Village, get_village
 ROLES = {"agent": "村代办员", "committee": "村委会"}
 
 
-class Agent(db.Model):
+class Agent(passwords.PasswordAccount, db.Model):
     __tablename__ = "agents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(40), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(12), default="agent")
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
     township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(60), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     account_kind = "agent"
     is_staff = False
-    is_authenticated = True
-    is_anonymous = False
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
 
     def get_id(self) -> str:
         return f"a:{self.id}"

@@ -374,8 +374,9 @@ def withdraw(actor: Actor, mandate_id, ip: str = "") -> Mandate:
     the agent sees nothing more of them."""
     mandate = db.session.get(Mandate, mandate_id) if inputs.is_row_id(mandate_id) else None
     own = actor.kind == "citizen" and mandate is not None and mandate.person_id == actor.id
-    staff = actor.kind == "staff" and (actor.role == "admin" or actor.role in ("window", "town_admin") and
-                                       _village_township(mandate.village_id) == actor.township_id)
+    staff = mandate is not None and actor.kind == "staff" and (
+        actor.role == "admin" or actor.role in ("window", "town_admin") and
+        _village_township(mandate.village_id) == actor.township_id)
     if mandate is None or not (own or staff):
         raise NotFound("没有找到这份委托")
     by = "本人" if own else f"工作人员{actor.name}"

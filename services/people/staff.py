@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -23,29 +23,18 @@ ROLES = {"window": "乡镇窗口人员", "town_admin": "乡镇管理员", "revie
 TOWNSHIP_ROLES = ("window", "town_admin")
 
 
-class StaffUser(db.Model):
+class StaffUser(passwords.PasswordAccount, db.Model):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(40), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(40))
     role: Mapped[str] = mapped_column(String(12))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
     department: Mapped[str | None] = mapped_column(String(80))
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     account_kind = "staff"
-    is_authenticated = True
-    is_anonymous = False
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
 
     def get_id(self) -> str:
         return f"s:{self.id}"
