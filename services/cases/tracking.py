@@ -41,6 +41,8 @@ def timeline(case: Case, public: bool) -> list[Step]:
             title = "办结：准予" if case.decision == "approved" else "办结：不予"
         if event.actor_kind == "citizen":
             who = f"申请人 {mask_name(event.actor_name)}" if public else f"申请人 {event.actor_name}"
+        elif event.actor_kind == "agent":  # 代办: the resident's agent, named to the resident and staff
+            who = KINDS["agent"] if public else f"代办员 {event.actor_name}"
         else:
             who = KINDS.get(event.actor_kind, "") if public else event.actor_name
         steps.append(Step(event.at, title, who, event.note))

@@ -41,7 +41,7 @@ from services.people.actors import Actor
 from services.people.identity import Person, mask_phone, resident_for_agent
 from services.registry import registry
 
-STATUS_NAMES = {"pending": "等待本人确认", "confirming": "等待村里第二人确认", "active": "有效",
+STATUS_NAMES = {"pending": "等待本人念出验证码", "confirming": "等待村里第二人确认", "active": "有效",
                 "withdrawn": "已撤销", "refused": "未通过确认"}
 METHOD_NAMES = {"sms": "本人手机短信验证码", "paper": "手写签名和纸质授权委托书，村里第二人确认"}
 MONTHS = (1, 3, 6, 12)  # how long a consent may last
@@ -83,6 +83,8 @@ class Mandate(db.Model):
     def status_name(self) -> str:
         if self.status == "active" and self.valid_until < china_today():
             return "已到期"
+        if self.status == "pending" and self.method == "paper":
+            return "等待签名和授权委托书"
         return STATUS_NAMES[self.status]
 
     @property

@@ -115,6 +115,7 @@ def test_agent_takes_consent_by_sms_code_and_applies_for_a_resident(
     look(page, "02-desk-empty", screenshot_dir)
 
     number = factories.id_number("19400302", "456")
+    agents.resident("李䶮", number, "13900000011")  # a code only goes to a phone on record
     record_resident(page, "李䶮", number, "13900000011", screenshot_dir)
     mandate_id = mandate_id_of(page)
     banner = page.get_by_role("status").filter(has_text="演示环境")

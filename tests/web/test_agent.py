@@ -176,7 +176,8 @@ def test_a_withdrawn_consent_hides_everything_of_the_resident(app, agents, clien
     sign_in(client, "13900000001")
     page = client.get("/my/agents").get_data(as_text=True)
     assert "赵红梅" in page and "撤销委托" in page
-    assert client.get(f"/my/{number}").status_code == 200  # the resident sees the agent's case
+    own = client.get(f"/my/{number}").get_data(as_text=True)  # the resident sees the agent's case
+    assert "代办员 赵红梅" in own  # and who did it for them
     response = form_post(client, "/my/agents", {}, post_url=f"/my/agents/{mandate_id}/withdraw")
     assert response.status_code == 303
     for url in (f"/agent/r/{mandate_id}/", f"/agent/r/{mandate_id}/my/{number}", receipt_url,
