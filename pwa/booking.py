@@ -70,7 +70,7 @@ def booking(code: str):
     error, status = None, 200
     if request.method == "POST":  # cancel
         try:
-            cancel(booking)
+            cancel(booking, actor=current_actor())
         except DomainError as exc:
             error, status = exc.message, 422
         else:

@@ -95,7 +95,7 @@ def pay_order(number: str):
     error = None
     if request.method == "POST":
         try:
-            cancel_order(order)
+            cancel_order(order, current_actor())
         except DomainError as exc:
             error = exc.message
     provider = registry().payment_provider

@@ -217,7 +217,8 @@ def booking_by_code(code: str) -> Booking:
     return booking
 
 
-def cancel(booking: Booking, now: datetime | None = None) -> None:
+def cancel(booking: Booking, now: datetime | None = None, actor=None) -> None:
+    """Cancel before the cut-off; someone cancelling for the person (a kiosk, an agent) is in the audit log."""
     if booking.status != "booked":
         raise DomainError("这个预约已经不能取消")
     moment = (now or utcnow()).astimezone(CHINA)
@@ -229,6 +230,11 @@ def cancel(booking: Booking, now: datetime | None = None) -> None:
     if changed.rowcount == 1:  # free the place exactly once
         db.session.execute(update(ClinicSession).where(ClinicSession.id == booking.session_id)
                            .values(booked=ClinicSession.booked - 1))
+        if actor is not None and actor.kind != "citizen":
+            from services.audit import record
+
+            record(actor.kind, actor.id, actor.name, "cancel_booking", f"booking:{booking.id}",
+                   {"person": booking.person_id}, commit=False)
     db.session.commit()
     db.session.refresh(booking)
 

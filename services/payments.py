@@ -143,9 +143,13 @@ def expire_if_due(order: PaymentOrder) -> PaymentOrder:
     return order
 
 
-def cancel_order(order: PaymentOrder) -> None:
+def cancel_order(order: PaymentOrder, actor=None) -> None:
+    """Cancel an unpaid order; someone cancelling for the person (a kiosk, an agent) is in the audit log."""
     changed = db.session.execute(update(PaymentOrder).where(PaymentOrder.id == order.id,
                                                             PaymentOrder.status == "pending").values(status="cancelled"))
+    if changed.rowcount == 1 and actor is not None and actor.kind != "citizen":
+        record(actor.kind, actor.id, actor.name, "cancel_order", f"order:{order.number}", {"person": order.person_id},
+               commit=False)
     db.session.commit()
     db.session.refresh(order)
     if changed.rowcount != 1:

@@ -173,6 +173,8 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
     due = f"{case.due_on:%Y年%-m月%-d日}" if case.due_on else ""
     text = SMS_TEXT[action].format(item=case.item_name, number=case.number, link=track_link(case),
                                    note=note or "见详情", decision=decision, due=due)
+    if actor.kind == "agent":  # the resident hears of every step their agent takes for them
+        text += f"（村代办员{actor.name}代办）"
     enqueue("sms", case.applicant_phone, {"text": "【镇原县政务服务】" + text, "case": case.number},
             dedupe_key=f"case-event:{event.id}:sms")
     system = registry().catalog.get(case.item_code).system

@@ -48,7 +48,7 @@ def record_resident(page, name: str, number: str, phone: str = "", shots=None) -
     page.get_by_label("群众姓名").fill(name)
     page.get_by_label("身份证号").fill(number)
     if phone:
-        page.get_by_label("群众的手机号").fill(phone)
+        page.get_by_label("群众登记的手机号").fill(phone)
     page.get_by_role("button", name="下一步：请群众确认").click()
     page.get_by_role("heading", name="群众委托").wait_for()
 
@@ -177,7 +177,7 @@ def test_a_resident_without_a_phone_signs_and_a_second_person_confirms(
     record_resident(page, "马秀英", factories.id_number("19380505", "222"))
     mandate_id = mandate_id_of(page)
     consent_url = page.url
-    page.get_by_role("heading", name=re.compile("群众没有手机")).wait_for()
+    page.get_by_role("heading", name=re.compile("群众没有登记手机")).wait_for()
     look(page, "20-consent-paper", screenshot_dir)
 
     page.goto(consent_url + "/letter")

@@ -71,8 +71,11 @@ def test_agent_applies_for_a_resident_after_consent_by_sms(app, agents, staff):
         assert case.applicant_name == RARE
     texts = messages_to_app(app, "13900000011")
     assert any("申请代您办理" in t for t in texts) and any("您已委托" in t for t in texts)
-    # Staff of the township see the case marked 代办 with the consent behind it.
-    page = login(app, "chengguan").get(f"/office/cases/{case.id}").get_data(as_text=True)
+    assert any("申请已提交" in t and "（村代办员赵红梅代办）" in t for t in texts)
+    # Staff of the township see the case marked 代办 in the queue, and the consent behind it.
+    window = login(app, "chengguan")
+    assert '<span class="tag">代办</span>' in window.get("/office/").get_data(as_text=True)
+    page = window.get(f"/office/cases/{case.id}").get_data(as_text=True)
     assert "代办" in page and "赵红梅" in page and "本人手机短信验证码" in page and "139****0011" in page
 
 
@@ -336,6 +339,11 @@ def test_an_agent_never_takes_the_money_the_resident_pays_by_scanning(app, agent
 
         order = db.session.scalar(select(PaymentOrder))
         assert (order.actor_kind, order.person_id) == ("agent", db.session.scalar(select(Person.id)))
+    order_url = response.headers["Location"]
+    assert form_post(agent, order_url, {}).status_code == 200  # 取消订单, for the resident
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "cancel_order"))
+        assert (entry.actor_kind, entry.actor_name, entry.detail["person"]) == ("agent", "赵红梅", order.person_id)
 
 
 def test_a_code_never_goes_to_a_number_an_agent_types_for_someone_without_one(app, agents):
