@@ -122,6 +122,13 @@ def consent_submit(consent_id: int):
     return redirect(url_for("agent.consent_page", consent_id=consent_id), code=303)
 
 
+@bp.post("/consents/<int:consent_id>/cancel")
+def consent_cancel(consent_id: int):
+    """Drop a consent not yet in force: asked wrongly, or the resident changed their mind."""
+    consent.withdraw(current_actor(), consent_id, request.remote_addr or "")
+    return redirect(url_for("agent.home"), code=303)
+
+
 @bp.get("/consents/<int:consent_id>/letter")
 def consent_letter(consent_id: int):
     """The 授权委托书 to print, with the resident's and the agent's details filled in: only for a

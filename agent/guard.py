@@ -54,9 +54,9 @@ def agents_only():
     if idle_too_long():
         return redirect(url_for("agent.login", next=request.full_path.rstrip("?"), timeout=1))
     if g.mandate_id is not None:
-        g.mandate = consent.in_force(current_actor(), g.mandate_id)  # NotFound: 404, nothing shown
-        g.applicant = get_person(g.mandate.person_id)
-        _in_scope(g.mandate, request.endpoint, request.view_args or {})
+        mandate = consent.in_force(current_actor(), g.mandate_id)  # NotFound: 404, nothing shown
+        _in_scope(mandate, request.endpoint, request.view_args or {})  # before anything of theirs shows
+        g.mandate, g.applicant = mandate, get_person(mandate.person_id)
         # Every request on a resident's pages reads their personal data (a form shown again
         # after a refused POST too): each one is in the audit log.
         actor = current_actor()

@@ -123,7 +123,7 @@ def identify_code():
         if form.ok:
             try:
                 person = verify_code(g.visit.phone, form.data.code, requester())
-                cards.confirm(person, card, g.kiosk.id, g.kiosk.name)
+                person = cards.confirm(person, card, g.kiosk.id, g.kiosk.name)  # maybe a record an agent made
             except DomainError as exc:
                 form.refuse(exc, "code")
             else:

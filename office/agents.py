@@ -8,7 +8,6 @@ from services.cases.handling import case_for
 from services.errors import DomainError
 from services.people import agents, consent
 from services.people.consent import case_evidence
-from services.people.identity import find_person, get_person
 from services.places import villages_of
 from services.registry import registry
 from web.access import current_actor, staff_required
@@ -57,22 +56,21 @@ def agent_active(agent_id: int):
 def consents():
     """A resident's consents to village agents, looked up at the window (a resident without a
     phone withdraws here): the look-up is audit-logged like every look-up of a person."""
-    actor, query, person, error = current_actor(), request.args.get("q", "")[:40], None, None
+    actor, query, person, mandates, error = current_actor(), request.args.get("q", "")[:40], None, [], None
     if query:
         try:
-            person = find_person(query, actor.kind, actor.id, actor.name, _ip())
+            person, mandates = consent.for_staff_by_id_number(actor, query, _ip())
         except DomainError as exc:
             error = exc.message
-    mandates = [(m, consent.holder(m)) for m in consent.for_staff(actor, person.id)] if person else []
     return render_template("office/consents.html", query=query, person=person, error=error,
-                           mandates=mandates), 404 if error else 200
+                           mandates=[(m, consent.holder(m)) for m in mandates]), 404 if error else 200
 
 
 @bp.post("/consents/<int:mandate_id>/withdraw")
 @staff_required("admin", "window", "town_admin")
 def consent_withdraw(mandate_id: int):
-    mandate = consent.withdraw(current_actor(), mandate_id, _ip())
-    return redirect(url_for("office.consents", q=get_person(mandate.person_id).id_number, withdrawn=1), code=303)
+    consent.withdraw(current_actor(), mandate_id, _ip())
+    return redirect(url_for("office.consents", withdrawn=1), code=303)  # no ID number in a URL
 
 
 @bp.get("/villages")

@@ -79,7 +79,7 @@ def pay_sandbox(number: str):
             body, headers = provider.notification(order.number, order.amount_fen, "SBX" + secrets.token_hex(8))
             accept_notification(provider, body, headers, request.remote_addr or "")  # as a provider's POST would
         else:
-            cancel_order(order)
+            cancel_order(order, current_actor() if owner is not None else None)
         if by_scan:  # a phone that scanned the kiosk's QR: stay on this page, now paid
             return redirect(request.full_path, code=303)
         return redirect(flow_url("pay_order", number=number), code=303)

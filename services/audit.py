@@ -38,7 +38,7 @@ ACTION_NAMES = {
     "consent_start": "代办员请求委托", "consent_granted": "委托生效", "consent_evidence": "提交纸质委托凭证",
     "consent_review": "第二人查看纸质委托", "consent_refused": "纸质委托未通过", "consent_withdrawn": "撤销委托",
     "agent_collect": "记录收件清单", "agent_return": "记录回交", "cancel_booking": "代为取消预约",
-    "cancel_order": "代为取消缴费订单",
+    "cancel_order": "代为取消缴费订单", "claim_record": "读卡认领代办员登记的记录",
 }
 
 

@@ -81,7 +81,7 @@ def confirm(person: Person, card: Card, kiosk_id: int, kiosk_name: str) -> Perso
             raise DomainError("第一次在自助终端办事，请把身份证放在读卡器上（或先在手机上完成实名认证）",
                               field="id_number")
         try:
-            bind_real_name(person, card.name, card.id_number, via="id_card")
+            person = bind_real_name(person, card.name, card.id_number, via="id_card")
         except DomainError:
             db.session.rollback()
             raise

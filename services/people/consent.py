@@ -126,14 +126,16 @@ def start(actor: Actor, name, id_number, phone, item_code, months, requester: st
     months = int(inputs.choice(months, [str(m) for m in MONTHS], field="months", message="请选择委托期限"))
     person, phone = resident_for_agent(name, id_number, phone)
     audit.record(actor.kind, actor.id, actor.name, "agent_lookup", f"person:{person.id}", commit=False)
-    mandate = db.session.scalar(select(Mandate).where(  # a double tap: the consent already asked
-        Mandate.agent_id == actor.id, Mandate.person_id == person.id, Mandate.status == "pending",
+    valid_until = add_months(today or china_today(), months)
+    mandate = db.session.scalar(select(Mandate).where(  # a double tap: the very consent already asked
+        Mandate.agent_id == actor.id, Mandate.village_id == actor.village_id, Mandate.person_id == person.id,
+        Mandate.status == "pending", Mandate.valid_until == valid_until,
         Mandate.item_code.is_(None) if not item_code else Mandate.item_code == item_code))
     if mandate is not None:
         db.session.commit()
         return mandate, None
     mandate = Mandate(person_id=person.id, agent_id=actor.id, village_id=actor.village_id,
-                      item_code=item_code or None, valid_until=add_months(today or china_today(), months),
+                      item_code=item_code or None, valid_until=valid_until,
                       method="sms" if phone else "paper", phone=phone)
     db.session.add(mandate)
     db.session.flush()
@@ -366,7 +368,8 @@ def covers(actor: Actor, case) -> bool:
 
 def of_person(person_id: int) -> list[Mandate]:
     return list(db.session.scalars(select(Mandate).where(Mandate.person_id == person_id,
-                                                         Mandate.status.in_(("active", "confirming", "withdrawn")))
+                                                         Mandate.status.in_(("active", "pending", "confirming",
+                                                                             "withdrawn")))
                                    .order_by(Mandate.id.desc())))
 
 
@@ -376,12 +379,15 @@ def withdraw(actor: Actor, mandate_id, ip: str = "") -> Mandate:
     the agent sees nothing more of them."""
     mandate = db.session.get(Mandate, mandate_id) if inputs.is_row_id(mandate_id) else None
     own = actor.kind == "citizen" and mandate is not None and mandate.person_id == actor.id
+    # The agent may drop a consent not yet in force (asked wrongly, or the resident changed their mind).
+    asked = actor.kind == "agent" and mandate is not None and mandate.agent_id == actor.id and \
+        mandate.status in ("pending", "confirming")
     staff = mandate is not None and actor.kind == "staff" and (
         actor.role == "admin" or actor.role in ("window", "town_admin") and
         _village_township(mandate.village_id) == actor.township_id)
-    if mandate is None or not (own or staff):
+    if mandate is None or not (own or staff or asked):
         raise NotFound("没有找到这份委托")
-    by = "本人" if own else f"工作人员{actor.name}"
+    by = "本人" if own else f"代办员{actor.name}（未生效时取消）" if asked else f"工作人员{actor.name}"
     done = db.session.execute(update(Mandate).where(
         Mandate.id == mandate.id, Mandate.status.in_(("active", "pending", "confirming"))).values(
         status="withdrawn", withdrawn_at=utcnow(), withdrawn_by=by[:60], code_hash=None))
@@ -414,6 +420,20 @@ def _village_township(village_id: int) -> int | None:
     from services.places import Village
 
     return db.session.scalar(select(Village.township_id).where(Village.id == village_id))
+
+
+def for_staff_by_id_number(actor: Actor, raw, ip: str = "") -> tuple[Person, list[Mandate]]:
+    """At the window, from the resident's ID card: the person and their consents to this staff
+    member's township's agents. Nobody is shown to a window with none of theirs to see (the
+    same answer as for an unknown number), and every look-up is audit-logged."""
+    number = inputs.id_number(raw, field="q")
+    person = db.session.scalar(select(Person).where(Person.id_number == number))
+    mandates = for_staff(actor, person.id) if person is not None else []
+    audit.record(actor.kind, actor.id, actor.name, "view_person", f"person:{person.id if person else '-'}",
+                 {"consents": len(mandates)}, ip=ip)
+    if not mandates:
+        raise NotFound("没有找到这位群众对本乡镇代办员的委托")
+    return person, mandates
 
 
 def for_staff(actor: Actor, person_id: int) -> list[Mandate]:

@@ -14,6 +14,9 @@ from services.errors import DomainError, NotFound
 
 ELDER_AGE = 60
 TAKEN = "这个身份证号已经绑定了另一个手机号。如需更换手机号，请到乡镇便民服务中心办理"
+# A village agent recorded this person without a phone: their own card read at a kiosk joins the phone.
+HELD_BY_AGENT_RECORD = ("村代办员已为您登记过（当时没有手机号）。请带身份证到乡镇便民服务中心，在自助终端上读身份证、"
+                        "输入手机验证码登录一次，这个手机号就登记到您名下了")
 
 
 def utcnow() -> datetime:
@@ -161,12 +164,25 @@ def get_person(person_id: int) -> Person:
     return person
 
 
-def bind_real_name(person: Person, name: str, id_number: str, via: str = "typed") -> None:
-    """Record a checked name and ID number (not committed); refused if another person holds it."""
+def bind_real_name(person: Person, name: str, id_number: str, via: str = "typed") -> Person:
+    """Record a checked name and ID number (not committed); refused if another person holds it.
+    Returns whose record holds them now: this person's — or, when a village agent recorded the
+    resident without a phone and the resident's own ID card is read (at a kiosk, after an SMS
+    code proved this phone), that record, which the phone joins: they sign in as it from now on."""
     holder = db.session.scalar(select(Person).where(Person.id_number == id_number, Person.id != person.id))
+    if holder is not None and via == "id_card" and holder.phone is None and holder.verified_via == "agent" \
+            and person.phone and not person.is_verified:
+        phone, person.phone = person.phone, None
+        db.session.flush()  # the phone is unique: let go of it before the record takes it
+        holder.phone, holder.name, holder.verified_via = phone, name, via  # the chip's name is the record's
+        record("person", holder.id, name, "claim_record", f"person:{holder.id}", {"from": person.id}, commit=False)
+        return holder
     if holder is not None:
+        if holder.phone is None and holder.verified_via == "agent":
+            raise DomainError(HELD_BY_AGENT_RECORD, field="id_number")
         raise DomainError(TAKEN, field="id_number")
     person.name, person.id_number, person.verified_at, person.verified_via = name, id_number, utcnow(), via
+    return person
 
 
 def resident_for_agent(name, id_number, phone) -> tuple[Person, str | None]:
@@ -180,9 +196,12 @@ def resident_for_agent(name, id_number, phone) -> tuple[Person, str | None]:
     person = db.session.scalar(select(Person).where(Person.id_number == id_number))
     if person is not None and person.name != name:
         raise DomainError("姓名与身份证号不符，请核对身份证", field="name")
-    if typed and (person is None or not person.phone):
+    if typed and person is None:
         raise DomainError("这位群众还没有在系统登记手机号，验证码不能发到新号码。请群众先用自己的手机登录"
                           "“一网通办”，或不填手机号，用签名和纸质授权委托书", field="phone")
+    if typed and not person.phone:
+        raise DomainError("这位群众登记时没有手机号，验证码不能发到新号码。请群众带身份证在乡镇自助终端读卡登录一次"
+                          "（手机号就登记好了），或不填手机号，用签名和纸质授权委托书", field="phone")
     if person is not None and person.phone:
         if typed and typed != person.phone:
             raise DomainError(f"这位群众登记的手机号是 {mask_phone(person.phone)}，验证码会发到这个号码。"

@@ -13,6 +13,7 @@ from services.cases.lifecycle import Case, submit_case
 from services.cases.materials import Upload
 from services.people.consent import Mandate
 from services.people.identity import Person, bind_real_name
+from services.places import township_id_by_name
 from tests.conftest import csrf_token_from, form_post
 from tests.factories import id_number, key
 from tests.web.test_agent import _apply, _png
@@ -50,7 +51,7 @@ def world(app, agents):
         bind_real_name(person, R3[0], R3[1])
         db.session.commit()
         item = app.extensions["catalog"].get("621027-BM-005")
-        c3 = submit_case(item, person, {"elder_name": R3[0]}, key(), township_id=1).number
+        c3 = submit_case(item, person, {"elder_name": R3[0]}, key(), township_id=township_id_by_name("城关镇")).number
         files = {m.id: [m.signature_key, m.letter_key] for m in db.session.scalars(select(Mandate))}
         case_files = {c.number: list(db.session.scalars(select(Upload.key).where(Upload.case_id == c.id)))
                       for c in db.session.scalars(select(Case))}
