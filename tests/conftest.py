@@ -56,6 +56,25 @@ def clean_db(app):
     yield
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashes(monkeypatch):
+    """Staff and agent passwords are hashed with scrypt (~0.1 s each); the demo accounts many
+    tests create, and hundreds of login probes, need a cheaper hash. Only the work factor
+    changes: the same code paths run."""
+    import werkzeug.security as security
+
+    original = getattr(security, "_hash_internal", None)
+    if original is None:
+        return
+
+    def fast(method, salt, password):
+        if method.startswith(("scrypt", "pbkdf2")):
+            return original("pbkdf2:sha256:1", salt, password)
+        return original(method, salt, password)
+
+    monkeypatch.setattr(security, "_hash_internal", fast)
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from extensions import db
@@ -53,7 +54,8 @@ def _png():
     return io.BytesIO(png())
 
 
-def test_agent_applies_for_a_resident_after_consent_by_sms(app, agents, staff):
+@pytest.mark.usefixtures("staff")
+def test_agent_applies_for_a_resident_after_consent_by_sms(app, agents):
     agent = agents.signed_in("daiban1")
     resident_id = id_number("19400302", "456")
     mandate_id = agents.consent_by_sms(agent, RARE, resident_id, "13900000011")
@@ -287,7 +289,8 @@ def test_a_resident_whose_name_does_not_match_the_number_is_refused(app, agents)
     assert 'value="张桂英"' in response.get_data(as_text=True)  # what was typed stays
 
 
-def test_township_administrator_keeps_agents_of_their_own_villages(app, agents, staff):
+@pytest.mark.usefixtures("staff")
+def test_township_administrator_keeps_agents_of_their_own_villages(app, agents):
     from services.places import Village, load_villages
     from tests.conftest import ROOT
 
@@ -309,7 +312,8 @@ def test_township_administrator_keeps_agents_of_their_own_villages(app, agents, 
     assert refused.status_code == 422
 
 
-def test_supervision_counts_agent_cases_per_village(app, agents, staff):
+@pytest.mark.usefixtures("staff")
+def test_supervision_counts_agent_cases_per_village(app, agents):
     agent = agents.signed_in("daiban1")
     mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")
     _apply(agent, mandate_id, "张桂兰", ZHANG)
@@ -402,7 +406,8 @@ def _paper_consent(app, agents, agent, committee, name="马秀英", number=None)
     return mandate_id
 
 
-def test_a_resident_without_a_phone_withdraws_at_their_township_window(app, agents, staff):
+@pytest.mark.usefixtures("staff")
+def test_a_resident_without_a_phone_withdraws_at_their_township_window(app, agents):
     agent = agents.signed_in("daiban1")
     committee = agents.signed_in("cunwei1", role="committee", name="马德海")
     number = id_number("19380505", "222")
