@@ -284,12 +284,13 @@ def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) ->
                        actor=actor, before_commit=attach)
 
 
-def leave_drafts(storage, actor: Actor, applicant_id: int, keep: bool) -> int:
-    """When a person leaves a kiosk: the drafts it filled in for them are handed to the person
-    (continued on their phone) if they chose to keep them, otherwise deleted with their files.
-    A kept draft joins the person's own open draft of the same item, if there is one: what was
-    answered at the kiosk wins, every file is kept. Returns how many there were."""
-    drafts = unsent(actor, applicant_id)
+def leave_drafts(storage, actor: Actor, applicant_id: int, keep: bool, items: set[str] | None = None) -> int:
+    """When a person leaves a kiosk, or a village agent's consent ends: the drafts it filled in
+    for them (of these items, or all) are handed to the person (continued on their phone) if
+    they chose to keep them, otherwise deleted with their files. A kept draft joins the person's
+    own open draft of the same item, if there is one: what was answered at the kiosk wins, every
+    file is kept. Returns how many there were."""
+    drafts = [d for d in unsent(actor, applicant_id) if items is None or d.item_code in items]
     keys = []
     for draft in drafts:
         own = unsent(Actor("citizen", applicant_id, ""), applicant_id, draft.item_code) if keep else []
@@ -307,6 +308,7 @@ def leave_drafts(storage, actor: Actor, applicant_id: int, keep: bool) -> int:
             keys += [u.key for u in uploads]
             for upload in uploads:
                 db.session.delete(upload)
+            db.session.flush()  # the files' rows before the draft they point to
         db.session.delete(draft)
     db.session.commit()
     for key in keys:

@@ -400,7 +400,24 @@ def withdraw(actor: Actor, mandate_id, ip: str = "") -> Mandate:
     _tell_resident(mandate, f"您对代办员{_agent_name(mandate.agent_id)}的委托（{mandate.scope_name}）已撤销，"
                             "代办员不能再查看或办理您的事项。", "withdrawn")
     db.session.commit()
+    _drop_unsent(mandate)
     return mandate
+
+
+def _drop_unsent(mandate: Mandate) -> None:
+    """What the agent began for the resident and no consent of theirs still covers goes, with its
+    files (photos of cards and bank books): nobody may reach it any more."""
+    from services.cases.drafts import leave_drafts, unsent
+
+    agent = Actor("agent", mandate.agent_id, "")
+    still = [m.item_code for m in db.session.scalars(select(Mandate).where(
+        Mandate.agent_id == mandate.agent_id, Mandate.person_id == mandate.person_id, Mandate.status == "active"))
+        if m.in_force]
+    if None in still:
+        return
+    drop = {d.item_code for d in unsent(agent, mandate.person_id)} - set(still)
+    if drop:
+        leave_drafts(registry().storage, agent, mandate.person_id, keep=False, items=drop)
 
 
 def _tell_resident(mandate: Mandate, text: str, what: str) -> None:

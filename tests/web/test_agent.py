@@ -2,6 +2,7 @@
 补正, the paper trail, a disabled account, a withdrawn consent, and what staff see."""
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -465,3 +466,24 @@ def test_an_agent_cancels_a_consent_not_yet_in_force(app, agents):
     assert agent.get(page_url + "/letter").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(Mandate.status)) == "withdrawn"
+
+
+def test_what_an_agent_began_goes_when_the_consent_is_withdrawn(app, agents, client):
+    from services.cases.drafts import Draft
+    from services.cases.materials import Upload
+
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")
+    base = f"/agent/r/{mandate_id}/apply/{HIGH_AGE}"
+    response = form_post(agent, base + "/materials", {"material": "bank_account", "files": (_png(), "a.png")},
+                         content_type="multipart/form-data")
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Upload)) == 1
+    sign_in(client, "13900000001")
+    assert form_post(client, "/my/agents", {}, post_url=f"/my/agents/{mandate_id}/withdraw").status_code == 303
+    with app.app_context():  # the bank book photo went with the draft
+        assert db.session.get(Mandate, mandate_id).status == "withdrawn"
+        assert db.session.scalar(select(db.func.count()).select_from(Upload)) == 0
+        assert db.session.scalar(select(db.func.count()).select_from(Draft)) == 0
+    assert not [f for f in Path(app.config["UPLOAD_DIR"]).rglob("*") if f.is_file()]
