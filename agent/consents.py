@@ -1,8 +1,7 @@
 """A resident's consent (委托): recording the resident, the SMS code read back, or — with no
 phone — the drawn signature, the photo of the signed 授权委托书 and a second person's confirmation."""
-from flask import make_response, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 
-from services import audit
 from services.errors import DomainError, NotFound
 from services.people import consent
 from services.people.agents import get_agent
@@ -10,6 +9,7 @@ from services.people.identity import get_person
 from services.places import get_village
 from services.registry import registry
 from web.access import current_actor, requester
+from web.files import send_upload
 from web.forms import (
     CodeInput,
     ConfirmInput,
@@ -20,6 +20,7 @@ from web.forms import (
 from web.inputs import Parsed, parse
 
 from . import bp
+from .guard import log_read
 
 DEMO_CODES = "consent_demo_codes"
 EVIDENCE = {"signature": consent.SIGNATURE, "letter": consent.LETTER}
@@ -58,11 +59,9 @@ def resident_new():
 
 def _page(mandate, form=None, status: int = 200):
     """The consent's page; the resident's (masked) details only while it is being given or in force."""
-    shown = mandate.status in ("pending", "confirming") or mandate.in_force
+    shown = mandate.being_given or mandate.in_force
     if shown:
-        actor = current_actor()
-        audit.record(actor.kind, actor.id, actor.name, "agent_read", f"person:{mandate.person_id}",
-                     {"mandate": mandate.id, "page": request.endpoint}, ip=request.remote_addr or "")
+        log_read(mandate)
     return render_template("agent/consent.html", mandate=mandate, person=get_person(mandate.person_id) if shown else None,
                            form=form or Parsed(values={"code": ""}), village=get_village(mandate.village_id),
                            demo_code=session.get(DEMO_CODES, {}).get(str(mandate.id))), status
@@ -133,27 +132,20 @@ def consent_cancel(consent_id: int):
 def consent_letter(consent_id: int):
     """The 授权委托书 to print, with the resident's and the agent's details filled in: only for a
     paper consent being given, and the read is logged (the full ID number is on it)."""
-    actor = current_actor()
-    mandate = consent.being_given(actor, consent_id)
+    mandate = consent.being_given(current_actor(), consent_id)
     if mandate.method != "paper":
         raise NotFound("这份委托用短信确认，不需要纸质授权委托书")
-    audit.record(actor.kind, actor.id, actor.name, "agent_read", f"person:{mandate.person_id}",
-                 {"mandate": mandate.id, "page": request.endpoint}, ip=request.remote_addr or "")
+    log_read(mandate)
     return render_template("agent/letter.html", mandate=mandate, person=get_person(mandate.person_id),
                            village=get_village(mandate.village_id))
 
 
-def _file_response(upload):
-    response = make_response(registry().storage.get(upload.key))
-    response.mimetype = upload.content_type
-    response.headers["Content-Disposition"] = "inline"
-    return response
 
 
 @bp.get("/consents/<int:consent_id>/files/<key>")
 def consent_file(consent_id: int, key: str):
     actor = current_actor()
-    return _file_response(consent.evidence_file(actor, consent.being_given(actor, consent_id), key))
+    return send_upload(consent.evidence_file(actor, consent.being_given(actor, consent_id), key))
 
 
 @bp.route("/confirm/<int:consent_id>", methods=["GET", "POST"])
@@ -179,4 +171,4 @@ def confirm(consent_id: int):
 @bp.get("/confirm/<int:consent_id>/files/<key>")
 def confirm_file(consent_id: int, key: str):
     actor = current_actor()
-    return _file_response(consent.evidence_file(actor, consent.for_confirmation(actor, consent_id), key))
+    return send_upload(consent.evidence_file(actor, consent.for_confirmation(actor, consent_id), key))

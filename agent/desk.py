@@ -35,7 +35,7 @@ def home():
 def resident():
     """One resident under a consent in force (the guard has checked it): what may be done, their cases."""
     actor = current_actor()  # the read is audit-logged by agent.guard
-    items = [i for i in agent_items() if g.mandate.item_code in (None, i.code)]
+    items = [i for i in agent_items() if g.mandate.covers(i.code)]
     return render_template("agent/resident.html", mandate=g.mandate, person=g.applicant, items=items,
                            cases=cases_of(actor), village=get_village(g.mandate.village_id))
 
@@ -44,9 +44,7 @@ def resident():
 def case(number: str):
     """A case from the desk: opened on its resident's page, under a consent in force covering it."""
     actor = current_actor()
-    found = case_for(actor, number=number)
-    mandate = next((m for m in consent.held_by(actor) if m.in_force and m.person_id == found.applicant_id
-                    and m.item_code in (None, found.item_code)), None)
-    if mandate is None:
+    mandate = consent.covering(actor, case_for(actor, number=number))
+    if mandate is None:  # withdrawn between the two reads
         raise NotFound("没有找到这个办件，或不在您的办理范围内")
     return redirect(url_for("agent.my_case", mandate_id=mandate.id, number=number), code=303)

@@ -6,7 +6,7 @@ from flask_login import current_user, logout_user
 
 from services import audit
 from services.errors import NotFound
-from services.people import agents, consent
+from services.people import consent
 from services.people.identity import get_person
 from services.registry import registry
 from web.access import account_kind, current_actor, idle_too_long
@@ -47,7 +47,7 @@ def agents_only():
         return None
     if account_kind() != "agent":
         return redirect(url_for("agent.login", next=request.full_path.rstrip("?")))
-    if agents.still_active(current_user.id) is None:
+    if not current_user.active:  # read afresh for every request by the user loader
         logout_user()
         session.clear()
         return render_template("agent/refused.html"), 403
@@ -59,12 +59,15 @@ def agents_only():
         g.mandate, g.applicant = mandate, get_person(mandate.person_id)
         # Every request on a resident's pages reads their personal data (a form shown again
         # after a refused POST too): each one is in the audit log.
-        actor = current_actor()
-        audit.record(actor.kind, actor.id, actor.name, "agent_read", f"person:{g.mandate.person_id}",
-                     {"mandate": g.mandate.id, "page": request.endpoint, "method": request.method,
-                      **{k: str(v)[:40] for k, v in (request.view_args or {}).items()}},
-                     ip=request.remote_addr or "")
+        log_read(mandate, method=request.method, **{k: str(v)[:40] for k, v in (request.view_args or {}).items()})
     return None
+
+
+def log_read(mandate, **detail) -> None:
+    """An agent's read of a resident's personal data, in the audit log: whose, under which consent, which page."""
+    actor = current_actor()
+    audit.record(actor.kind, actor.id, actor.name, "agent_read", f"person:{mandate.person_id}",
+                 {"mandate": mandate.id, "page": request.endpoint, **detail}, ip=request.remote_addr or "")
 
 
 ITEM_PAGES = {"apply_form", "apply_materials", "apply_check", "apply_submit", "apply_remove_file", "query", "pay"}
@@ -75,12 +78,11 @@ def _in_scope(mandate, endpoint: str, args: dict) -> None:
     name = endpoint.split(".")[-1]
     if name in ITEM_PAGES:
         item = consent.by_agent(registry().catalog.get(args.get("code", "")))
-        if mandate.item_code and mandate.item_code != item.code:
+        if not mandate.covers(item.code):
             raise NotFound("这份委托不包括这个事项")
     elif name in KIND_OF:
         kind = KIND_OF[name]
-        allowed = [i for i in registry().catalog.items if i.kind == kind and i.by_agent and
-                   (mandate.item_code is None or i.code == mandate.item_code)]
+        allowed = [i for i in registry().catalog.items if i.kind == kind and i.by_agent and mandate.covers(i.code)]
         if not allowed:
             raise NotFound("这份委托不包括这个事项")
         if name in ("pay_order", "pay_sandbox"):

@@ -1,6 +1,6 @@
 """Village agents in the console: accounts kept by the township administrator (or the county's),
 the consent behind a case submitted by an agent, and the figures per village (supervision)."""
-from flask import make_response, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from services import audit
 from services.cases.agent_desk import per_village
@@ -9,8 +9,8 @@ from services.errors import DomainError
 from services.people import agents, consent
 from services.people.consent import case_evidence
 from services.places import villages_of
-from services.registry import registry
 from web.access import current_actor, staff_required
+from web.files import send_upload
 from web.forms import AgentInput
 from web.inputs import Parsed, parse
 
@@ -87,8 +87,4 @@ def consent_file(case_id: int, key: str):
     upload = case_evidence(case, key)
     audit.record(actor.kind, actor.id, actor.name, "view_file", f"case:{case.number}", {"file": key, "consent": True},
                  ip=_ip())
-    response = make_response(registry().storage.get(upload.key))
-    response.mimetype = upload.content_type
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return send_upload(upload)

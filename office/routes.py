@@ -1,5 +1,5 @@
 """The staff console: sign in, the queue, a case, its actions and notices, its files."""
-from flask import make_response, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
 from extensions import limiter
@@ -30,6 +30,7 @@ from services.places import township_name
 from services.registry import registry
 from services.workdays import load_calendar
 from web.access import current_actor, password_login, staff_required
+from web.files import send_upload
 from web.forms import CaseActionInput, QueueQuery
 from web.inputs import parse
 from web.security import no_store
@@ -134,9 +135,4 @@ def notice(case_id: int, kind: str):
 @bp.get("/files/<key>")
 @staff_required()
 def material_file(key: str):
-    upload = file_for_actor(current_actor(), key, _ip())
-    response = make_response(registry().storage.get(upload.key))
-    response.mimetype = upload.content_type
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return send_upload(file_for_actor(current_actor(), key, _ip()))

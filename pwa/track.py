@@ -1,5 +1,5 @@
 """我的办件, the public progress page behind the receipt's QR code, and lookup by number."""
-from flask import make_response, redirect, render_template, request
+from flask import redirect, render_template, request
 
 from services.cases.handling import file_for_actor
 from services.cases.lifecycle import get_case
@@ -21,6 +21,7 @@ from services.errors import DomainError
 from services.places import township_name
 from services.registry import registry
 from web.access import citizen_required, current_actor, requester
+from web.files import send_upload
 from web.forms import MaterialUpload, TrackLookupInput, uploaded_files
 from web.frontends import flow_url, frontend, page_cacheable
 from web.inputs import Parsed, parse
@@ -73,11 +74,7 @@ def my_case_resubmit(number: str):
 def material_file(key: str):
     """Files of a case (or draft) the signed-in person may see."""
     upload = file_for_actor(current_actor(), key)
-    response = make_response(registry().storage.get(upload.key))
-    response.mimetype = upload.content_type
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_upload(upload)
 
 
 # The public progress page is the hottest page with data in it: rendered once per case version,

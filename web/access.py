@@ -5,13 +5,17 @@ to the phone's sign-in."""
 import ipaddress
 from functools import wraps
 
-from flask import current_app, g, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import Forbidden
 
 from services import kiosks
 from services.clock import utcnow
+from services.errors import DomainError
 from services.people import actors, agents
+from web.forms import StaffLoginInput
+from web.inputs import Parsed, parse
+from web.preferences import safe_next
 
 STAFF_IDLE_MINUTES = 30
 # blueprint -> (sign-in endpoint, real-name endpoint); front ends add themselves here.
@@ -141,14 +145,6 @@ def staff_required(*roles: str):
 def password_login(authenticate, area: str, home: str, template: str):
     """The sign-in page of accounts with a password (staff at /office, agents at /agent): the
     form, a fresh session for whoever signs in, and back to where they were going in their area."""
-    from flask import render_template
-    from flask_login import login_user
-
-    from services.errors import DomainError
-    from web.forms import StaffLoginInput
-    from web.inputs import Parsed, parse
-    from web.preferences import safe_next
-
     form = Parsed(values={"username": "", "password": ""})
     if request.method == "POST":
         form = parse(StaffLoginInput, request.form)

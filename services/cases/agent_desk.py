@@ -3,12 +3,15 @@ force cover, sorted by what needs doing — 补正 asked, close to the deadline,
 go back to the resident — and the supervision figures staff see per village."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy import case as sql_case
 
 from extensions import db
+from services.cases.handling import OPEN
 from services.cases.lifecycle import OPEN_CLOCK, Case, remaining_workdays
 from services.cases.papers import AgentPaper
 from services.clock import to_china
@@ -46,7 +49,7 @@ def desk(actor: Actor, today: date | None = None) -> Desk:
             out.near_deadline.append(row)
         elif case.status in CLOSED and case.id not in returned:
             out.hand_back.append(row)
-        elif case.status in ("submitted", "accepted", "reviewing"):
+        elif case.status in OPEN:  # 补正 is sorted out above
             out.in_progress.append(row)
         else:
             out.finished.append(row)
@@ -64,27 +67,27 @@ class VillageFigures:
 
 
 def per_village(actor: Actor, today: date | None = None) -> list[VillageFigures]:
-    """For staff who may see a township's cases (or all): per village, the cases agents submitted."""
+    """For staff who may see a township's cases (or all): per village, the cases agents submitted,
+    counted in one grouped query and the 办结 times read in one more, whatever the villages."""
     from services.people.consent import Mandate
 
     if actor.kind != "staff" or actor.role not in ("admin", "window", "town_admin"):
         return []
     today = today or china_today()
-    villages = select(Village).order_by(Village.code)
+    query = select(Village).order_by(Village.code)
     if actor.role != "admin":
-        villages = villages.where(Village.township_id == actor.township_id)
-    rows = []
-    calendar = load_calendar()
-    for village in db.session.scalars(villages):
-        cases = select(Case).join(Mandate, Case.mandate_id == Mandate.id).where(
-            Mandate.village_id == village.id, Case.actor_kind == "agent")
-        count = lambda q: db.session.scalar(select(func.count()).select_from(q.subquery()))  # noqa: E731
-        done = db.session.execute(cases.with_only_columns(Case.accepted_on, Case.completed_at).where(
-            Case.status.in_(CLOSED), Case.accepted_on.is_not(None))).all()
-        days = [calendar.workdays_between(accepted, to_china(completed).date()) for accepted, completed in done]
-        rows.append(VillageFigures(
-            village, count(cases), count(cases.where(Case.status.in_(("submitted", "accepted", "reviewing",
-                                                                      "supplement")))),
-            count(cases.where(Case.status.in_(OPEN_CLOCK), Case.due_on < today)),
-            round(sum(days) / len(days), 1) if days else None))
-    return rows
+        query = query.where(Village.township_id == actor.township_id)
+    villages = list(db.session.scalars(query))
+    by_agents = select(Mandate.village_id).join(Case, Case.mandate_id == Mandate.id).where(
+        Case.actor_kind == "agent", Mandate.village_id.in_([v.id for v in villages]))
+    counts = {vid: (n, int(o or 0), int(d or 0)) for vid, n, o, d in db.session.execute(
+        by_agents.add_columns(func.count(), func.sum(sql_case((Case.status.in_(OPEN), 1), else_=0)),
+                              func.sum(sql_case((and_(Case.status.in_(OPEN_CLOCK), Case.due_on < today), 1),
+                                                else_=0)))
+        .group_by(Mandate.village_id))}
+    calendar, days = load_calendar(), defaultdict(list)
+    for vid, accepted, completed in db.session.execute(by_agents.add_columns(Case.accepted_on, Case.completed_at)
+                                                       .where(Case.status.in_(CLOSED), Case.accepted_on.is_not(None))):
+        days[vid].append(calendar.workdays_between(accepted, to_china(completed).date()))
+    return [VillageFigures(v, *counts.get(v.id, (0, 0, 0)),
+                           round(sum(days[v.id]) / len(days[v.id]), 1) if days[v.id] else None) for v in villages]

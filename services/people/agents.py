@@ -113,17 +113,6 @@ def authenticate(username, password, ip: str = "") -> Agent:
     return passwords.authenticate(Agent, "agent", username, password, ip)
 
 
-def still_active(agent_id: int) -> Agent | None:
-    """The agent behind a session, read afresh: None once disabled."""
-    agent = db.session.get(Agent, agent_id)
-    return agent if agent is not None and agent.active else None
-
-
-def village_colleagues(agent: Agent) -> list[Agent]:
-    return list(db.session.scalars(select(Agent).where(Agent.village_id == agent.village_id, Agent.active,
-                                                       Agent.id != agent.id).order_by(Agent.id)))
-
-
 DEMO = ({"username": "daiban", "password": "Agent-demo-2026", "name": "赵红梅", "role": "agent"},
         {"username": "cunwei", "password": "Village-demo-2026", "name": "马德海", "role": "committee"})
 

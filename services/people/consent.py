@@ -95,6 +95,15 @@ class Mandate(db.Model):
     def in_force(self) -> bool:
         return self.status == "active" and self.valid_until >= china_today()
 
+    @property
+    def being_given(self) -> bool:
+        """Asked and not yet in force: waiting for the code, the evidence or the second person."""
+        return self.status in ("pending", "confirming")
+
+    def covers(self, item_code: str) -> bool:
+        """The consent names no item (every item an agent may do), or this one."""
+        return self.item_code in (None, item_code)
+
 
 def by_agent(item: Item) -> Item:
     """The item, if the catalog lets a village agent do it for a resident (Item.by_agent)."""
@@ -329,29 +338,40 @@ def being_given(actor: Actor, mandate_id) -> Mandate:
     """A consent of this agent's still being given (pending or waiting for the second person):
     the only time its letter and evidence are the agent's to see."""
     mandate = mine(actor, mandate_id)
-    if mandate.status not in ("pending", "confirming"):
+    if not mandate.being_given:
         raise NotFound("这份委托已确认、撤销或未通过，不能再查看凭证")
     return mandate
 
 
-def _covering(actor: Actor):
-    """The SQL condition 'a mandate in force lets this agent see a case' (cases.* in scope)."""
-    from services.cases.lifecycle import Case
-
+def _in_force_for(actor: Actor, applicant_id, item_code):
+    """The SQL condition 'this consent is the agent's, of their village, in force, and covers
+    this applicant's item' (a column or a value each); acting for one resident, that consent only."""
     condition = and_(Mandate.agent_id == actor.id, Mandate.village_id == actor.village_id,
                      Mandate.status == "active", Mandate.valid_until >= china_today(),
-                     Mandate.person_id == Case.applicant_id,
-                     or_(Mandate.item_code.is_(None), Mandate.item_code == Case.item_code))
-    if actor.mandate_id is not None:  # acting for one resident: that consent only
+                     Mandate.person_id == applicant_id,
+                     or_(Mandate.item_code.is_(None), Mandate.item_code == item_code))
+    if actor.mandate_id is not None:
         condition = and_(condition, Mandate.id == actor.mandate_id)
-    return exists().where(condition)
+    return condition
+
+
+def _covering(actor: Actor):
+    """'A consent in force lets this agent see a case' (cases.* in scope)."""
+    from services.cases.lifecycle import Case
+
+    return exists().where(_in_force_for(actor, Case.applicant_id, Case.item_code))
+
+
+def covering(actor: Actor, case) -> Mandate | None:
+    """The consent in force through which this agent sees this case (the newest, if several)."""
+    return db.session.scalar(select(Mandate).where(_in_force_for(actor, case.applicant_id, case.item_code))
+                             .order_by(Mandate.id.desc()).limit(1))
 
 
 def covers_item(actor: Actor, item_code: str) -> bool:
     """The consent this agent acts under now is in force and covers this item."""
     mandate = db.session.get(Mandate, actor.mandate_id) if actor.kind == "agent" and actor.mandate_id else None
-    return mandate is not None and mandate.agent_id == actor.id and mandate.in_force and \
-        mandate.item_code in (None, item_code)
+    return mandate is not None and mandate.agent_id == actor.id and mandate.in_force and mandate.covers(item_code)
 
 
 def visible_cases_query(actor: Actor):
