@@ -1,7 +1,7 @@
 """Village agents through their pages: consent by SMS code or on paper, applying for a resident,
 补正, the paper trail, a disabled account, a withdrawn consent, and what staff see."""
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -320,13 +320,16 @@ def test_supervision_counts_agent_cases_per_village(app, agents):
     _apply(agent, mandate_id, "张桂兰", ZHANG)
     _apply(agent, agents.consent_by_sms(agent, "王建国", WANG, "13900000002"), "王建国", WANG)
     with app.app_context():
-        first = db.session.scalar(select(Case).order_by(Case.id))
+        first, second = db.session.scalars(select(Case).order_by(Case.id)).all()
         act(first, "accept", STAFF)
         act(first, "complete", STAFF, data={"decision": "approved"})
+        act(second, "accept", STAFF)
+        second.due_on = date.today() - timedelta(days=2)  # its promised date has passed
+        db.session.commit()
     page = login(app, "chengguan").get("/office/villages").get_data(as_text=True)
     row = re.search(r'data-village="621027101201">(.*?)</tr>', page, re.S).group(1)
     # Submitted by agents, open, overdue, and average working days to 办结 (done the day it was accepted).
-    assert re.findall(r"<td>([^<]*)</td>", row)[1:] == ["2", "1", "0", "0.0"]
+    assert re.findall(r"<td>(?:<b[^>]*>)?([^<]*)(?:</b>)?</td>", row)[1:] == ["2", "1", "1", "0.0"]
     assert "621027102201" not in page  # another township's village: not this window's
 
 
