@@ -242,8 +242,10 @@ def test_a_card_laid_on_the_reader_fills_in_who_it_is(app, kiosk, screenshot_dir
     # The reader gone: the page says so and the console hears of it.
     page.get_by_role("button", name="退出").click()
     page.goto(page.url.split("/kiosk/")[0] + "/kiosk/identify")
-    page.get_by_role("button", name="读取身份证").click()
-    page.get_by_text("读卡器没有响应").wait_for(timeout=5000)
+    # The health report is posted after the message shows: wait for it, not for luck.
+    with page.expect_response(lambda r: r.url.endswith("/kiosk/health") and r.request.method == "POST"):
+        page.get_by_role("button", name="读取身份证").click()
+        page.get_by_text("读卡器没有响应").wait_for(timeout=5000)
     with app.app_context():
         from services import kiosks
 
