@@ -36,6 +36,7 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     CATALOG_DIR = os.environ.get("CATALOG_DIR", str(Path(__file__).parent / "catalog"))
+    POWERS_DIR = os.environ.get("POWERS_DIR", str(Path(__file__).parent / "powers"))  # 权责清单
     SITE_NAME = "镇原县一网通办·乡村便民"
     # Printed in SMS and QR codes: the address villagers' phones reach the site at.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://localhost:{os.environ.get('PORT', '8000')}")

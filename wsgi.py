@@ -22,6 +22,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # A broken catalog file stops start-up here, naming the file and the field.
     app.extensions["catalog"] = load_catalog(app.config["CATALOG_DIR"])
+    from services.powers import load_powers
+
+    app.extensions["powers"] = load_powers(app.config["POWERS_DIR"], app.extensions["catalog"])
 
     import services.models  # noqa: F401  (registers every table)
     from services.sms import make_sms_sender

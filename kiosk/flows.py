@@ -3,7 +3,7 @@ in the kiosk's layout (web.frontends) and linking within the kiosk. What differs
 the home screen, identifying, the form one question a screen, materials by camera, the
 printed receipt, a scanned code's page,
 leaving — is in the other modules of this package."""
-from pwa import routes, track
+from pwa import public, routes, track
 from pwa.flows import mount
 
 from . import bp
@@ -15,4 +15,7 @@ mount(bp, [
     ("/items/<code>/feedback", routes.feedback, ["GET", "POST"]),
     ("/items/<code>/feedback/thanks", routes.feedback_thanks, ["GET"]),
     ("/track", track.track_lookup, ["GET", "POST"]),
+    ("/public-cases", public.public_cases, ["GET"]),
+    ("/powers", public.powers, ["GET"]),
+    ("/powers/<code>", public.power, ["GET"]),
 ])

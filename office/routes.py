@@ -21,6 +21,8 @@ from services.cases.handling import queue as case_queue
 from services.cases.lifecycle import STATUS_NAMES, remaining_workdays
 from services.cases.materials import uploads_of
 from services.cases.papers import papers_of
+from services.cases.ratings import RATEABLE, overdue_count, rating_of
+from services.cases.receipts import qr_svg
 from services.cases.tracking import supplement_request, timeline
 from services.clock import today
 from services.errors import DomainError
@@ -57,17 +59,20 @@ def logout():
     return redirect(url_for("office.login"), code=303)
 
 
+HOME_ELSEWHERE = {"hospital": "office.bookings", "supervisor": "office.supervision"}  # roles that handle no case
+
+
 @bp.get("/")
 @staff_required()
 def queue():
-    if current_user.role == "hospital":
-        return redirect(url_for("office.bookings"))
+    if current_user.role in HOME_ELSEWHERE:
+        return redirect(url_for(HOME_ELSEWHERE[current_user.role]))
     query = parse(QueueQuery, request.args)
     status, item_code = (query.data.status, query.data.item) if query.ok else ("open", "")
     items = [i for i in registry().catalog.items if i.kind == "apply"]
     return render_template("office/queue.html", rows=case_queue(current_actor(), status, item_code),
                            status=status if status in STATUS_NAMES else "open", item_code=item_code,
-                           statuses=STATUS_NAMES, items=items)
+                           statuses=STATUS_NAMES, items=items, overdue_fixes=overdue_count(current_actor()))
 
 
 def _case_page(case, errors=None, revealed=False, status=200, values=None):
@@ -77,7 +82,15 @@ def _case_page(case, errors=None, revealed=False, status=200, values=None):
         remaining=remaining_workdays(case, today(), load_calendar()), township=township_name(case.township_id),
         revealed=revealed, errors=errors or {}, allowed=allowed_actions(case), notices=printable_notices(case),
         request_event=supplement_request(case), delivery=DELIVERY, address_fields=ADDRESS_FIELDS,
-        address={**default_address(case), **(values or {})}, **_consent_of(case)), status)
+        address={**default_address(case), **(values or {})}, **_consent_of(case), **_rating_of(case)), status)
+
+
+def _rating_of(case) -> dict:
+    """The case's rating, or, once it is done, a QR code the applicant scans at the window to rate it."""
+    rating = rating_of(case)
+    if rating is None and case.status in RATEABLE:
+        return {"rating": None, "rate_qr": qr_svg(f"{registry().public_base_url}/my/{case.number}/rate")}
+    return {"rating": rating, "rate_qr": None}
 
 
 def _consent_of(case) -> dict:

@@ -1,7 +1,7 @@
 """The phone's flow views that other front ends mount too (the kiosk, the village agent): the
 same views over the same services, under the front end's prefix and in its layout
 (web.frontends). Each front end adds the pages it shares beyond these."""
-from . import apply, booking, pay, query, track
+from . import apply, booking, pay, query, ratings, track
 
 FLOWS = [
     ("/apply/<code>/materials", apply.apply_materials, ["GET", "POST"]),
@@ -11,6 +11,7 @@ FLOWS = [
     ("/my", track.my_cases, ["GET"]),
     ("/my/<number>", track.my_case, ["GET", "POST"]),
     ("/my/<number>/resubmit", track.my_case_resubmit, ["POST"]),
+    ("/my/<number>/rate", ratings.rate_case, ["GET", "POST"]),
     ("/files/<key>", track.material_file, ["GET"]),
     ("/query/<code>", query.query, ["GET"]),
     ("/pay/<code>", pay.pay, ["GET", "POST"]),

@@ -42,7 +42,8 @@ def section(section: str):
 @bp.get("/items/<code>")
 def guide(code: str):
     item = catalog().get(code)
-    return cached_page("guide:" + code, lambda: render_template("flows/guide.html", item=item))
+    power = current_app.extensions["powers"].for_item(code)
+    return cached_page("guide:" + code, lambda: render_template("flows/guide.html", item=item, power=power))
 
 
 @bp.get("/search")

@@ -4,6 +4,7 @@ from flask import redirect, render_template, request
 from services.cases.handling import file_for_actor
 from services.cases.lifecycle import get_case
 from services.cases.materials import uploads_of
+from services.cases.ratings import may_rate, rating_of
 from services.cases.supplements import (
     add_supplement_files,
     new_uploads,
@@ -58,6 +59,7 @@ def my_case(number: str):
         "flows/my_case.html", case=case, item=item, steps=timeline(case, public=False),
         request_event=supplement_request(case), requested=requested_materials(case),
         fresh=new_uploads(case), uploads=uploads_of(case_id=case.id), errors=errors,
+        rating=rating_of(case), can_rate=may_rate(current_actor(), case),
         township=township_name(case.township_id)), status)
 
 

@@ -179,7 +179,10 @@ class Item(Strict):
     window: Window
     steps: Annotated[list[Text], Field(min_length=1)]
     sections: list[GuideSection] = []
-    entry: Literal["track"] | None = None  # an online entry point other than applying
+    entry: Literal["track", "public_cases", "powers"] | None = None  # an online entry other than applying
+    # Never on the public case list (办件公示): its cases would tell what no neighbour should know.
+    confidential: bool = False
+    confidential_note: str = ""
     system: Annotated[str, Field(pattern=r"^[a-z]{2,12}$")] | None = None  # the department system
     query: Literal["housing_fund", "pension", "subsidies"] | None = None  # what a query item asks
     # How a payment item's amount comes from fee_schedule: one chosen row, or row one per person.
@@ -203,6 +206,8 @@ class Item(Strict):
             raise ValueError("distinct 中有不存在的字段")
         if self.kind == "apply" and self.section == "convenience" and Channel.agent.value not in self.channels:
             raise ValueError("网上申请的便民事项都可由村代办员代办：channels 须包含 agent")
+        if self.confidential and not self.confidential_note:
+            raise ValueError("不予公示的事项须在 confidential_note 写明理由")
         keys = [m.key for m in self.materials]
         if len(keys) != len(set(keys)):
             raise ValueError("materials 中有重复的 key")
@@ -252,7 +257,8 @@ class Item(Strict):
         }
 
     def guide_dict(self) -> dict:
-        data = self.model_dump(mode="json", exclude={"order", "entry", "system", "query", "payment"})
+        data = self.model_dump(mode="json", exclude={"order", "entry", "system", "query", "payment",
+                                                                "confidential", "confidential_note"})
         data["online"] = self.fully_online
         data["level"] = data.pop("levels")
         return data

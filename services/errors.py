@@ -32,7 +32,7 @@ class TooManyTries(DomainError):
 class CatalogError(Exception):
     """A catalog file is broken. Stops start-up; names the file and the field."""
 
-    def __init__(self, path: str, field: str, problem: str):
-        super().__init__(f"事项目录文件 {path} 的字段 {field} 有误：{problem}")
+    def __init__(self, path: str, field: str, problem: str, what: str = "事项目录文件"):
+        super().__init__(f"{what} {path} 的字段 {field} 有误：{problem}")
         self.path = path
         self.field = field

@@ -13,5 +13,5 @@ from services import (  # noqa: F401
                       sms,
                       workdays,
 )
-from services.cases import drafts, lifecycle, materials, numbers, papers  # noqa: F401
+from services.cases import drafts, lifecycle, materials, numbers, papers, ratings  # noqa: F401
 from services.people import agents, consent, identity, signin, staff  # noqa: F401

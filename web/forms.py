@@ -82,6 +82,49 @@ class QueueQuery(Input):
     item: Text(40)
 
 
+Level = Choice("1", "2", "3", "4", "5", message="请选择一个评价等级")
+OptionalLevel = Choice("", "1", "2", "3", "4", "5", message="评价等级须在 1 到 5 之间")
+
+
+class RatingInput(Input):
+    overall: Level
+    efficiency: OptionalLevel
+    guide: OptionalLevel
+    convenience: OptionalLevel
+    platform: OptionalLevel
+    comment: Text(500, multiline=True)
+
+
+class RectificationAnswerInput(Input):
+    answer: Text(1000, multiline=True, required=True, label="核实情况和整改措施")
+
+
+class CallbackInput(Input):
+    result: Text(12)
+    note: Text(500, multiline=True)
+
+
+class SupervisionQuery(Input):
+    start: Text(10)
+    end: Text(10)
+    base_start: Text(10)
+    base_end: Text(10)
+
+
+class PublicCasesQuery(Input):
+    township: OptionalInteger(1, 2**31 - 1)
+    department: Text(80)
+    item: Text(40)
+    before: OptionalInteger(1, 2**62)
+    after: OptionalInteger(1, 2**62)
+
+
+class PowersQuery(Input):
+    q: Text(50)
+    department: Text(20)
+    kind: Text(20)
+
+
 class StaffLoginInput(Input):
     username: Text(40, required=True, label="用户名")
     password: Password

@@ -34,10 +34,16 @@ STARTS = {"apply": ("apply_form", "在线申请"), "query": ("query", "马上查
           "appointment": ("book_hospitals", "预约挂号")}
 
 
+# Special services (专项服务) whose page is not a kind's flow.
+ENTRIES = {"track": ("track_lookup", "查询办事进度"), "public_cases": ("public_cases", "查看办件公示"),
+           "powers": ("powers", "查询权责清单")}
+
+
 def start_of(item) -> tuple[str, str] | None:
     """(URL, label) of where doing this item starts in this front end, or None (guide only)."""
-    if item.entry == "track":
-        return flow_url("track_lookup"), "查询办事进度"
+    if item.entry in ENTRIES:
+        endpoint, label = ENTRIES[item.entry]
+        return flow_url(endpoint), label
     if item.kind == "apply" and not item.applied_for_online or item.kind == "query" and not item.queried_online:
         return None
     if item.kind not in STARTS:

@@ -121,6 +121,16 @@ def parse(model: type[Input], source) -> Parsed:
         return Parsed(errors=errors, values=shown)
 
 
+def parse_filters(model: type[Input], source) -> Any:
+    """Query-string filters: a value that does not parse is dropped (a link cut short, a hand-made
+    URL), the rest apply. Every field of the model must have a default for a missing value."""
+    query = parse(model, source)
+    if query.ok:
+        return query.data
+    kept = {k: source.get(k) for k in model.model_fields if k not in query.errors and source.get(k) is not None}
+    return parse(model, kept).data
+
+
 def _message(error: dict) -> str:
     if error["type"] == "refused":
         return error["msg"]

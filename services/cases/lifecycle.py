@@ -95,13 +95,15 @@ class Case(db.Model):
     status: Mapped[str] = mapped_column(String(20), index=True)
     decision: Mapped[str | None] = mapped_column(String(10))  # approved | denied
     promised_days: Mapped[int] = mapped_column(Integer)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     accepted_on: Mapped[date | None] = mapped_column(Date)
     clock_started_on: Mapped[date | None] = mapped_column(Date)
+    # Working days the clock has run: up to the last 补正 pause while open, in all once 办结.
     workdays_used: Mapped[int] = mapped_column(Integer, default=0)
     due_on: Mapped[date | None] = mapped_column(Date, index=True)
     due_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_on: Mapped[date | None] = mapped_column(Date, index=True)  # China date of 办结 (or 不予受理, 撤回)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Every event touches the case row, so the version changes with every event, even one
     # (a carrier's stage) that changes nothing else: pages cached per version never go stale.
@@ -113,10 +115,25 @@ class Case(db.Model):
     __mapper_args__ = {"version_id_col": version}  # two staff acting at once: one wins
 
     @property
+    def on_time(self) -> bool | None:
+        return on_time(self.status, self.workdays_used, self.promised_days)
+
+    @property
     def status_name(self) -> str:
-        if self.status == "completed":
-            return "已办结（准予）" if self.decision == "approved" else "已办结（不予）"
-        return STATUS_NAMES[self.status]
+        return status_name(self.status, self.decision)
+
+
+def status_name(status: str, decision: str | None) -> str:
+    if status == "completed":
+        return "已办结（准予）" if decision == "approved" else "已办结（不予）"
+    return STATUS_NAMES[status]
+
+
+def on_time(status: str, workdays_used: int, promised_days: int) -> bool | None:
+    """Whether it was done within the promised working days; None until 办结."""
+    if status not in ("completed", "delivered"):
+        return None
+    return workdays_used <= promised_days
 
 
 class CaseEvent(db.Model):
@@ -149,7 +166,7 @@ SMS_TEXT = {
     "review": "您的{item}（{number}）已进入审查。",
     "supplement": "您的{item}（{number}）需要补正材料，请在手机上查看缺少的材料并上传：{link}",
     "resubmit": "您的{item}（{number}）补正材料已收到，继续办理。",
-    "complete": "您的{item}（{number}）已办结：{decision}。详情：{link}",
+    "complete": "您的{item}（{number}）已办结：{decision}。详情和评价：{link}",
     "deliver": "您的{item}（{number}）结果已送达：{note}。",
     "logistics": "您的{item}（{number}）邮件{note}。",
 }
@@ -252,9 +269,10 @@ def _transition(case: Case, name: str, actor: Actor, note: str = "", data: dict 
     elif name == "resubmit":
         _start_clock(case, today, calendar)
     elif name in ("complete", "reject", "withdraw"):
-        case.completed_at = utcnow()
+        case.completed_at, case.completed_on = utcnow(), today
         if name == "complete":
             case.decision = data["decision"]
+            case.workdays_used += calendar.workdays_between(case.clock_started_on, today)
     elif name == "deliver":
         case.delivered_at = utcnow()
     case.status = transition.target

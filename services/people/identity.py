@@ -72,12 +72,20 @@ def mask_id_number(number: str | None) -> str:
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
+# Two-character family names (复姓): 欧阳娜娜 is shown 欧阳**, not 欧***.
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 令狐 夏侯 轩辕 端木 独孤 南宫 西门 百里 呼延 "
+    "万俟 澹台 闻人 申屠 太史 拓跋 钟离 赫连 第五 公羊 濮阳 淳于 单于 司空 闾丘 子车 亓官 仲孙 东郭 南门 羊舌 "
+    "微生 梁丘 左丘 东门 公冶 太叔 乐正 壤驷 公良 漆雕 宰父 谷梁 段干 巫马 公西 颛孙 鲜于 司寇".split())
+
+
 def mask_name(name: str | None) -> str:
-    """张* / 欧阳** : the family name only."""
+    """张* / 欧阳** / 阿**·***: the family name only (of a transliterated name, its first
+    character); every other character a star, the middle dot kept."""
     if not name:
         return ""
-    keep = 2 if len(name) >= 4 else 1
-    return name[:keep] + "*" * (len(name) - keep)
+    keep = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1 if len(name) > 1 else 0
+    return name[:keep] + "".join(c if c == inputs.MIDDLE_DOT else "*" for c in name[keep:])
 
 
 def mask_phone(phone: str | None) -> str:

@@ -18,7 +18,7 @@ from services.people import passwords
 from services.places import Township
 
 ROLES = {"window": "乡镇窗口人员", "town_admin": "乡镇管理员", "reviewer": "县直部门审批人员",
-         "hospital": "医院挂号人员", "admin": "系统管理员"}
+         "hospital": "医院挂号人员", "supervisor": "督查考核局（督查）", "admin": "系统管理员"}
 # Bound to one township: they handle its cases; its administrator also keeps its village agents.
 TOWNSHIP_ROLES = ("window", "town_admin")
 

@@ -27,7 +27,7 @@ def test_catalog_holds_the_plans_approval_and_special_items():
     catalog = load_catalog(CATALOG)
     approval = {i.name for i in catalog.in_section("approval")}
     assert {"投资项目审批", "公司名称预先审核", "建筑施工企业资质认定"} <= approval
-    assert [i.name for i in catalog.in_section("special")] == ["办事进度查询"]
+    assert [i.name for i in catalog.in_section("special")] == ["办事进度查询", "办件公示", "权责清单查询"]
 
 
 def test_every_apply_item_has_materials_to_upload_or_fields_to_fill():

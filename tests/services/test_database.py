@@ -82,3 +82,35 @@ def test_migration_0012_turns_stored_material_positions_into_catalog_keys(app, t
         assert run("SELECT data FROM case_events WHERE id = 1").scalar() in ('{"materials": [3]}', {"materials": [3]})
         db.session.remove()
         db.engine.dispose()
+
+
+def test_migration_0015_fills_in_the_day_and_working_days_of_cases_already_done(app, tmp_path):
+    """A case done before 0015 gets its China date of 办结 and every working day its clock ran."""
+    from flask_migrate import downgrade, upgrade
+
+    from wsgi import create_app
+
+    old = create_app({"TESTING": True, "SECRET_KEY": "k", "UPLOAD_DIR": str(tmp_path / "u"),
+                      "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "old.sqlite3")})
+    with old.app_context():
+        upgrade(revision="0014")
+        run = lambda sql, **p: db.session.execute(text(sql), p)  # noqa: E731
+        run("INSERT INTO persons (id, phone, elder_offered, created_at) VALUES (1, '13900000001', false, '2026-01-01')")
+        for case_id, status, completed_at in ((1, "completed", "2026-11-19 17:30:00"),
+                                              (2, "not_accepted", "2026-11-19 03:00:00"), (3, "reviewing", None)):
+            run("INSERT INTO cases (id, number, track_token, idempotency_key, item_code, item_name, department, "
+                "applicant_id, applicant_name, applicant_id_number, applicant_phone, answers, status, promised_days, "
+                "submitted_at, clock_started_on, workdays_used, due_estimated, version, actor_kind, completed_at) "
+                "VALUES (:i, :n, :t, :t, '621027-BM-006', '最低生活保障申请', '镇原县民政局', 1, '李秀英', "
+                "'622827199003032222', '13900000001', '{}', :s, 20, '2026-11-10', '2026-11-16', 2, false, 1, "
+                "'citizen', :c)", i=case_id, n=f"ZY26111000000{case_id}", t=f"t{case_id}", s=status, c=completed_at)
+        db.session.commit()
+        upgrade()
+        rows = run("SELECT id, completed_on, workdays_used FROM cases ORDER BY id").all()
+        # 01:30 on Friday 20 November in China; Tuesday to Friday after a Monday start: 4 days, 2 before.
+        assert [(i, str(d) if d else None, w) for i, d, w in rows] == [
+            (1, "2026-11-20", 6), (2, "2026-11-19", 2), (3, None, 2)]
+        db.session.commit()
+        downgrade(revision="0014")
+        db.session.remove()
+        db.engine.dispose()

@@ -41,6 +41,8 @@ def test_age_comes_from_the_id_number():
 def test_personal_data_is_masked_for_display():
     assert mask_id_number("62282719600101123X") == "6228**********123X"
     assert mask_name("张桂兰") == "张**" and mask_name("李明") == "李*" and mask_name("欧阳春花") == "欧阳**"
+    assert mask_name("欧阳修") == "欧阳*" and mask_name("王𠈌") == "王*" and mask_name("阿卜杜·热合曼") == "阿**·***"
+    assert mask_name("欧阳") == "欧*"  # a two-character name that reads like a compound surname
     assert mask_phone("13900000001") == "139****0001"
 
 

@@ -1,0 +1,53 @@
+"""专项服务 open to everyone: 办件公示 (the county's cases, masked) and 权责清单查询."""
+from flask import current_app, render_template, request
+
+from services.cases import public_list
+from services.cases.public_list import Filters, departments, listed_items
+from services.places import township_choices
+from services.powers import KIND_NAMES
+from web.forms import PowersQuery, PublicCasesQuery
+from web.fragments import render_page
+from web.inputs import parse_filters
+
+from . import bp
+from .routes import catalog
+
+
+@bp.get("/public-cases")
+def public_cases():
+    data = parse_filters(PublicCasesQuery, request.args)
+    townships, depts, items = township_choices(), departments(catalog()), listed_items(catalog())
+    # What no list offers is not a filter (a link cut short, a hand-made URL): ignored, not an error.
+    filters = Filters(
+        township_id=data.township if data.township in {t for t, _ in townships} else None,
+        department=data.department if data.department in depts else "",
+        item_code=data.item if data.item in {i.code for i in items} else "")
+    page = public_list.public_cases(catalog(), filters, before=data.before, after=None if data.before else data.after)
+    here = {"township": filters.township_id or "", "department": filters.department, "item": filters.item_code}
+    return render_page("flows/public_cases.html", "flows/_public_cases.html", listing=page, filters=filters,
+                       here={k: v for k, v in here.items() if v}, townships=townships, departments=depts,
+                       items=items)
+
+
+def power_lists():
+    return current_app.extensions["powers"]
+
+
+@bp.get("/powers")
+def powers():
+    data = parse_filters(PowersQuery, request.args)
+    lists = power_lists()
+    department = data.department if data.department in {k for k, _ in lists.departments} else ""
+    kind = data.kind if data.kind in KIND_NAMES else ""
+    searched = bool(data.q.strip() or department or kind)
+    found = lists.find(data.q, department, kind) if searched else []
+    return render_page("flows/powers.html", "flows/_powers_results.html", lists=lists, found=found,
+                       searched=searched, q=data.q.strip(), department=department, kind=kind,
+                       kind_names=KIND_NAMES)
+
+
+@bp.get("/powers/<code>")
+def power(code: str):
+    key, entry = power_lists().get(code)
+    return render_template("flows/power.html", entry=entry, department=power_lists().department(key), key=key,
+                           item=catalog().get(entry.item) if entry.item else None)

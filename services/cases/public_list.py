@@ -1,0 +1,104 @@
+"""办件公示: the public list of the county's cases of the last 90 days. A row holds nothing that
+identifies a person beyond the masked family name; withdrawn cases and items the catalog marks
+confidential never appear. Paged by case id (newest first), so a page costs the same at page 1
+or page 500 and whatever the number of cases."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from extensions import db
+from services.cases.lifecycle import OPEN_CLOCK, Case, on_time, status_name
+from services.catalog import Catalog
+from services.clock import today as china_today
+from services.clock import utcnow
+from services.people.identity import mask_name
+from services.places import Township
+
+DAYS = 90
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Filters:
+    township_id: int | None = None
+    department: str = ""
+    item_code: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: str
+    item_name: str
+    applicant: str  # masked: 张*, 欧阳**
+    township: str
+    status: str
+    accepted_on: date | None
+    completed_on: date | None
+    timeliness: str  # 按时办结, 超时办结, 已超期, 办理中 …
+    late: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    newer: int | None  # the cursor of the page before (after=…), None on the first page
+    older: int | None  # the cursor of the page after (before=…), None on the last page
+
+
+def listed_items(catalog: Catalog) -> list:
+    """Items whose cases are listed: applied for (a case), not confidential."""
+    return [i for i in catalog.items if i.kind == "apply" and not i.confidential]
+
+
+def departments(catalog: Catalog) -> list[str]:
+    return sorted({i.department for i in listed_items(catalog)})
+
+
+def _timeliness(row, today: date) -> tuple[str, bool]:
+    done = on_time(row.status, row.workdays_used, row.promised_days)
+    if done is not None:
+        return ("按时办结", False) if done else ("超时办结", True)
+    if row.status in OPEN_CLOCK:
+        return ("已超期", True) if row.due_on and row.due_on < today else ("办理中，未超期", False)
+    return {"submitted": ("等待受理", False), "supplement": ("补正中，计时暂停", False)}.get(row.status, ("—", False))
+
+
+COLUMNS = (Case.id, Case.number, Case.item_name, Case.applicant_name, Case.status, Case.decision,
+           Case.accepted_on, Case.completed_on, Case.workdays_used, Case.promised_days, Case.due_on,
+           Township.name.label("township"))
+
+
+def public_cases(catalog: Catalog, filters: Filters, before: int | None = None, after: int | None = None,
+                 now: datetime | None = None, today: date | None = None) -> Page:
+    """One page of the list: the cases older than `before`, or the page newer than `after`."""
+    now, today = now or utcnow(), today or china_today()
+    codes = [i.code for i in listed_items(catalog)
+             if (not filters.item_code or i.code == filters.item_code)
+             and (not filters.department or i.department == filters.department)]
+    query = (select(*COLUMNS).outerjoin(Township, Township.id == Case.township_id)
+             .where(Case.submitted_at >= now - timedelta(days=DAYS), Case.status != "withdrawn",
+                    Case.item_code.in_(codes)))
+    if filters.township_id:
+        query = query.where(Case.township_id == filters.township_id)
+    if after is not None:  # a page back: the oldest PAGE_SIZE newer than `after`, shown newest first
+        found = list(db.session.execute(query.where(Case.id > after).order_by(Case.id).limit(PAGE_SIZE + 1)))
+        more_newer = len(found) > PAGE_SIZE
+        found = found[:PAGE_SIZE][::-1]
+        more_older = True
+    else:
+        if before is not None:
+            query = query.where(Case.id < before)
+        found = list(db.session.execute(query.order_by(Case.id.desc()).limit(PAGE_SIZE + 1)))
+        more_older = len(found) > PAGE_SIZE
+        found = found[:PAGE_SIZE]
+        more_newer = before is not None
+    rows = []
+    for row in found:
+        timeliness, late = _timeliness(row, today)
+        rows.append(Row(row.number, row.item_name, mask_name(row.applicant_name), row.township or "县级",
+                        status_name(row.status, row.decision), row.accepted_on, row.completed_on, timeliness, late))
+    ids = [row.id for row in found]
+    return Page(rows, newer=ids[0] if ids and more_newer else None, older=ids[-1] if ids and more_older else None)
