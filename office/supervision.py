@@ -12,7 +12,7 @@ from services.errors import DomainError
 from services.registry import registry
 from web.access import staff_required
 from web.forms import SupervisionQuery
-from web.inputs import parse
+from web.inputs import Parsed, parse
 
 from . import bp
 
@@ -84,8 +84,10 @@ def supervision():
               "overdue_department": [r for r in column("overdue_department", 0, 2) if r[1]],
               "overdue_township": [r for r in column("overdue_township", 0, 2) if r[1]],
               "efficiency": [r for r in column("efficiency", 0, 2, 4) if r[1] is not None or r[2] is not None]}
+    shown = {"start": current.start, "end": current.end, "base_start": baseline.start, "base_end": baseline.end}
+    form = Parsed(values={k: values.get(k) or v.isoformat() for k, v in shown.items()}, errors=errors)
     return render_template(
-        "office/supervision.html", current=current, baseline=baseline, values=values, errors=errors,
+        "office/supervision.html", current=current, baseline=baseline, form=form,
         tables=tables, charts=charts, share=figures.online_share(catalog), target=figures.EFFICIENCY_TARGET,
         lines=[(pct, f"{label} {pct}%") for label, pct in figures.TARGETS],
         ratings=figures.ratings_by("department", current), levels=LEVELS, query=request.query_string.decode(),
