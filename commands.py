@@ -72,7 +72,8 @@ def seed_demo_agents() -> None:
 
 def register_commands(app) -> None:
     @app.cli.command("seed")
-    def seed():
+    @click.option("--without-cases", is_flag=True, help="No demo cases (tests that need none).")
+    def seed(without_cases: bool):
         """Load the county's townships, and demo staff accounts outside production."""
         from services.places import load_townships
 
@@ -101,6 +102,11 @@ def register_commands(app) -> None:
             click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
         seed_demo_kiosk()
         seed_demo_agents()
+        from services.cases.demo import seed_demo_cases
+
+        made = 0 if without_cases else seed_demo_cases(app.extensions["catalog"])
+        if made:
+            click.echo(f"演示办件：新增 {made} 件近 90 天的办件（办件公示 /public-cases、督查 /office/supervision 可看到）")
 
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Drain what is waiting, then stop.")

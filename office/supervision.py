@@ -91,6 +91,7 @@ def supervision():
         tables=tables, charts=charts, share=figures.online_share(catalog), target=figures.EFFICIENCY_TARGET,
         lines=[(pct, f"{label} {pct}%") for label, pct in figures.TARGETS],
         ratings=figures.ratings_by("department", current), levels=LEVELS, query=request.query_string.decode(),
+        demo=not registry().production,
     ), 422 if errors else 200
 
 

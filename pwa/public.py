@@ -3,18 +3,36 @@ from flask import current_app, render_template, request
 
 from services.cases import public_list
 from services.cases.public_list import Filters, departments, listed_items
+from services.clock import today
 from services.places import township_choices
 from services.powers import KIND_NAMES
+from services.registry import registry
 from web.forms import PowersQuery, PublicCasesQuery
-from web.fragments import render_page
+from web.fragments import render_page, wants_fragment
+from web.frontends import frontend, page_cacheable
 from web.inputs import parse_filters
+from web.pagecache import LRU
+from web.preferences import is_elder
 
 from . import bp
 from .routes import catalog
 
+# Rendered pages of the list, per worker, kept while no case changes anywhere and the day is the same.
+_pages = LRU(2000)
+
 
 @bp.get("/public-cases")
 def public_cases():
+    key = (frontend(), request.query_string, is_elder(request), wants_fragment(), public_list.latest_change(), today())
+    html = _pages.get(key) if page_cacheable() else None
+    if html is None:
+        html = _render_public_cases()
+        if page_cacheable():
+            _pages.put(key, html)
+    return html
+
+
+def _render_public_cases() -> str:
     data = parse_filters(PublicCasesQuery, request.args)
     townships, depts, items = township_choices(), departments(catalog()), listed_items(catalog())
     # What no list offers is not a filter (a link cut short, a hand-made URL): ignored, not an error.
@@ -26,7 +44,7 @@ def public_cases():
     here = {"township": filters.township_id or "", "department": filters.department, "item": filters.item_code}
     return render_page("flows/public_cases.html", "flows/_public_cases.html", listing=page, filters=filters,
                        here={k: v for k, v in here.items() if v}, townships=townships, departments=depts,
-                       items=items)
+                       items=items, demo=not registry().production)
 
 
 def power_lists():

@@ -1,19 +1,19 @@
-"""办件公示: the public list of the county's cases of the last 90 days. A row holds nothing that
+"""办件公示: the public list of the county's cases submitted in the last 90 days (China dates). A row holds nothing that
 identifies a person beyond the masked family name; withdrawn cases and items the catalog marks
 confidential never appear. Paged by case id (newest first), so a page costs the same at page 1
 or page 500 and whatever the number of cases."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
 from extensions import db
-from services.cases.lifecycle import OPEN_CLOCK, Case, on_time, status_name
+from services.cases.lifecycle import OPEN_CLOCK, Case, CaseEvent, on_time, status_name
 from services.catalog import Catalog
+from services.clock import CHINA
 from services.clock import today as china_today
-from services.clock import utcnow
 from services.people.identity import mask_name
 from services.places import Township
 
@@ -63,7 +63,7 @@ def _timeliness(row, today: date) -> tuple[str, bool]:
         return ("按时办结", False) if done else ("超时办结", True)
     if row.status in OPEN_CLOCK:
         return ("已超期", True) if row.due_on and row.due_on < today else ("办理中，未超期", False)
-    return {"submitted": ("等待受理", False), "supplement": ("补正中，计时暂停", False)}.get(row.status, ("—", False))
+    return ("计时暂停", False) if row.status == "supplement" else ("", False)  # the status says the rest
 
 
 COLUMNS = (Case.id, Case.number, Case.item_name, Case.applicant_name, Case.status, Case.decision,
@@ -72,15 +72,19 @@ COLUMNS = (Case.id, Case.number, Case.item_name, Case.applicant_name, Case.statu
 
 
 def public_cases(catalog: Catalog, filters: Filters, before: int | None = None, after: int | None = None,
-                 now: datetime | None = None, today: date | None = None) -> Page:
-    """One page of the list: the cases older than `before`, or the page newer than `after`."""
-    now, today = now or utcnow(), today or china_today()
-    codes = [i.code for i in listed_items(catalog)
-             if (not filters.item_code or i.code == filters.item_code)
-             and (not filters.department or i.department == filters.department)]
+                 today: date | None = None) -> Page:
+    """One page of the list: the cases older than `before`, or the page newer than `after`. What
+    it shows changes with an event (latest_change) or with the China date, nothing else."""
+    today = today or china_today()
+    since = datetime.combine(today - timedelta(days=DAYS), time(), CHINA).astimezone(timezone.utc)
     query = (select(*COLUMNS).outerjoin(Township, Township.id == Case.township_id)
-             .where(Case.submitted_at >= now - timedelta(days=DAYS), Case.status != "withdrawn",
-                    Case.item_code.in_(codes)))
+             .where(Case.submitted_at >= since, Case.status != "withdrawn"))
+    if filters.item_code or filters.department:  # a few items: their index, then the newest of them
+        query = query.where(Case.item_code.in_(
+            [i.code for i in listed_items(catalog) if (not filters.item_code or i.code == filters.item_code)
+             and (not filters.department or i.department == filters.department)]))
+    else:  # every item but the confidential: newest first along the primary key, no sort
+        query = query.where(Case.item_code.not_in([i.code for i in catalog.items if i.confidential]))
     if filters.township_id:
         query = query.where(Case.township_id == filters.township_id)
     if after is not None:  # a page back: the oldest PAGE_SIZE newer than `after`, shown newest first
@@ -102,3 +106,12 @@ def public_cases(catalog: Catalog, filters: Filters, before: int | None = None, 
                         status_name(row.status, row.decision), row.accepted_on, row.completed_on, timeliness, late))
     ids = [row.id for row in found]
     return Page(rows, newer=ids[0] if ids and more_newer else None, older=ids[-1] if ids and more_older else None)
+
+
+def latest_change() -> int | None:
+    """Changes with every event anywhere (every change to a case is one): a page of the list
+    rendered at this value is still right. The primary key's maximum: one index step."""
+    return db.session.connection().exec_driver_sql(LATEST).scalar()  # plain SQL: this runs on every view
+
+
+LATEST = f"SELECT max(id) FROM {CaseEvent.__tablename__}"

@@ -28,7 +28,7 @@ MIN_TARGET = 64
 def seeded(app):
     with app.app_context():
         seed_demo_people(DATA / "demo_people.toml")
-    result = app.test_cli_runner().invoke(args=["seed"])
+    result = app.test_cli_runner().invoke(args=["seed", "--without-cases"])
     assert result.exit_code == 0, result.output
 
 

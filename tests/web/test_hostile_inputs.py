@@ -536,7 +536,7 @@ class World:
 
     def __init__(self, app):
         self.app = app
-        result = app.test_cli_runner().invoke(args=["seed"])
+        result = app.test_cli_runner().invoke(args=["seed", "--without-cases"])
         assert result.exit_code == 0, f"setup: flask seed failed: {result.output}"
         self.catalog_codes = [i.code for i in app.extensions["catalog"].items]
         self.anonymous = Actor("anonymous", app.test_client())

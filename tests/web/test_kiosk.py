@@ -25,7 +25,7 @@ SEED_PHONE = "13900000001"  # 张桂兰, whose card the simulated reader reads
 
 
 def _seed(app):
-    result = app.test_cli_runner().invoke(args=["seed"])
+    result = app.test_cli_runner().invoke(args=["seed", "--without-cases"])
     assert result.exit_code == 0, result.output
     return result.output
 

@@ -137,3 +137,15 @@ def test_only_the_last_90_days_and_whether_done_within_the_promised_time(app, cl
 def test_the_list_is_one_of_the_special_services(client):
     assert 'href="/public-cases"' in client.get("/items/621027-ZX-002").get_data(as_text=True)
     assert "办件公示" in client.get("/s/special").get_data(as_text=True)
+
+
+def test_a_page_kept_in_memory_is_never_stale(app, client, catalog):
+    with app.app_context():
+        person = factories.person()
+        case = submit_case(catalog.get("621027-BM-005"), person, {}, factories.key())
+        number, case_id, withdrawer = case.number, case.id, Actor("citizen", person.id, person.name)
+    assert number in client.get("/public-cases").get_data(as_text=True)
+    assert number in client.get("/public-cases").get_data(as_text=True)  # from memory
+    with app.app_context():
+        act(db.session.get(Case, case_id), "withdraw", withdrawer)
+    assert number not in client.get("/public-cases").get_data(as_text=True)
