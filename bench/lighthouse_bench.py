@@ -17,7 +17,8 @@ NODE = HERE / ".node"
 LIGHTHOUSE = NODE / "node_modules" / ".bin" / "lighthouse"
 FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-background-networking "
          "--disable-component-update --disable-sync --no-first-run")
-PAGES = ["/", "/items/621027-BM-004", "/search?q=低保", "/signin", "/track"]
+PAGES = ["/", "/items/621027-BM-004", "/search?q=低保", "/signin", "/track", "/public-cases", "/powers",
+         "/powers/MZ-JF-002"]
 KIOSK_PAGES = ["/kiosk/", "/kiosk/identify", "/kiosk/items/621027-BM-004"]
 KIOSK_SCREEN = ["--form-factor=desktop", "--screenEmulation.mobile=false", "--screenEmulation.width=1080",
                 "--screenEmulation.height=1920", "--screenEmulation.deviceScaleFactor=1",

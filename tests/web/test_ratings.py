@@ -156,3 +156,17 @@ def test_an_agent_collects_a_rating_for_the_resident_marked_as_such(app, agents)
     with app.app_context():
         rating = db.session.scalar(select(Rating))
         assert (rating.actor_kind, rating.actor_name, rating.mandate_id) == ("agent", "赵红梅", mandate_id)
+
+
+def test_at_a_kiosk_the_person_identified_rates_their_case(app, client, kiosk):
+    from tests.web.test_kiosk import _seed
+
+    _seed(app)  # 张桂兰, whom the demo card identifies
+    number = _case(app)
+    kiosk.register()
+    kiosk.identify()
+    assert "去评价" in text(client.get(f"/kiosk/my/{number}"))
+    response = form_post(client, f"/kiosk/my/{number}/rate", {"overall": "5"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/kiosk/my/{number}#rating")
+    with app.app_context():
+        assert db.session.scalar(select(Rating.actor_kind)) == "kiosk"
