@@ -158,6 +158,7 @@ def _register_web(app: Flask) -> None:
     from web.assets import asset_url, cache_static_forever
     from web.compression import precompress_static
     from web.errors import register_error_handlers
+    from web.fragments import vary_on_htmx
     from web.preferences import is_elder
     from web.security import add_security_headers, refuse_nul_bytes
     from web import filters, frontends
@@ -174,6 +175,7 @@ def _register_web(app: Flask) -> None:
     frontends.register(app)
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
+    app.after_request(vary_on_htmx)
     app.after_request(cache_static_forever)
     app.after_request(precompress_static)
     app.jinja_env.globals["asset_url"] = asset_url  # macros imported without context need it

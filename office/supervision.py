@@ -98,7 +98,9 @@ def supervision():
 @bp.get("/supervision/<name>.csv")
 @staff_required("supervisor", "admin")
 def supervision_csv(name: str):
-    current, baseline, _, _ = _periods()
+    current, baseline, _, errors = _periods()
+    if errors:  # never the default period under the name of the one asked for
+        return Response("\n".join(errors.values()), status=422, content_type="text/plain; charset=utf-8")
     tables = _tables(current, baseline)
     if name not in tables:
         abort(404)
@@ -106,7 +108,12 @@ def supervision_csv(name: str):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
     filename = f"{name}-{current.start:%Y%m%d}-{current.end:%Y%m%d}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+    return Response("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+def _cell(value):
+    """Text Excel would run as a formula (=, +, -, @ first) is kept as text."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value

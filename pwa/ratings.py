@@ -16,9 +16,10 @@ from .apply import own_case
 @bp.route("/my/<number>/rate", methods=["GET", "POST"])
 @citizen_required
 def rate_case(number: str):
-    case = own_case(number)
+    case, actor = own_case(number), current_actor()
     done = flow_url("my_case", number=number) + "#rating"
-    if rating_of(case) is not None:  # rated already (a double tap, a second link): show it
+    earlier = rating_of(case)
+    if earlier is not None and not may_rate(actor, case, earlier):  # rated (a double tap, a second link)
         return redirect(done, code=303)
     form = Parsed(values={})
     if request.method == "POST":
@@ -26,10 +27,10 @@ def rate_case(number: str):
         try:
             if form.ok:
                 data = form.data
-                rate(case, current_actor(), data.overall, {k: getattr(data, k) for k in DIMENSIONS if k != "overall"},
+                rate(case, actor, data.overall, {k: getattr(data, k) for k in DIMENSIONS if k != "overall"},
                      data.comment)
                 return redirect(done, code=303)
         except DomainError as exc:
             form.refuse(exc, "overall")
     return no_store(render_template("flows/rate.html", case=case, form=form, levels=LEVELS, dimensions=DIMENSIONS,
-                                    open=may_rate(current_actor(), case)), form.status)
+                                    open=may_rate(actor, case, earlier), earlier=earlier), form.status)

@@ -59,7 +59,7 @@ def my_case(number: str):
         "flows/my_case.html", case=case, item=item, steps=timeline(case, public=False),
         request_event=supplement_request(case), requested=requested_materials(case),
         fresh=new_uploads(case), uploads=uploads_of(case_id=case.id), errors=errors,
-        rating=rating_of(case), can_rate=may_rate(current_actor(), case),
+        rating=(rating := rating_of(case)), can_rate=may_rate(current_actor(), case, rating),
         township=township_name(case.township_id)), status)
 
 

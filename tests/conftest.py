@@ -10,6 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from extensions import db, limiter
+from web.pagecache import forget_pages_of_rows
 from wsgi import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ def clean_db(app):
         from services.places import load_townships
 
         load_townships(ROOT / "data" / "townships.toml")
+    forget_pages_of_rows()  # ids start again in an emptied database: no page keyed by them may come back
     limiter.reset()  # rate-limit counts must not leak from one test into the next
     shutil.rmtree(app.config["UPLOAD_DIR"], ignore_errors=True)
     Path(app.config["UPLOAD_DIR"]).mkdir()

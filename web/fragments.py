@@ -11,3 +11,11 @@ def wants_fragment() -> bool:
 
 def render_page(page: str, fragment: str, **context):
     return render_template(fragment if wants_fragment() else page, **context)
+
+
+def vary_on_htmx(response):
+    """A page and its fragment share a URL (hx-push-url): caches must keep them apart, or the back
+    button could show a bare fragment."""
+    if response.mimetype == "text/html":
+        response.vary.add("HX-Request")
+    return response

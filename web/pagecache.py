@@ -59,6 +59,10 @@ class LRU:
         from collections import OrderedDict
 
         self.maxsize, self._data = maxsize, OrderedDict()
+        _every_lru.append(self)
+
+    def clear(self) -> None:
+        self._data.clear()
 
     def get(self, key):
         value = self._data.get(key)
@@ -71,3 +75,14 @@ class LRU:
         self._data.move_to_end(key)
         while len(self._data) > self.maxsize:
             self._data.popitem(last=False)
+
+
+_every_lru: list[LRU] = []
+
+
+def forget_pages_of_rows() -> None:
+    """Empty every cache of pages keyed by rows (a case's version, the latest event): for a
+    database emptied under a running process (tests), where ids start again and a page keyed by
+    them could come back. Pages of the catalog stay: it never changes while the process lives."""
+    for lru in _every_lru:
+        lru.clear()

@@ -35,11 +35,15 @@ def no_store(body, status: int = 200):
 
 
 def refuse_nul_bytes():
-    """No browser sends a NUL byte in a URL or a form; refuse it before anything reads it (the
-    database would). Each field's own parser gives the friendlier message for everything else."""
+    """No browser sends a NUL byte in a URL or a form, or a query string that is not UTF-8; refuse
+    them before anything reads them (the database, a page showing where it is). Each field's own parser gives the friendlier message for everything else."""
     from flask import request
     from werkzeug.exceptions import BadRequest
 
+    try:  # a query string that is not UTF-8 (no browser sends one) is refused, not read half-decoded
+        request.query_string.decode()
+    except UnicodeDecodeError:
+        raise BadRequest()
     if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
         raise BadRequest()
     # Machine endpoints read and verify their raw body themselves (a provider may post a form).

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from stdnum.cn import ric
 
 from extensions import db
@@ -15,6 +15,7 @@ from services.cases.lifecycle import Case, act, submit_case
 from services.cases.ratings import rate
 from services.clock import CHINA
 from services.clock import today as china_today
+from services.outbox import OutboxMessage
 from services.people.actors import Actor, citizen
 from services.people.identity import find_or_create_person, verify_real_name
 from services.places import township_choices
@@ -34,6 +35,7 @@ def seed_demo_cases(catalog, count: int = 48, today: date | None = None) -> int:
     there are cases already. Returns how many were made."""
     if db.session.scalar(select(func.count()).select_from(Case)):
         return 0
+    sent_before = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
     today, rng, calendar = today or china_today(), random.Random(2026), load_calendar()
     townships = [tid for tid, _ in township_choices()][:8]
     # The same months a year before, done more slowly: the baseline the supervision page compares with.
@@ -51,6 +53,8 @@ def seed_demo_cases(catalog, count: int = 48, today: date | None = None) -> int:
         _dated(case.events[-1], day)
         case.submitted_at = case.events[-1].at
         _progress(case, item, person, day, today, rng, calendar, slower=3 if last_year else 0)
+    # Nobody is told of what never happened: no SMS, no push to a department goes out for these.
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > sent_before))
     db.session.commit()
     return len(days)
 

@@ -16,16 +16,18 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
     select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
 from services import inputs
 from services.cases.lifecycle import Case, track_link
+from services.clock import aware, utcnow
 from services.clock import today as china_today
-from services.clock import utcnow
 from services.errors import DomainError, IllegalTransition, NotFound
 from services.inputs import InvalidInput
 from services.outbox import enqueue
@@ -38,13 +40,17 @@ BAD = (1, 2)  # 差评
 DIMENSIONS = {"overall": "整体满意度", "efficiency": "办事效率", "guide": "指南准确度",
               "convenience": "便捷度", "platform": "平台操作性"}
 CHANNELS = {"citizen": "网上评价", "kiosk": "自助终端评价", "agent": "代办员代为评价"}
-RATEABLE = ("completed", "delivered")  # 办结
+# 办结, and 不予受理 too: a person turned away has the most reason to be heard.
+RATEABLE = ("completed", "delivered", "not_accepted")
+AGENT_RATING_REPLACEABLE_DAYS = 15  # the resident's own rating may replace their agent's this long
 COMMENT_MAX = 500
 RECTIFY_DAYS = 15  # working days to answer and rectify a 差评
 RECTIFICATION_STATUS = {"open": "待整改", "answered": "已答复，待回访", "closed": "已回访，办结"}
 CALLBACK_RESULTS = {"satisfied": "满意", "basically": "基本满意", "unsatisfied": "不满意", "unreachable": "多次联系未接通"}
 ANSWERING_ROLES = ("window", "town_admin", "reviewer", "admin")  # of the case's township or department
-CALLBACK_ROLES = (*ANSWERING_ROLES, "supervisor")
+# The 回访 is the supervisor's: the department rated badly does not certify the applicant's view itself.
+CALLBACK_ROLES = ("supervisor", "admin")
+VIEWING_ROLES = (*ANSWERING_ROLES, "supervisor")
 
 
 class Rating(db.Model):
@@ -118,9 +124,18 @@ def rating_of(case: Case) -> Rating | None:
     return db.session.scalar(select(Rating).where(Rating.case_id == case.id))
 
 
-def may_rate(actor: Actor, case: Case) -> bool:
-    """Its applicant (in person, at a kiosk) or their agent under a consent covering it; after 办结."""
-    return actor.kind in CHANNELS and case.status in RATEABLE and may_see(actor, case)
+def may_rate(actor: Actor, case: Case, rating: Rating | None = None) -> bool:
+    """Its applicant (in person, at a kiosk) or their agent under a consent covering it; after 办结;
+    once — but the applicant's own rating may replace one their agent collected (see rate)."""
+    if actor.kind not in CHANNELS or case.status not in RATEABLE or not may_see(actor, case):
+        return False
+    return rating is None or _replaceable(rating, actor)
+
+
+def _replaceable(rating: Rating, actor: Actor) -> bool:
+    """An agent's rating, not yet 15 days old and not sent to a department: the resident's own view wins."""
+    return (rating.actor_kind == "agent" and actor.kind != "agent" and rating.rectification is None
+            and (utcnow() - aware(rating.created_at)).days < AGENT_RATING_REPLACEABLE_DAYS)
 
 
 def check_rating(level, scores: dict | None, comment) -> tuple[int, dict, str]:
@@ -155,17 +170,25 @@ def rate(case: Case, actor: Actor, level, scores: dict | None = None, comment=""
         raise NotFound("没有找到这个办件，或不在您的办理范围内")
     if case.status not in RATEABLE:
         raise IllegalTransition("办结以后才能评价")
-    if rating_of(case) is not None:
+    earlier = rating_of(case)
+    if earlier is not None and not _replaceable(earlier, actor):
         raise IllegalTransition("这个办件已经评价过了，每件只能评价一次")
     level, rated, comment = check_rating(level, scores, comment)
-    rating = Rating(case_id=case.id, level=level, scores=rated, comment=comment, actor_kind=actor.kind,
-                    actor_id=actor.id, actor_name=actor.name[:60],
-                    mandate_id=actor.mandate_id if actor.kind == "agent" else None)
+    rating = earlier or Rating(case_id=case.id)
+    rating.level, rating.scores, rating.comment = level, rated, comment
+    rating.actor_kind, rating.actor_id, rating.actor_name = actor.kind, actor.id, actor.name[:60]
+    rating.mandate_id, rating.created_at = actor.mandate_id if actor.kind == "agent" else None, utcnow()
     db.session.add(rating)
     try:
         db.session.flush()
         if level in BAD:
             _open_rectification(case, rating, today or china_today())
+        if actor.kind == "agent":  # the resident hears what was said in their name, and may say otherwise
+            enqueue("sms", case.applicant_phone,
+                    {"text": f"【镇原县政务服务】村代办员{actor.name}为您的{case.item_name}（{case.number}）代为评价："
+                             f"{LEVELS[level]}。如与您的意见不同，{AGENT_RATING_REPLACEABLE_DAYS}天内可自己评价："
+                             f"{track_link(case)}", "case": case.number},
+                    dedupe_key=f"rating:{rating.id}:agent")
         db.session.commit()
     except IntegrityError:  # the same case rated at the same moment from two places: one stays
         db.session.rollback()
@@ -194,7 +217,7 @@ def rectification_for(actor: Actor, rectification_id) -> Rectification:
 def _may_handle(actor: Actor, case: Case) -> bool:
     if actor.kind != "staff":
         return False
-    return actor.role == "supervisor" or actor.role in ANSWERING_ROLES and may_see(actor, case)
+    return actor.role in ("supervisor", "admin") or actor.role in ANSWERING_ROLES and may_see(actor, case)
 
 
 def answer(rectification: Rectification, actor: Actor, text, today: date | None = None) -> None:
@@ -206,8 +229,8 @@ def answer(rectification: Rectification, actor: Actor, text, today: date | None 
     text = inputs.text(text, 1000, field="answer", multiline=True)
     if len(text) < 10:
         raise InvalidInput("请写明核实的情况和采取的整改措施（至少 10 个字）", field="answer")
-    rectification.status, rectification.answer = "answered", text
-    rectification.answered_on, rectification.answered_by = today or china_today(), actor.name[:60]
+    _move(rectification, "open", status="answered", answer=text, answered_on=today or china_today(),
+          answered_by=actor.name[:60])
     case = rectification.case
     enqueue("sms", case.applicant_phone,
             {"text": f"【镇原县政务服务】您对{case.item_name}（{case.number}）的评价，承办部门已答复整改情况，"
@@ -216,35 +239,65 @@ def answer(rectification: Rectification, actor: Actor, text, today: date | None 
     db.session.commit()
 
 
+def check_callback(rectification: Rectification, actor: Actor) -> None:
+    if actor.kind != "staff" or actor.role not in CALLBACK_ROLES:
+        raise DomainError("回访由督查人员记录，承办部门不能自己回访")
+
+
 def record_callback(rectification: Rectification, actor: Actor, result, note) -> None:
     """回访: the applicant asked whether it was put right; their view closes the rectification."""
-    if actor.role not in CALLBACK_ROLES or not _may_handle(actor, rectification.case):
-        raise DomainError("您不能记录这条整改的回访")
+    check_callback(rectification, actor)
     if rectification.status != "answered":
         raise IllegalTransition("答复整改以后才能回访" if rectification.status == "open" else "这条整改已经回访过了")
     if result not in CALLBACK_RESULTS:
         raise InvalidInput("请选择回访结果", field="result")
-    rectification.callback_result = result
-    rectification.callback_note = inputs.text(note, 500, field="note", multiline=True)
-    rectification.callback_at, rectification.callback_by = utcnow(), actor.name[:60]
-    rectification.status = "closed"
+    _move(rectification, "answered", status="closed", callback_result=result,
+          callback_note=inputs.text(note, 500, field="note", multiline=True), callback_at=utcnow(),
+          callback_by=actor.name[:60])
     db.session.commit()
 
 
-def rectifications(actor: Actor, status: str = "open") -> list[Rectification]:
-    """What this actor answers or supervises, soonest deadline first."""
+def _move(rectification: Rectification, expected: str, **values) -> None:
+    """One step, only from the state it was read in: two clerks at once, the second is refused."""
+    moved = db.session.execute(update(Rectification).where(
+        Rectification.id == rectification.id, Rectification.status == expected).values(**values))
+    if moved.rowcount != 1:
+        db.session.rollback()
+        raise IllegalTransition("这条整改刚被其他人处理过，请刷新页面后再看")
+    db.session.refresh(rectification)
+
+
+PAGE_SIZE = 50
+
+
+def _handled_by(actor: Actor):
+    """The rectifications this actor answers or supervises, as a query (None: none at all)."""
     from services.people.actors import visible_cases
 
-    if actor.kind != "staff" or actor.role not in CALLBACK_ROLES:
-        return []
+    if actor.kind != "staff" or actor.role not in VIEWING_ROLES:
+        return None
     query = select(Rectification).join(Case, Case.id == Rectification.case_id)
     if actor.role not in ("admin", "supervisor"):
         query = query.where(Case.id.in_(visible_cases(actor).with_only_columns(Case.id)))
-    if status in RECTIFICATION_STATUS:
-        query = query.where(Rectification.status == status)
-    return list(db.session.scalars(query.order_by(Rectification.due_on, Rectification.id).limit(500)))
+    return query
+
+
+def rectifications(actor: Actor, status: str = "open", page: int = 1) -> list[Rectification]:
+    """One page of them: open ones soonest deadline first, the others newest first."""
+    query = _handled_by(actor)
+    if query is None or status not in RECTIFICATION_STATUS:
+        return []
+    order = (Rectification.due_on, Rectification.id) if status == "open" else (Rectification.id.desc(),)
+    return list(db.session.scalars(
+        query.where(Rectification.status == status).options(selectinload(Rectification.case),
+                                                            selectinload(Rectification.rating))
+        .order_by(*order).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
 
 
 def overdue_count(actor: Actor, today: date | None = None) -> int:
-    today = today or china_today()
-    return sum(1 for r in rectifications(actor, "open") if r.overdue(today))
+    """Open past their 15 working days: counted by the database, however many."""
+    query = _handled_by(actor)
+    if query is None:
+        return 0
+    return db.session.scalar(query.where(Rectification.status == "open", Rectification.due_on < (today or china_today()))
+                             .with_only_columns(func.count(Rectification.id))) or 0

@@ -6,6 +6,7 @@ from services.cases.demo import seed_demo_cases
 from services.cases.lifecycle import Case
 from services.cases.ratings import Rating
 from services.clock import today
+from services.outbox import OutboxMessage
 
 
 def test_demo_cases_cover_every_state_once_and_in_order(app, catalog):
@@ -20,3 +21,4 @@ def test_demo_cases_cover_every_state_once_and_in_order(app, catalog):
         assert all(c.completed_on <= today() and c.completed_on >= c.accepted_on for c in done)
         assert any(c.completed_on.year < today().year or (today() - c.completed_on).days > 300 for c in done)
         assert db.session.scalar(select(func.count()).select_from(Rating)) > 0
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # nobody is told

@@ -3,7 +3,7 @@ rectification due in 15 working days, answered, then closed by a 回访."""
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from extensions import db
 from services.cases.lifecycle import act, submit_case
@@ -114,6 +114,41 @@ def test_the_department_answers_then_a_callback_closes_it_and_the_applicant_is_t
         answer(fix, clerk("window"), "再答复一次，内容不同。")
     with pytest.raises(DomainError, match="回访结果"):
         record_callback(fix, supervisor, "great", "")
+    with pytest.raises(DomainError, match="督查人员"):  # the department rated badly does not close it itself
+        record_callback(fix, clerk("reviewer", department="镇原县民政局"), "satisfied", "")
     record_callback(fix, supervisor, "basically", "电话回访，申请人表示理解")
     assert (fix.status, fix.callback_name, fix.callback_by) == ("closed", "基本满意", "李娜")
     assert db.session.scalar(select(func.count()).select_from(Rectification)) == 1
+
+
+def test_two_clerks_answering_at_once_one_is_refused(done):
+    fix = rate(done, Actor("citizen", done.applicant_id, "张桂兰"), "1", {}, "没人接电话").rectification
+    db.session.execute(update(Rectification).where(Rectification.id == fix.id).values(status="answered"),
+                       execution_options={"synchronize_session": False})
+    with pytest.raises(IllegalTransition, match="刚被其他人处理过"):  # this clerk's page still said 待整改
+        answer(fix, clerk("window"), "已核实并整改，窗口电话已安排专人接听。")
+
+
+def test_the_residents_own_rating_replaces_the_one_their_agent_collected(done, monkeypatch):
+    from services.people import consent
+
+    agent, resident = Actor("agent", 3, "赵红梅"), Actor("citizen", done.applicant_id, "张桂兰")
+    # The agent's consent covers the case (consents themselves: tests/web/test_agent.py).
+    monkeypatch.setattr(consent, "covers", lambda actor, case: actor.kind == "agent")
+    rating = rate(done, agent, "5")
+    monkeypatch.undo()
+    told = db.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"rating:{rating.id}:agent"))
+    assert "村代办员赵红梅为您的高龄津贴申请" in told.one().payload["text"]
+    assert may_rate(resident, done, rating)
+    rate(done, resident, "2", {}, "其实等了很久")
+    again = rating_of(done)
+    assert (again.id, again.level, again.actor_kind) == (rating.id, 2, "citizen") and again.rectification
+    with pytest.raises(IllegalTransition):  # now it is the resident's own: once
+        rate(done, resident, "5")
+
+
+def test_a_case_turned_away_may_be_rated(ctx, catalog):
+    person = factories.person()
+    case = submit_case(catalog.get(ELDER), person, {}, factories.key())
+    act(case, "reject", clerk("window"), note="不是本乡镇户籍")
+    assert rate(case, Actor("citizen", person.id, person.name), "2", {}, "户籍可以网上核验").rectification

@@ -111,6 +111,10 @@ def test_filters_by_township_department_and_item_and_pages_both_ways(app, client
     for nonsense in ("township=abc", "township=999999", "item=<script>", "before=-1", "after=x", "department=镇"):
         assert client.get("/public-cases?" + nonsense).status_code == 200
     assert client.get("/public-cases?department=%00").status_code == 400  # refused by the app for every page
+    raw = client.get("/public-cases", environ_overrides={"QUERY_STRING": "department=\xff\xfe"})
+    assert raw.status_code == 400  # bytes that are not UTF-8: refused, the error page itself unharmed
+    # A page and its fragment share the address: caches keep them apart.
+    assert "HX-Request" in fragment.headers["Vary"] and "HX-Request" in client.get("/public-cases").headers["Vary"]
 
 
 def test_only_the_last_90_days_and_whether_done_within_the_promised_time(app, client, catalog):

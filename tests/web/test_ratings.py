@@ -8,12 +8,13 @@ from sqlalchemy import select, update
 
 from extensions import db
 from services.cases.lifecycle import Case, act, submit_case
+from services.audit import AuditEntry
 from services.cases.ratings import Rating, Rectification
 from services.people.actors import Actor
 from services.people.identity import Person
 from services.places import township_id_by_name
 from tests import factories
-from tests.conftest import form_post, sign_in
+from tests.conftest import csrf_token_from, form_post, sign_in
 from tests.web.test_office import login, staff  # noqa: F401  (the staff fixture)
 
 ELDER = "621027-BM-005"  # 高龄津贴, 镇原县民政局
@@ -23,6 +24,10 @@ ID = factories.id_number("19400101", "128")
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
+
+
+def csrf_of(client, url: str) -> str:
+    return csrf_token_from(client.get(url).get_data(as_text=True))
 
 
 def _case(app, phone="13900000001", name="张桂兰", id_number=ID, done=True) -> str:
@@ -64,9 +69,9 @@ def test_the_applicant_rates_once_after_it_is_done(app, applicant):
 
 def test_not_before_it_is_done_and_not_by_anyone_else(app, client, applicant):
     number = _case(app, done=False)
-    assert "办结以后才能评价" in text(applicant.get(f"/my/{number}/rate"))
+    assert "以后才能评价" in text(applicant.get(f"/my/{number}/rate"))
     response = form_post(applicant, "/my", {"overall": "5"}, post_url=f"/my/{number}/rate")
-    assert response.status_code == 409 and "办结以后才能评价" in text(response)
+    assert response.status_code == 409 and "以后才能评价" in text(response)
     done = _case(app)
     other = app.test_client()
     sign_in(other, "13900000002", "王建国", factories.id_number("19650820", "113"))
@@ -113,8 +118,14 @@ def test_a_bad_rating_is_answered_by_the_department_and_closed_by_a_callback(app
     assert form_post(reviewer, url, {"step": "answer", "answer": answer}).status_code == 303
     page = text(applicant.get(f"/my/{number}"))
     assert "整改答复" in page and answer in page
-    # The supervisor records the 回访; it closes the rectification.
+    assert reviewer.post(url, data={"csrf_token": csrf_of(reviewer, url)}).status_code == 400  # no step
+    assert "记录回访" not in text(reviewer.get(url))  # the department does not close its own 差评
+    # The supervisor calls the applicant back (the number shown on asking, logged) and records it.
     supervisor = login(app, "ducha")
+    assert "139****0001" in text(supervisor.get(url))
+    assert "13900000001" in text(form_post(supervisor, url, {"step": "reveal"}))
+    with app.app_context():
+        assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "reveal_phone")) is not None
     assert "提交答复" not in text(supervisor.get(url))
     assert form_post(supervisor, url, {"step": "callback", "result": "satisfied", "note": "电话回访"}).status_code == 303
     assert "回访结果：满意" in text(applicant.get(f"/my/{number}"))

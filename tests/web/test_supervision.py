@@ -146,6 +146,10 @@ def test_a_bad_period_is_refused_next_to_its_field_and_only_supervisors_see_the_
     assert response.status_code == 422 and "开始日期不能晚于结束日期" in text(response)
     assert supervisor.get("/office/supervision?start=not-a-date").status_code == 422
     assert supervisor.get("/office/supervision/nothing.csv").status_code == 404
+    # A CSV of a period that is not one is refused, never the default period under its name.
+    refused = supervisor.get("/office/supervision/status.csv?start=2026-11-20&end=2026-11-01")
+    assert refused.status_code == 422 and "开始日期不能晚于结束日期" in refused.get_data(as_text=True)
+    assert supervisor.get("/office/supervision/status.csv").headers["Content-Type"] == "text/csv; charset=utf-8"
     assert supervisor.get("/office/").headers["Location"].endswith("/office/supervision")
     assert login(app, "admin").get("/office/supervision").status_code == 200
     for username in ("chengguan", "minzheng"):
