@@ -581,6 +581,15 @@ class World:
             assert self.kiosk_visitor.client.get(f"/kiosk/apply/{code}").status_code == 200
         self.setup_token = register_kiosk(app, name="测试终端 3")[1]
         self.agent, self.mandate_id, self.paper_id = self.village_agent()
+        self.rectification_id = self.bad_rating()
+
+    def bad_rating(self) -> int:
+        """张桂兰 rates a case of hers 非常不满意: the rectification it opens, for 城关镇 to answer."""
+        case = self.make_case(CERTIFICATE, "completed")
+        response = form_post(self.villager.client, f"/my/{case.number}/rate", {"overall": "1", "comment": "跑了三趟"})
+        assert response.status_code == 303, f"setup: rating: {response.status_code}"
+        page = self.window.client.get("/office/rectifications").get_data(as_text=True)
+        return int(re.search(r"/office/rectifications/(\d+)", page).group(1))
 
     def village_agent(self) -> tuple[Actor, int, int]:
         """The demo agent of 东关村 (from `flask seed`), with 张桂兰's consent by SMS code, a draft
@@ -763,6 +772,12 @@ class World:
         }
         if endpoint.startswith("api.exchange") and var == "number":
             return [case["supplement"].number]
+        if endpoint == "pwa.rate_case" and var == "number":  # done, not yet rated: the form is there
+            return [case["completed"].number]
+        if var == "rectification_id":
+            return [str(self.rectification_id)]
+        if endpoint == "office.supervision_csv" and var == "name":
+            return ["status", "efficiency"]
         return by_endpoint.get(var, ["x"])
 
     def query_for(self, endpoint: str, url: str) -> str:
@@ -1037,9 +1052,13 @@ def renew(world: World, endpoint: str, form: Form) -> None:
     elif endpoint == "pwa.pay_sandbox":
         number = world.new_order()
         form.action = form.page = f"/pay/sandbox/{number}"
+    elif endpoint == "pwa.rate_case":  # a case is rated once: the next probe rates another
+        new = world.fresh_case("completed")
+        form.action = form.page = f"/my/{new.number}/rate"
 
 
-CONSUMING = {"office.case_action", "pwa.pay_sandbox"}  # every accepted probe uses up a case or an order
+# Every accepted probe uses up a case, an order or a case's one rating.
+CONSUMING = {"office.case_action", "pwa.pay_sandbox", "pwa.rate_case"}
 
 
 def tier_of(control: Control, endpoint: str, seen: set) -> str:
