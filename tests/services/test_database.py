@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -40,18 +41,29 @@ def test_models_and_migrations_agree(app):
     assert diff == []
 
 
-def test_migration_0012_turns_stored_material_positions_into_catalog_keys(app, tmp_path):
-    """Rows written before 0012 (positions) come out with the catalog's keys, 补正 requests too."""
-    from flask_migrate import downgrade, upgrade
+@contextmanager
+def _at_revision(tmp_path, revision: str):
+    """A database of its own migrated up to `revision`, holding one person: run(sql, **params)."""
+    from flask_migrate import upgrade
 
     from wsgi import create_app
 
     old = create_app({"TESTING": True, "SECRET_KEY": "k", "UPLOAD_DIR": str(tmp_path / "u"),
                       "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "old.sqlite3")})
     with old.app_context():
-        upgrade(revision="0011")
+        upgrade(revision=revision)
         run = lambda sql, **p: db.session.execute(text(sql), p)  # noqa: E731
         run("INSERT INTO persons (id, phone, elder_offered, created_at) VALUES (1, '13900000001', false, '2026-01-01')")
+        yield run
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_migration_0012_turns_stored_material_positions_into_catalog_keys(app, tmp_path):
+    """Rows written before 0012 (positions) come out with the catalog's keys, 补正 requests too."""
+    from flask_migrate import downgrade, upgrade
+
+    with _at_revision(tmp_path, "0011") as run:
         run("INSERT INTO cases (id, number, track_token, idempotency_key, item_code, item_name, department, "
             "applicant_id, applicant_name, applicant_id_number, applicant_phone, answers, status, promised_days, "
             "submitted_at, workdays_used, due_estimated, version) VALUES (1, 'ZY261101000011', 't', 'k', "
@@ -80,22 +92,13 @@ def test_migration_0012_turns_stored_material_positions_into_catalog_keys(app, t
         downgrade(revision="0011")  # and back, for a release rolled back
         assert run("SELECT material_index FROM uploads ORDER BY id").scalars().all() == [3, -1]
         assert run("SELECT data FROM case_events WHERE id = 1").scalar() in ('{"materials": [3]}', {"materials": [3]})
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_migration_0015_fills_in_the_day_and_working_days_of_cases_already_done(app, tmp_path):
     """A case done before 0015 gets its China date of 办结 and every working day its clock ran."""
     from flask_migrate import downgrade, upgrade
 
-    from wsgi import create_app
-
-    old = create_app({"TESTING": True, "SECRET_KEY": "k", "UPLOAD_DIR": str(tmp_path / "u"),
-                      "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "old.sqlite3")})
-    with old.app_context():
-        upgrade(revision="0014")
-        run = lambda sql, **p: db.session.execute(text(sql), p)  # noqa: E731
-        run("INSERT INTO persons (id, phone, elder_offered, created_at) VALUES (1, '13900000001', false, '2026-01-01')")
+    with _at_revision(tmp_path, "0014") as run:
         for case_id, status, completed_at in ((1, "completed", "2026-11-19 17:30:00"),
                                               (2, "not_accepted", "2026-11-19 03:00:00"), (3, "reviewing", None)):
             run("INSERT INTO cases (id, number, track_token, idempotency_key, item_code, item_name, department, "
@@ -112,5 +115,3 @@ def test_migration_0015_fills_in_the_day_and_working_days_of_cases_already_done(
             (1, "2026-11-20", 6), (2, "2026-11-19", 2), (3, None, 2)]
         db.session.commit()
         downgrade(revision="0014")
-        db.session.remove()
-        db.engine.dispose()
