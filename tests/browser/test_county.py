@@ -11,10 +11,10 @@ from services.cases.lifecycle import Case, act, submit_case
 from services.people.actors import Actor
 from services.people.identity import Person
 from tests import factories
-from tests.browser.conftest import KIOSK, PHONE
+from tests.browser.conftest import PHONE
 from tests.browser.steps import assert_accessible, sign_in_with_shown_code
 from tests.browser.test_agent_console import DESKTOP, login
-from tests.browser.test_kiosk import check_screen, kiosk, seeded  # noqa: F401  (fixtures)
+from tests.browser.test_kiosk import check_screen, identify_by_simulated_card, kiosk, seeded  # noqa: F401,I001
 
 
 def look(page, name: str, screenshot_dir) -> None:
@@ -55,14 +55,30 @@ def test_the_public_list_filters_and_pages_with_and_without_script(app, live_ser
     assert page.locator("li.public-case").first.inner_text() == first
 
 
-def test_the_public_list_and_powers_on_a_kiosk(app, kiosk, screenshot_dir):
+def test_the_public_list_powers_and_rating_on_a_kiosk(app, kiosk, screenshot_dir):  # noqa: F811
     _demo(app)
+    with app.app_context():  # 张桂兰 (the simulated card) has a case done
+        person = db.session.scalar(select(Person).where(Person.phone == "13900000001"))
+        case = submit_case(app.extensions["catalog"].get("621027-BM-005"), person, {}, factories.key())
+        staff = Actor("staff", 1, "李娜", role="admin")
+        act(case, "accept", staff)
+        act(case, "complete", staff, data={"decision": "approved"})
     page = kiosk()
-    page.goto(page.url + "public-cases")
+    home = page.url
+    page.get_by_role("link", name="办件公示").click()
     page.get_by_role("heading", name="办件公示").wait_for()
     check_screen(page, "public-cases", screenshot_dir)
-    page.goto(page.url.split("/kiosk/")[0] + "/kiosk/powers?department=mz")
+    page.goto(home + "powers?department=mz")
     check_screen(page, "powers", screenshot_dir)
+    page.get_by_role("link", name="我的办件").click()  # as a person does: identified first
+    identify_by_simulated_card(page)
+    page.get_by_role("link", name=re.compile("高龄津贴申请")).first.click()
+    page.get_by_role("link", name="去评价").click()
+    page.get_by_role("heading", name="评价这次办理").wait_for()
+    check_screen(page, "rate", screenshot_dir)
+    page.locator("#field-overall").get_by_label("满意", exact=True).check()
+    page.get_by_role("button", name="提交评价").click()
+    page.get_by_role("heading", name="我的评价").wait_for()
 
 
 def test_powers_are_browsed_and_an_entry_read(live_server, new_page, screenshot_dir):
