@@ -206,6 +206,8 @@ class Item(Strict):
             raise ValueError("distinct 中有不存在的字段")
         if self.kind == "apply" and self.section == "convenience" and Channel.agent.value not in self.channels:
             raise ValueError("网上申请的便民事项都可由村代办员代办：channels 须包含 agent")
+        if Channel.online.value in self.channels and not self.online_here:
+            raise ValueError("channels 含 online，但本系统还不能网上办理这个事项：上线前不能写 online（指南不能说全程网办）")
         if self.confidential and not self.confidential_note:
             raise ValueError("不予公示的事项须在 confidential_note 写明理由")
         keys = [m.key for m in self.materials]
@@ -231,6 +233,13 @@ class Item(Strict):
 
     def material(self, key: str) -> Material | None:
         return next((m for m in self.materials if m.key == key), None)
+
+    @property
+    def online_here(self) -> bool:
+        """What a person can do on this site end to end: apply (便民), a query the department
+        answers at once, pay, book, or a special service's own page."""
+        return (self.applied_for_online or self.queried_online or self.kind in ("payment", "appointment")
+                or self.entry is not None)
 
     @property
     def fully_online(self) -> bool:

@@ -127,3 +127,13 @@ def test_fully_online_means_no_visit_and_an_online_channel():
 def test_unknown_code_is_not_found():
     with pytest.raises(NotFound):
         load_catalog(CATALOG).get("NOPE")
+
+
+def test_a_guide_says_online_only_for_what_can_be_done_here(tmp_path):
+    """审批服务 items are applied for at the window until enterprises can apply here: an online
+    channel on one is refused, so its guide can never claim 全程网办."""
+    catalog = load_catalog(CATALOG)
+    assert not any(i.fully_online for i in catalog.in_section("approval"))
+    directory = _broken_copy(tmp_path, "621027-SP-001", 'channels = ["window"]', 'channels = ["online", "window"]')
+    with pytest.raises(CatalogError, match="621027-SP-001.toml.*online"):
+        load_catalog(directory)
