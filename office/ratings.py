@@ -58,6 +58,7 @@ def rectification(rectification_id: int):
         "office/rectification.html", fix=fix, rating=fix.rating, case=fix.case, today=today(),
         answer_form=answer_form, callback_form=callback_form, revealed=revealed,
         may_answer=actor.role in ratings.ANSWERING_ROLES and fix.status == "open",
+        may_open_case=actor.role in ratings.ANSWERING_ROLES,  # (rectification_for: of their township or department)
         may_call=actor.role in ratings.CALLBACK_ROLES, results=list(ratings.CALLBACK_RESULTS.items()),
         dimensions=ratings.DIMENSIONS, levels=ratings.LEVELS,
     ), max(answer_form.status, callback_form.status)
