@@ -80,7 +80,7 @@ def _case_page(case, errors=None, revealed=False, status=200, values=None):
         "office/case.html", case=case, item=registry().catalog.get(case.item_code),
         steps=timeline(case, public=False), uploads=uploads_of(case_id=case.id),
         remaining=remaining_workdays(case, today(), load_calendar()), township=township_name(case.township_id),
-        revealed=revealed, errors=errors or {}, allowed=allowed_actions(case), notices=printable_notices(case),
+        revealed=revealed, errors=errors or {}, allowed=allowed_actions(case, current_actor()), notices=printable_notices(case),
         request_event=supplement_request(case), delivery=DELIVERY, address_fields=ADDRESS_FIELDS,
         address={**default_address(case), **(values or {})}, **_consent_of(case), **_rating_of(case)), status)
 

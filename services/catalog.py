@@ -160,6 +160,11 @@ class Item(Strict):
     department: Text
     levels: Annotated[list[Level], Field(min_length=1)]
     level_note: str = ""
+    # 三级贯通: the level that accepts (受理) and the level that decides (审批), when they differ
+    # or matter: 低保 is accepted by the township and decided by the county's department (the
+    # item's `department`). Unset: whoever handles the item's cases may do every step.
+    accepts: Literal["township", "county"] | None = None
+    decides: Literal["township", "county"] | None = None
     summary: Text
     keywords: list[Text] = []
     basis: Annotated[list[Text], Field(min_length=1)]
@@ -206,6 +211,12 @@ class Item(Strict):
             raise ValueError("distinct 中有不存在的字段")
         if self.kind == "apply" and self.section == "convenience" and Channel.agent.value not in self.channels:
             raise ValueError("网上申请的便民事项都可由村代办员代办：channels 须包含 agent")
+        if (self.accepts is None) != (self.decides is None):
+            raise ValueError("accepts 和 decides 须同时写明（受理层级和审批层级）")
+        if self.accepts and not {self.accepts, self.decides} <= set(self.levels):
+            raise ValueError("accepts 和 decides 须是 levels 中的层级")
+        if self.accepts == "county" and self.decides == "township":
+            raise ValueError("县级受理的事项不能由乡镇审批")
         if Channel.online.value in self.channels and not self.online_here:
             raise ValueError("channels 含 online，但本系统还不能网上办理这个事项：上线前不能写 online（指南不能说全程网办）")
         if self.confidential and not self.confidential_note:
@@ -233,6 +244,11 @@ class Item(Strict):
 
     def material(self, key: str) -> Material | None:
         return next((m for m in self.materials if m.key == key), None)
+
+    @property
+    def forwarded(self) -> bool:
+        """Accepted at the township, decided at the county: the township forwards it (报县级审批)."""
+        return self.accepts == "township" and self.decides == "county"
 
     @property
     def online_here(self) -> bool:
@@ -267,7 +283,8 @@ class Item(Strict):
 
     def guide_dict(self) -> dict:
         data = self.model_dump(mode="json", exclude={"order", "entry", "system", "query", "payment",
-                                                                "confidential", "confidential_note"})
+                                                                "confidential", "confidential_note",
+                                                                "accepts", "decides"})
         data["online"] = self.fully_online
         data["level"] = data.pop("levels")
         return data

@@ -79,6 +79,8 @@ def _progress(case, item, person, day, today, rng, calendar, slower: int = 0) ->
     late = rng.random() < 0.2
     spent = item.promised_days + rng.randint(1, 4) if late else rng.randint(0, max(item.promised_days - 1, 0))
     done = calendar.add_workdays(accepted, min(spent + slower, item.legal_days or spent + slower))[0]
+    if item.forwarded:  # the township's 初审, then the county decides
+        _dated(act(case, "forward", STAFF, note="经入户调查和民主评议，符合条件，报县民政局审批", today=accepted), accepted)
     if done > today:
         return
     _dated(act(case, "complete", STAFF, data={"decision": "approved"}, today=done), done)

@@ -30,7 +30,7 @@ from services.clock import today as china_today
 from services.errors import DomainError, IllegalTransition, NotFound
 from services.inputs import InvalidInput
 from services.logistics import ADDRESS_FIELDS, check_address, ship
-from services.people.actors import Actor, may_see, person_of, visible_cases
+from services.people.actors import Actor, may_act, may_see, person_of, visible_cases, waiting_for
 from services.registry import registry
 from services.workdays import CalendarYear, load_calendar, store_arrangement
 
@@ -46,8 +46,8 @@ def queue(actor: Actor, status: str = "open", item_code: str = "", today: date |
     query = visible_cases(actor)
     if status in STATUS_NAMES:
         query = query.where(Case.status == status)
-    else:
-        query = query.where(Case.status.in_(OPEN))
+    else:  # what is open and waiting for this unit (a township's cases at the county are the county's)
+        query = waiting_for(actor, query.where(Case.status.in_(OPEN)))
     if item_code:
         query = query.where(Case.item_code == inputs.text_of(item_code)[:40])
     cases = list(db.session.scalars(query.limit(QUEUE_MAX)))
@@ -99,8 +99,18 @@ def file_for_actor(actor: Actor, key: str, ip: str = ""):
     raise NotFound("没有找到这个文件")
 
 
-def allowed_actions(case: Case) -> list:
-    return [TRANSITIONS[n] for n in HANDLING if case.status in TRANSITIONS[n].sources]
+def allowed_actions(case: Case, actor: Actor | None = None) -> list:
+    """The actions offered on the case's page: legal now, at the case's level, for this actor."""
+    if actor is not None and not may_act(actor, case):
+        return []
+    allowed = []
+    for name in HANDLING:
+        try:
+            check_transition(case, name)
+        except DomainError:
+            continue
+        allowed.append(TRANSITIONS[name])
+    return allowed
 
 
 def printable_notices(case: Case) -> dict[str, str]:
@@ -157,6 +167,9 @@ def handle(actor: Actor, case: Case, name: str, note: str = "", decision: str = 
     file or a carrier's shipment joins the transition's transaction: all of it, or none."""
     if name not in HANDLING:
         raise NotFound("没有这个操作")
+    if not may_act(actor, case):
+        where = {"county": "县级部门", "township": "乡镇"}.get(case.level or "", "其他单位")
+        raise IllegalTransition(f"这个办件现在由{where}办理，您可以查看，不能操作")
     check_transition(case, name)  # before anything is stored or a carrier is called
     data: dict = {"materials": materials or []} if name == "supplement" else {"decision": decision}
     stored: list = []

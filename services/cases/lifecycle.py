@@ -64,6 +64,7 @@ TRANSITIONS = {t.name: t for t in [
     Transition("reject", "不予受理", frozenset({"submitted"}), "not_accepted"),
     Transition("withdraw", "撤回", frozenset({"submitted"}), "withdrawn"),
     Transition("review", "开始审查", frozenset({"accepted"}), "reviewing"),
+    Transition("forward", "报县级审批", frozenset({"accepted", "reviewing"}), "reviewing"),
     Transition("supplement", "要求补正", frozenset({"accepted", "reviewing"}), "supplement"),
     Transition("resubmit", "补正后重新提交", frozenset({"supplement"}), "accepted"),
     Transition("complete", "办结", frozenset({"accepted", "reviewing"}), "completed"),
@@ -91,6 +92,9 @@ class Case(db.Model):
     actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")
     actor_id: Mapped[int | None] = mapped_column(Integer)
     mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id"), index=True)
+    # Of an item accepted and decided at given levels (Item.accepts/decides): where it is now —
+    # "township" until forwarded, then "county"; None for items any of their staff handle.
+    level: Mapped[str | None] = mapped_column(String(10), index=True)
     answers: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), index=True)
     decision: Mapped[str | None] = mapped_column(String(10))  # approved | denied
@@ -164,6 +168,7 @@ SMS_TEXT = {
     "reject": "您的{item}（{number}）不予受理，原因：{note}。详情：{link}",
     "withdraw": "您的{item}（{number}）已撤回。",
     "review": "您的{item}（{number}）已进入审查。",
+    "forward": "您的{item}（{number}）乡镇已初审，报送{department}审批。",
     "supplement": "您的{item}（{number}）需要补正材料，请在手机上查看缺少的材料并上传：{link}",
     "resubmit": "您的{item}（{number}）补正材料已收到，继续办理。",
     "complete": "您的{item}（{number}）已办结：{decision}。详情和评价：{link}",
@@ -189,7 +194,7 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
     decision = {"approved": "准予", "denied": "不予"}.get(case.decision or "", "")
     due = f"{case.due_on:%Y年%-m月%-d日}" if case.due_on else ""
     text = SMS_TEXT[action].format(item=case.item_name, number=case.number, link=track_link(case),
-                                   note=note or "见详情", decision=decision, due=due)
+                                   note=note or "见详情", decision=decision, due=due, department=case.department)
     if actor.kind == "agent":  # the resident hears of every step their agent takes for them
         text += f"（村代办员{actor.name}代办）"
     enqueue("sms", case.applicant_phone, {"text": "【镇原县政务服务】" + text, "case": case.number},
@@ -224,6 +229,7 @@ def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: s
                 applicant_name=applicant.name, applicant_id_number=applicant.id_number,
                 applicant_phone=applicant.phone, answers=answers, status="submitted",
                 promised_days=item.promised_days, submitted_at=now, actor_kind=actor.kind,
+                level=item.accepts if item.accepts == "county" or township_id else None,
                 actor_id=actor.id, mandate_id=actor.mandate_id if actor.kind == "agent" else None)
     db.session.add(case)
     try:
@@ -266,6 +272,10 @@ def _transition(case: Case, name: str, actor: Actor, note: str = "", data: dict 
     elif name == "supplement":
         case.workdays_used += calendar.workdays_between(case.clock_started_on, today)
         case.due_on = None
+        if case.level == "county" and registry().catalog.get(case.item_code).forwarded:
+            case.level = "township"  # back to the township, which collects what is missing and forwards again
+    elif name == "forward":
+        case.level = "county"
     elif name == "resubmit":
         _start_clock(case, today, calendar)
     elif name in ("complete", "reject", "withdraw"):
@@ -286,7 +296,8 @@ def _start_clock(case: Case, today: date, calendar: WorkCalendar) -> None:
 
 
 # What staff and department systems may do; withdraw and resubmit are the applicant's side.
-HANDLING = ("accept", "reject", "review", "supplement", "complete", "deliver")
+HANDLING = ("accept", "reject", "review", "forward", "supplement", "complete", "deliver")
+LEVEL_NAMES = {"township": "乡镇", "county": "县级"}
 DELIVERY_METHODS = {"window": "窗口领取", "post": "邮寄", "electronic": "电子结果"}
 
 
@@ -295,6 +306,17 @@ def check_transition(case: Case, name: str) -> None:
         raise InvalidInput("未知的操作", field="action")
     if case.status not in TRANSITIONS[name].sources:
         raise IllegalTransition(f"该办件当前状态为“{case.status_name}”，不能{TRANSITIONS[name].label}")
+    _check_level(case, name)
+
+
+def _check_level(case: Case, name: str) -> None:
+    """Forwarded only from the township, of items decided at the county; decided only at the
+    level that decides."""
+    item = registry().catalog.get(case.item_code)
+    if name == "forward" and not (item.forwarded and case.level == "township"):
+        raise IllegalTransition("这个办件已在县级审批" if case.level == "county" else "这个事项不需要报县级审批")
+    if name == "complete" and item.decides and case.level != item.decides:
+        raise IllegalTransition(f"这个事项由{item.department}审批：请先报县级审批")
 
 
 def act(case: Case, name: str, actor: Actor, note: str = "", data: dict | None = None,

@@ -77,12 +77,31 @@ def may_see(actor: Actor, case) -> bool:
             return True
         if actor.role in ("window", "town_admin"):
             return case.township_id is not None and case.township_id == actor.township_id
-        if actor.role == "reviewer":
-            return case.department == actor.department
+        if actor.role == "reviewer":  # a county department: once a case is at the county
+            return case.department == actor.department and case.level in (None, "county")
         return False
     if actor.kind == "department":
         return case.item_code in _system_codes(actor.system)
     return False
+
+
+def may_act(actor: Actor, case) -> bool:
+    """Staff act on a case while it is at their level: a township's window while it is at the
+    township (it follows it afterwards, read only), a county department once it is forwarded."""
+    if not may_see(actor, case):
+        return False
+    if actor.kind == "staff" and actor.role in ("window", "town_admin"):
+        return case.level in (None, "township")
+    return True
+
+
+def waiting_for(actor: Actor, query):
+    """Of the cases this actor sees, those waiting for their unit now (a staff queue)."""
+    from services.cases.lifecycle import Case
+
+    if actor.kind == "staff" and actor.role in ("window", "town_admin"):
+        return query.where(Case.level.is_(None) | (Case.level == "township"))
+    return query
 
 
 def visible_cases(actor: Actor):
@@ -103,7 +122,7 @@ def visible_cases(actor: Actor):
     if actor.kind == "staff" and actor.role in ("window", "town_admin"):
         return query.where(Case.township_id == actor.township_id)
     if actor.kind == "staff" and actor.role == "reviewer":
-        return query.where(Case.department == actor.department)
+        return query.where(Case.department == actor.department, Case.level.is_(None) | (Case.level == "county"))
     if actor.kind == "department":
         return query.where(Case.item_code.in_(_system_codes(actor.system)))
     return query.where(false())

@@ -36,6 +36,8 @@ def _make(catalog, n: int, township_names: list[str], rng: random.Random) -> lis
         case = submit_case(catalog.get(code), person, {"phone": phone}, factories.key(),
                            township_id=townships[i % len(townships)])
         for step in rng.choice([[], ["accept"], ["accept", "complete"], ["withdraw"], ["reject"]]):
+            if step == "complete" and catalog.get(code).forwarded:  # 低保: the township forwards it first
+                act(case, "forward", STAFF)
             data = {"decision": "approved"} if step == "complete" else {}
             act(case, step, STAFF if step != "withdraw" else Actor("citizen", person.id, person.name),
                 note="材料不全" if step == "reject" else "", data=data)

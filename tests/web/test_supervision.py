@@ -52,6 +52,8 @@ def made(app, catalog):
             code, town, status = rng.choice(ITEMS), rng.choice(TOWNS), rng.choice(list(ROUTES))
             case = submit_case(catalog.get(code), person, {}, factories.key(), township_id=township_id_by_name(town))
             for step in ROUTES[status]:
+                if step == "complete" and catalog.get(code).forwarded:  # 低保: the township forwards it first
+                    act(case, "forward", STAFF)
                 actor = Actor("citizen", person.id, person.name) if step == "withdraw" else STAFF
                 data = {"decision": "approved"} if step == "complete" else (
                     {"materials": [catalog.get(code).required_materials[0].key]} if step == "supplement" else {})
