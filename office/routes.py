@@ -21,6 +21,7 @@ from services.cases.handling import queue as case_queue
 from services.cases.lifecycle import STATUS_NAMES, remaining_workdays
 from services.cases.materials import uploads_of
 from services.cases.papers import papers_of
+from services.cases.parallel import opinions
 from services.cases.ratings import RATEABLE, overdue_count, rating_of
 from services.cases.receipts import qr_svg
 from services.cases.tracking import supplement_request, timeline
@@ -82,7 +83,8 @@ def _case_page(case, errors=None, revealed=False, status=200, values=None):
         remaining=remaining_workdays(case, today(), load_calendar()), township=township_name(case.township_id),
         revealed=revealed, errors=errors or {}, allowed=allowed_actions(case, current_actor()), notices=printable_notices(case),
         request_event=supplement_request(case), delivery=DELIVERY, address_fields=ADDRESS_FIELDS,
-        address={**default_address(case), **(values or {})}, **_consent_of(case), **_rating_of(case)), status)
+        address={**default_address(case), **(values or {})}, opinions=opinions(case), **_consent_of(case),
+        **_rating_of(case)), status)
 
 
 def _rating_of(case) -> dict:

@@ -165,6 +165,8 @@ class Item(Strict):
     # item's `department`). Unset: whoever handles the item's cases may do every step.
     accepts: Literal["township", "county"] | None = None
     decides: Literal["township", "county"] | None = None
+    # 并联审批: departments that each give an opinion after 受理, before `department` decides.
+    parallel: list[Text] = []
     summary: Text
     keywords: list[Text] = []
     basis: Annotated[list[Text], Field(min_length=1)]
@@ -217,6 +219,8 @@ class Item(Strict):
             raise ValueError("accepts 和 decides 须是 levels 中的层级")
         if self.accepts == "county" and self.decides == "township":
             raise ValueError("县级受理的事项不能由乡镇审批")
+        if len(set(self.parallel)) != len(self.parallel) or self.department in self.parallel:
+            raise ValueError("parallel 中的部门不能重复，也不能是作出决定的 department")
         if Channel.online.value in self.channels and not self.online_here:
             raise ValueError("channels 含 online，但本系统还不能网上办理这个事项：上线前不能写 online（指南不能说全程网办）")
         if self.confidential and not self.confidential_note:
@@ -284,7 +288,7 @@ class Item(Strict):
     def guide_dict(self) -> dict:
         data = self.model_dump(mode="json", exclude={"order", "entry", "system", "query", "payment",
                                                                 "confidential", "confidential_note",
-                                                                "accepts", "decides"})
+                                                                "accepts", "decides", "parallel"})
         data["online"] = self.fully_online
         data["level"] = data.pop("levels")
         return data

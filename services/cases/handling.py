@@ -105,12 +105,21 @@ def allowed_actions(case: Case, actor: Actor | None = None) -> list:
         return []
     allowed = []
     for name in HANDLING:
+        if actor is not None and not _takes(actor, case, name):
+            continue
         try:
             check_transition(case, name)
         except DomainError:
             continue
         allowed.append(TRANSITIONS[name])
     return allowed
+
+
+def _takes(actor: Actor, case: Case, name: str) -> bool:
+    """A department reviewing in parallel gives its opinion (or asks for 补正); the rest is the
+    deciding department's. An opinion is only ever a parallel department's."""
+    parallel = actor.kind == "staff" and actor.role == "reviewer" and actor.department != case.department
+    return name in ("opinion", "supplement") if parallel else name != "opinion"
 
 
 def printable_notices(case: Case) -> dict[str, str]:
@@ -170,6 +179,8 @@ def handle(actor: Actor, case: Case, name: str, note: str = "", decision: str = 
     if not may_act(actor, case):
         where = {"county": "县级部门", "township": "乡镇"}.get(case.level or "", "其他单位")
         raise IllegalTransition(f"这个办件现在由{where}办理，您可以查看，不能操作")
+    if not _takes(actor, case, name):
+        raise IllegalTransition("并联审查部门只能出具审查意见或要求补正，决定由牵头部门作出")
     check_transition(case, name)  # before anything is stored or a carrier is called
     data: dict = {"materials": materials or []} if name == "supplement" else {"decision": decision}
     stored: list = []

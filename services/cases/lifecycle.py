@@ -65,6 +65,7 @@ TRANSITIONS = {t.name: t for t in [
     Transition("withdraw", "撤回", frozenset({"submitted"}), "withdrawn"),
     Transition("review", "开始审查", frozenset({"accepted"}), "reviewing"),
     Transition("forward", "报县级审批", frozenset({"accepted", "reviewing"}), "reviewing"),
+    Transition("opinion", "出具并联审查意见", frozenset({"reviewing"}), "reviewing"),
     Transition("supplement", "要求补正", frozenset({"accepted", "reviewing"}), "supplement"),
     Transition("resubmit", "补正后重新提交", frozenset({"supplement"}), "accepted"),
     Transition("complete", "办结", frozenset({"accepted", "reviewing"}), "completed"),
@@ -169,6 +170,7 @@ SMS_TEXT = {
     "withdraw": "您的{item}（{number}）已撤回。",
     "review": "您的{item}（{number}）已进入审查。",
     "forward": "您的{item}（{number}）乡镇已初审，报送{department}审批。",
+    "opinion": "您的{item}（{number}）并联审查：{note}。",
     "supplement": "您的{item}（{number}）需要补正材料，请在手机上查看缺少的材料并上传：{link}",
     "resubmit": "您的{item}（{number}）补正材料已收到，继续办理。",
     "complete": "您的{item}（{number}）已办结：{decision}。详情和评价：{link}",
@@ -296,7 +298,7 @@ def _start_clock(case: Case, today: date, calendar: WorkCalendar) -> None:
 
 
 # What staff and department systems may do; withdraw and resubmit are the applicant's side.
-HANDLING = ("accept", "reject", "review", "forward", "supplement", "complete", "deliver")
+HANDLING = ("accept", "reject", "review", "forward", "opinion", "supplement", "complete", "deliver")
 LEVEL_NAMES = {"township": "乡镇", "county": "县级"}
 DELIVERY_METHODS = {"window": "窗口领取", "post": "邮寄", "electronic": "电子结果"}
 
@@ -317,6 +319,12 @@ def _check_level(case: Case, name: str) -> None:
         raise IllegalTransition("这个办件已在县级审批" if case.level == "county" else "这个事项不需要报县级审批")
     if name == "complete" and item.decides and case.level != item.decides:
         raise IllegalTransition(f"这个事项由{item.department}审批：请先报县级审批")
+    if name == "opinion" and not item.parallel:
+        raise IllegalTransition("这个事项不需要并联审查")
+    if name == "complete" and item.parallel:
+        from services.cases.parallel import check_complete
+
+        check_complete(case, item)
 
 
 def act(case: Case, name: str, actor: Actor, note: str = "", data: dict | None = None,
@@ -327,7 +335,13 @@ def act(case: Case, name: str, actor: Actor, note: str = "", data: dict | None =
     concurrent change; nothing of the transaction is kept then."""
     check_transition(case, name)
     note = inputs.text(note, 500, field="note", multiline=True)
-    data = _checked(case, name, note, data if isinstance(data, dict) else {})
+    sent = data if isinstance(data, dict) else {}
+    data = _checked(case, name, note, sent)
+    if name == "opinion":  # of the actor's department, once
+        from services.cases.parallel import check_opinion, opinion_note
+
+        data = check_opinion(case, registry().catalog.get(case.item_code), actor.department, note, sent)
+        note = opinion_note(data, note)
     if name == "supplement" and not note:
         from services.cases.supplements import default_note
 

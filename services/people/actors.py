@@ -41,6 +41,13 @@ def department(name: str, system: str | None = None) -> Actor:
     return Actor("department", None, f"{name}业务系统", department=name, system=system)
 
 
+def _reviewed_in_parallel(department: str | None) -> list[str]:
+    """The items on which this department gives an opinion beside the deciding one (并联审批)."""
+    from services.registry import registry
+
+    return [i.code for i in registry().catalog.items if department and department in i.parallel]
+
+
 def _system_codes(system: str | None) -> list[str]:
     """The items a department system handles: those the catalog names it for."""
     from services.registry import registry
@@ -78,7 +85,8 @@ def may_see(actor: Actor, case) -> bool:
         if actor.role in ("window", "town_admin"):
             return case.township_id is not None and case.township_id == actor.township_id
         if actor.role == "reviewer":  # a county department: once a case is at the county
-            return case.department == actor.department and case.level in (None, "county")
+            return case.level in (None, "county") and (
+                case.department == actor.department or case.item_code in _reviewed_in_parallel(actor.department))
         return False
     if actor.kind == "department":
         return case.item_code in _system_codes(actor.system)
@@ -106,7 +114,7 @@ def waiting_for(actor: Actor, query):
 
 def visible_cases(actor: Actor):
     """The same rule as may_see, as a query for lists (a staff queue, my cases)."""
-    from sqlalchemy import false, select
+    from sqlalchemy import false, or_, select
 
     from services.cases.lifecycle import Case
 
@@ -122,7 +130,9 @@ def visible_cases(actor: Actor):
     if actor.kind == "staff" and actor.role in ("window", "town_admin"):
         return query.where(Case.township_id == actor.township_id)
     if actor.kind == "staff" and actor.role == "reviewer":
-        return query.where(Case.department == actor.department, Case.level.is_(None) | (Case.level == "county"))
+        return query.where(or_(Case.department == actor.department,
+                               Case.item_code.in_(_reviewed_in_parallel(actor.department))),
+                           Case.level.is_(None) | (Case.level == "county"))
     if actor.kind == "department":
         return query.where(Case.item_code.in_(_system_codes(actor.system)))
     return query.where(false())

@@ -36,7 +36,7 @@ def test_unknown_service_is_a_json_404(client):
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "items": 18}
+    assert response.get_json() == {"status": "ok", "database": "ok", "items": 41}
 
 
 def test_healthz_reports_a_broken_database_as_503(client, monkeypatch):
