@@ -118,6 +118,7 @@ def register_commands(app) -> None:
         from extensions import db
         from services import attempts, kiosks
         from services.logistics import sync_shipments
+        from services.exchange.keys import forget_old_nonces
         from services.outbox import drain
 
         senders = app.extensions["senders"]
@@ -125,6 +126,7 @@ def register_commands(app) -> None:
         while True:
             if time.monotonic() - pruned_at > 3600:  # wrong-try counts no limit looks at any more
                 attempts.prune()
+                forget_old_nonces()  # past the timestamp window, a nonce can never be replayed
                 pruned_at = time.monotonic()
             kiosks.end_idle_visits()  # a kiosk switched off mid-visit: its drafts and card data go
             moved = sync_shipments(app.extensions["carrier"])  # carriers' progress onto timelines

@@ -1,7 +1,11 @@
 """/api/v1/exchange/<system>/…: signed requests from department systems.
 
-Requests and answers carry X-Timestamp and X-Signature = hex HMAC-SHA256(secret,
-timestamp + "\\n" + METHOD + " " + path-with-query + "\\n" + body); 5-minute window."""
+A request names its key (X-Key-Id, made in the console at 部门接口密钥) and carries X-Timestamp,
+X-Nonce (16–64 of A–Z a–z 0–9 _ -, never used twice) and X-Signature = hex HMAC-SHA256(secret,
+timestamp + "\\n" + nonce + "\\n" + METHOD + " " + path-with-query + "\\n" + body); 5-minute
+window. Without X-Key-Id, the secret in the configuration signs timestamp + "\\n" + METHOD + " " +
+path + "\\n" + body (the sandbox's, and a department's first connection). Answers carry
+X-Timestamp and X-Signature over timestamp + "\\n" + body with the same secret."""
 import base64
 import binascii
 import json
@@ -13,6 +17,7 @@ from flask import current_app, g, jsonify, request
 from services import audit
 from services.department_api import new_cases, push_event
 from services.errors import DomainError
+from services.exchange import keys
 from services.exchange.http import sign, verify
 from web.inputs import Input, Integer, OptionalInteger, Text, Token, json_body, parse
 
@@ -28,9 +33,16 @@ def _check_signature():
     if not request.path.startswith("/api/v1/exchange/"):
         return None
     system = request.view_args.get("system") if request.view_args else None
-    secret = current_app.extensions["exchange_secrets"].get(system or "")
     body = _message(request.method, request.full_path.rstrip("?"), request.get_data())
-    if not secret or not verify(secret, request.headers.get("X-Timestamp"), request.headers.get("X-Signature"), body):
+    key_id, nonce = request.headers.get("X-Key-Id"), request.headers.get("X-Nonce")
+    if key_id:  # a key from the console: the nonce is signed too, and spent
+        secret = keys.secret_of(system or "", key_id)
+        body = f"{nonce}\n".encode() + body
+    else:
+        secret = current_app.extensions["exchange_secrets"].get(system or "")
+    timestamp, signature = request.headers.get("X-Timestamp"), request.headers.get("X-Signature")
+    if not secret or not verify(secret, timestamp, signature, body) or (
+            key_id and not keys.remember_nonce(system, nonce)):
         audit.record("department", None, system or "?", "exchange_refused", f"system:{system}",
                      {"path": request.path}, ip=request.remote_addr or "")
         return jsonify({"error": {"status": 401, "message": "签名无效或已过期"}}), 401

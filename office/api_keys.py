@@ -1,0 +1,39 @@
+"""部门接口密钥: the county's administrator makes, rotates and revokes the keys department
+systems sign their requests with. A new secret is shown once, on the page that made it."""
+from flask import current_app, redirect, render_template, request, url_for
+
+from services.errors import DomainError
+from services.exchange import keys
+from web.access import current_actor, staff_required
+from web.security import no_store
+
+from . import bp
+
+
+def _systems() -> list[str]:
+    return current_app.config["EXCHANGE_SYSTEMS"]
+
+
+def _page(made=None, error: str = "", status: int = 200):
+    return no_store(render_template("office/api_keys.html", systems={s: keys.keys_of(s) for s in _systems()},
+                                    made=made, error=error, max_active=keys.MAX_ACTIVE)), status
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@staff_required("admin")
+def api_keys():
+    if request.method == "POST":
+        try:
+            made = keys.create_key(current_actor(), request.form.get("system", ""), _systems(),
+                                   request.remote_addr or "")
+        except DomainError as exc:
+            return _page(error=exc.message, status=422)
+        return _page(made=made)  # the secret, this once: never stored in a page anyone can reload
+    return _page()
+
+
+@bp.post("/api-keys/<key_id>/revoke")
+@staff_required("admin")
+def api_key_revoke(key_id: str):
+    keys.revoke_key(current_actor(), key_id, request.remote_addr or "")
+    return redirect(url_for("office.api_keys"), code=303)
