@@ -4,6 +4,7 @@ from flask import current_app, redirect, render_template, request, url_for
 
 from services.errors import DomainError
 from services.exchange import keys
+from services.registry import registry
 from web.access import current_actor, staff_required
 from web.security import no_store
 
@@ -15,8 +16,9 @@ def _systems() -> list[str]:
 
 
 def _page(made=None, error: str = "", status: int = 200):
+    names = {i.system: i.department for i in reversed(registry().catalog.items) if i.system}
     return no_store(render_template("office/api_keys.html", systems={s: keys.keys_of(s) for s in _systems()},
-                                    made=made, error=error, max_active=keys.MAX_ACTIVE)), status
+                                    names=names, made=made, error=error, max_active=keys.MAX_ACTIVE)), status
 
 
 @bp.route("/api-keys", methods=["GET", "POST"])
