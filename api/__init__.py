@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import exchange, payments, routes  # noqa: E402,F401
+from . import exchange, openapi, payments, routes  # noqa: E402,F401

@@ -4,7 +4,8 @@ A request names its key (X-Key-Id, made in the console at 部门接口密钥) an
 X-Nonce (16–64 of A–Z a–z 0–9 _ -, never used twice) and X-Signature = hex HMAC-SHA256(secret,
 timestamp + "\\n" + nonce + "\\n" + METHOD + " " + path-with-query + "\\n" + body); 5-minute
 window. Without X-Key-Id, the secret in the configuration signs timestamp + "\\n" + METHOD + " " +
-path + "\\n" + body (the sandbox's, and a department's first connection). Answers carry
+path + "\\n" + body (the sandbox's, and a department's first connection) — until the system's
+first key is made in the console; from then on only keys are accepted. Answers carry
 X-Timestamp and X-Signature over timestamp + "\\n" + body with the same secret."""
 import base64
 import binascii
@@ -38,8 +39,10 @@ def _check_signature():
     if key_id:  # a key from the console: the nonce is signed too, and spent
         secret = keys.secret_of(system or "", key_id)
         body = f"{nonce}\n".encode() + body
-    else:
+    elif not keys.keyed(system or ""):  # a system's first connection, and the sandbox's
         secret = current_app.extensions["exchange_secrets"].get(system or "")
+    else:
+        secret = None
     timestamp, signature = request.headers.get("X-Timestamp"), request.headers.get("X-Signature")
     if not secret or not verify(secret, timestamp, signature, body) or (
             key_id and not keys.remember_nonce(system, nonce)):

@@ -17,7 +17,7 @@ from services.cases.lifecycle import HANDLING, TRANSITIONS, Case, act, check_tra
 from services.cases.materials import RESULT, discard, store_files
 from services.clock import utcnow
 from services.errors import DomainError, IllegalTransition
-from services.people.actors import department, visible_cases
+from services.people.actors import department, may_act, visible_cases
 from services.registry import registry
 
 
@@ -61,6 +61,8 @@ def push_event(system: str, number: str, request_id: str, action: str, note: str
         return seen
     actor = system_actor(system)
     case = case_for(actor, number=number)  # the same rule as everywhere: may this actor see it
+    if not may_act(actor, case):
+        raise IllegalTransition("这个办件还在乡镇办理，县级部门系统现在不能操作")
     if action not in HANDLING:
         raise DomainError(f"不支持的操作：{action}", field="action")
     data, stored = dict(data or {}), []

@@ -315,6 +315,8 @@ def _check_level(case: Case, name: str) -> None:
     """Forwarded only from the township, of items decided at the county; decided only at the
     level that decides."""
     item = registry().catalog.get(case.item_code)
+    if case.level is None and item.accepts:  # made before levels existed: it goes on as it began
+        item = item.model_copy(update={"accepts": None, "decides": None})
     if name == "forward" and not (item.forwarded and case.level == "township"):
         raise IllegalTransition("这个办件已在县级审批" if case.level == "county" else "这个事项不需要报县级审批")
     if name == "complete" and item.decides and case.level != item.decides:

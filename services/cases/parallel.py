@@ -11,8 +11,13 @@ OPINIONS = {"approved": "同意", "denied": "不同意"}
 
 
 def opinions(case) -> dict[str, object]:
-    """department -> the event of its opinion, of this case."""
+    """department -> the event of its latest opinion, of this case."""
     return {e.data.get("department"): e for e in case.events if e.action == "opinion"}
+
+
+def _revisable(case, given) -> bool:
+    """After the applicant's 补正 a department may look again and give a new opinion."""
+    return any(e.action == "resubmit" and e.id > given.id for e in case.events)
 
 
 def pending(case, item) -> list[str]:
@@ -25,7 +30,8 @@ def check_opinion(case, item, department: str | None, note: str, data: dict) -> 
         raise IllegalTransition("这个事项不需要并联审查")
     if department not in item.parallel:
         raise IllegalTransition("只有参与并联审查的部门可以出具审查意见")
-    if department in opinions(case):
+    given = opinions(case).get(department)
+    if given is not None and not _revisable(case, given):
         raise IllegalTransition("贵部门已经出具过审查意见")
     decision = data.get("decision")
     if decision not in OPINIONS:

@@ -27,6 +27,8 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 def verify(secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float | None = None) -> bool:
     if not timestamp or not signature or not re.fullmatch(r"[0-9]{1,12}", timestamp, re.ASCII):
         return False
+    if not re.fullmatch(r"[0-9a-f]{64}", signature, re.ASCII):  # compare_digest refuses non-ASCII text
+        return False
     if abs((now or time.time()) - int(timestamp)) > REPLAY_WINDOW:
         return False
     return hmac.compare_digest(sign(secret, timestamp, body), signature)

@@ -100,6 +100,8 @@ def may_act(actor: Actor, case) -> bool:
         return False
     if actor.kind == "staff" and actor.role in ("window", "town_admin"):
         return case.level in (None, "township")
+    if actor.kind == "department":  # a county department's system: not while the township has it
+        return case.level in (None, "county")
     return True
 
 

@@ -65,3 +65,11 @@ def test_the_administrator_makes_a_department_key(app, live_server, new_page, sc
         secret = page.locator(".secret").inner_text()
         assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", secret)
         look(page, f"api-keys-{size}", screenshot_dir)
+
+
+def test_the_api_docs_read_well(live_server, new_page, screenshot_dir):
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = new_page(viewport=viewport)
+        page.goto(live_server + "/api/v1/docs")
+        page.get_by_role("heading", name=re.compile("推送办理状态")).wait_for()
+        look(page, f"api-docs-{size}", screenshot_dir)

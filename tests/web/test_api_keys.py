@@ -81,3 +81,15 @@ def test_only_the_administrator_keeps_keys(app):
     for username in ("chengguan", "minzheng", "ducha"):
         assert login(app, username).get("/office/api-keys").status_code == 403
     assert app.test_client().get("/office/api-keys").status_code == 302
+
+
+def test_once_a_system_has_a_key_the_configured_secret_opens_nothing(app, client):
+    from tests.web.test_exchange_api import signed
+
+    assert signed(client, "GET", PULL).status_code == 200  # the sandbox secret, before any key
+    make_key(login(app, "admin"))
+    assert signed(client, "GET", PULL).status_code == 401
+    for headers in ({"X-Signature": "é" * 64}, {"X-Key-Id": "zk_" + "é" * 16}, {"X-Nonce": "\u202e" * 20}):
+        response = client.get(PULL, headers={"X-Key-Id": "zk_0000000000000000", "X-Timestamp": str(int(time.time())),
+                                             "X-Nonce": secrets.token_urlsafe(16), "X-Signature": "0" * 64, **headers})
+        assert response.status_code == 401 and response.get_json()["error"]["message"]

@@ -88,3 +88,25 @@ def test_an_item_without_levels_is_handled_as_before(app):
     assert _act(county, case_id, "accept").status_code == 303
     assert "act/forward" not in text(county.get(f"/office/cases/{case_id}"))
     assert _act(county, case_id, "complete", decision="approved").status_code == 303
+
+
+def test_a_county_system_cannot_skip_the_township_and_old_cases_go_on(app, client):
+    from sqlalchemy import update
+
+    from tests.web.test_exchange_api import signed
+
+    case_id, number = _case(app)
+    push = f"/api/v1/exchange/mzj/cases/{number}/events"
+    for action in ("accept", "forward", "complete"):
+        response = signed(client, "POST", push, {"request_id": f"r-{action}", "action": action, "decision": "approved"},
+                          secret="sandbox-mzj")
+        assert response.status_code == 409, action
+    assert _level(app, case_id) == ("submitted", "township")
+    # A 低保 case made before levels existed (level NULL) is handled as it began, to the end.
+    old_id, _ = _case(app)
+    with app.app_context():
+        db.session.execute(update(Case).where(Case.id == old_id).values(level=None))
+        db.session.commit()
+    window = login(app, "chengguan")
+    assert _act(window, old_id, "accept").status_code == 303
+    assert _act(window, old_id, "complete", decision="approved").status_code == 303

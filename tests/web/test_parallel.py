@@ -66,6 +66,8 @@ def test_three_departments_give_opinions_one_asks_for_supplement_then_the_lead_d
         case = db.session.get(Case, case_id)
         act(case, "resubmit", Actor("citizen", case.applicant_id, "张桂兰"))
     assert _act(lead, case_id, "review").status_code == 303
+    # After the 补正 a department may look again: its latest opinion counts.
+    assert _act(land, case_id, "opinion", decision="approved", note="补正后复核，用地符合规划").status_code == 303
     assert _act(building, case_id, "opinion", decision="approved", note="设计方案符合要求").status_code == 303
     missing = _act(environment, case_id, "opinion", decision="denied")
     assert missing.status_code == 422 and "不同意须写明理由" in text(missing)
@@ -74,7 +76,8 @@ def test_three_departments_give_opinions_one_asks_for_supplement_then_the_lead_d
     case = _case(app, case_id)
     assert case.status == "completed" and case.due_on >= due  # one clock, paused only by the 补正
     page = text(lead.get(f"/office/cases/{case_id}"))
-    for opinion in ("镇原县自然资源局：同意。用地符合国土空间规划", "镇原县住房和城乡建设局：同意。设计方案符合要求",
+    for opinion in ("镇原县自然资源局：同意。用地符合国土空间规划", "镇原县自然资源局：同意。补正后复核，用地符合规划",
+                    "镇原县住房和城乡建设局：同意。设计方案符合要求",
                     "庆阳市生态环境局镇原分局：同意。环评报告表已批复"):
         assert opinion in page
 
