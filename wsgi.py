@@ -42,7 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["EXCHANGE_SYSTEMS"] = sorted({i.system for i in app.extensions["catalog"].items if i.system})
     app.extensions["exchange"] = adapters_from_config(app.config, app.config["APP_ENV"] == "production")
     app.extensions["exchange_secrets"] = secrets_from_config(app.config, app.config["APP_ENV"] == "production")
-    app.extensions["senders"]["department"] = DepartmentSender(app.extensions["exchange"])
+    app.extensions["senders"]["department"] = DepartmentSender(app.extensions["exchange"],
+                                                               app.extensions["exchange_secrets"])
     from services.payment_provider import make_provider
 
     app.extensions["payment_provider"] = make_provider(

@@ -17,9 +17,11 @@ from flask import current_app, g, jsonify, request
 
 from services import audit
 from services.department_api import new_cases, push_event
+from services.department_api import system_actor as department_actor
 from services.errors import DomainError
-from services.exchange import keys
+from services.exchange import keys, webhooks
 from services.exchange.http import sign, verify
+from services.registry import registry
 from web.inputs import Input, Integer, OptionalInteger, Text, Token, json_body, parse
 
 from . import bp
@@ -125,3 +127,32 @@ def exchange_event(system: str, number: str):
     except DomainError as exc:
         return _error(exc.status, exc.message)
     return _signed(answer)
+
+
+class WebhookInput(Input):
+    url: Text(300, required=True, label="url")
+
+
+@bp.put("/exchange/<system>/webhook")
+def exchange_webhook(system: str):
+    """The department registers (or moves) the address its case events are delivered to."""
+    try:
+        body = json_body(request)
+    except DomainError as exc:
+        return _error(exc.status, exc.message)
+    form = parse(WebhookInput, body)
+    if not form.ok:
+        return _error(400, next(iter(form.errors.values())), form.errors)
+    try:
+        hook = webhooks.register(department_actor(system), system, form.data.url,
+                                 current_app.config["EXCHANGE_SYSTEMS"], registry().production,
+                                 request.remote_addr or "")
+    except DomainError as exc:
+        return _error(exc.status if exc.status != 400 else 422, exc.message, {exc.field: exc.message} if exc.field else None)
+    return _signed({"system": system, "url": hook.url})
+
+
+@bp.delete("/exchange/<system>/webhook")
+def exchange_webhook_remove(system: str):
+    webhooks.remove(department_actor(system), system, request.remote_addr or "")
+    return _signed({"system": system, "url": None})

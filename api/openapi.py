@@ -74,6 +74,22 @@ def document() -> dict:
                               "404": _error("本系统没有这个办件"),
                               "409": _error("办件当前的状态或层级不允许这个操作"),
                               "422": _error("操作需要的内容缺少或不对")}}},
+            "/api/v1/exchange/{system}/webhook": {
+                "put": {"tags": ["exchange"], "operationId": "registerWebhook", "summary": "登记接收地址（webhook）",
+                        "description": "此后本系统事项的每一步办理，都签名后 POST 到这个地址：请求头 X-Key-Id（最新的有效密钥）、"
+                                       "X-Timestamp、X-Idempotency-Key 和 X-Signature（对 timestamp + 换行 + 请求体）。"
+                                       "回复 2xx 算送达；否则稍后重试，间隔逐次加长，最多 5 次。重试和重新投递的 "
+                                       "X-Idempotency-Key 不变，请据此只办理一次。",
+                        "parameters": [SYSTEM, *SIGNED],
+                        "requestBody": {"required": True, "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/WebhookRequest"}}}},
+                        "responses": {"200": _ok("Webhook", "已登记"), "400": _error("请求体不对"),
+                                      "401": _error("签名不对或已过期"), "404": _error("没有这个部门系统"),
+                                      "422": _error("地址不对")}},
+                "delete": {"tags": ["exchange"], "operationId": "removeWebhook", "summary": "不再推送到接收地址",
+                           "parameters": [SYSTEM, *SIGNED],
+                           "responses": {"200": _ok("Webhook", "已删除（url 为 null）"),
+                                         "401": _error("签名不对或已过期")}}},
         },
         "components": {"schemas": _schemas(list(actions), systems)},
     }
@@ -118,6 +134,10 @@ def _schemas(actions: list[str], systems: list[str]) -> dict:
             "tracking_number": {"type": "string", "maxLength": 30, "description": "deliver 邮寄时：快递单号"},
             "result": {"type": "object", "required": ["name", "base64"], "description": "deliver 电子送达时：结果文件",
                        "properties": {"name": text, "base64": {"type": "string", "contentEncoding": "base64"}}}}},
+        "WebhookRequest": {"type": "object", "required": ["url"], "properties": {
+            "url": {"type": "string", "maxLength": 300, "description": "https 地址（正式环境不能是内网地址）"}}},
+        "Webhook": {"type": "object", "required": ["system", "url"], "properties": {
+            "system": text, "url": {"type": ["string", "null"]}}},
         "PushAnswer": {"type": "object", "required": ["number", "status"], "properties": {
             "number": text, "status": text, "event_id": {"type": "integer"}, "label": text}},
     }

@@ -34,6 +34,7 @@ ACTION_NAMES = {
     "enable_kiosk": "启用自助终端", "disable_kiosk": "停用自助终端", "kiosk_identify": "自助终端核验身份",
     "card_corrected_name": "读卡更正姓名", "reveal_phone": "回访查看申请人电话",
     "api_key_created": "生成部门接口密钥", "api_key_revoked": "停用部门接口密钥",
+    "webhook_registered": "登记部门接收地址", "webhook_removed": "删除部门接收地址", "webhook_replayed": "重新投递",
     "create_agent": "开通代办员账号", "enable_agent": "启用代办员账号", "disable_agent": "停用代办员账号",
     "agent_lookup": "代办员登记群众", "agent_read": "代办员查看群众信息", "agent_desk": "代办员查看工作台",
     "consent_start": "代办员请求委托", "consent_granted": "委托生效", "consent_evidence": "提交纸质委托凭证",

@@ -14,5 +14,5 @@ from services import (  # noqa: F401
                       workdays,
 )
 from services.cases import drafts, lifecycle, materials, numbers, papers, ratings  # noqa: F401
-from services.exchange import keys  # noqa: F401
+from services.exchange import keys, webhooks  # noqa: F401
 from services.people import agents, consent, identity, signin, staff  # noqa: F401

@@ -63,10 +63,20 @@ def secrets_from_config(config: dict, production: bool) -> dict:
 
 
 class DepartmentSender:
-    """The outbox's channel to department systems: one message, one signed notice."""
+    """The outbox's channel to department systems: one message, one signed notice — to the
+    webhook the department registered, or else through its adapter."""
 
-    def __init__(self, adapters: dict):
-        self.adapters = adapters
+    def __init__(self, adapters: dict, secrets: dict | None = None):
+        self.adapters, self.secrets = adapters, secrets or {}
 
     def send(self, system: str, payload: dict, key: str) -> None:
-        self.adapters[system].notify(payload, key)
+        from services.exchange import keys, webhooks
+
+        hook = webhooks.webhook_of(system)
+        if hook is None:
+            self.adapters[system].notify(payload, key)
+            return
+        key_id, secret = keys.signing_key(system) or (None, self.secrets.get(system))
+        if not secret:
+            raise RuntimeError(f"部门系统 {system} 没有可用于签名的密钥")
+        webhooks.post(hook.url, key_id, secret, payload, key)

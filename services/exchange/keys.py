@@ -119,3 +119,10 @@ def keyed(system: str) -> bool:
     """Once a system has had a key from the console, only such keys sign its requests: the
     configured secret (and its requests without a nonce) no longer opens anything."""
     return db.session.scalar(select(ApiKey.id).where(ApiKey.system == system).limit(1)) is not None
+
+
+def signing_key(system: str) -> tuple[str, str] | None:
+    """(key id, secret) of the system's newest valid key: what our deliveries to it are signed with."""
+    row = db.session.execute(select(ApiKey.key_id, ApiKey.secret).where(
+        ApiKey.system == system, ApiKey.revoked_at.is_(None)).order_by(ApiKey.id.desc()).limit(1)).first()
+    return tuple(row) if row else None

@@ -65,6 +65,11 @@ def test_the_administrator_makes_a_department_key(app, live_server, new_page, sc
         secret = page.locator(".secret").inner_text()
         assert re.fullmatch(r"[A-Za-z0-9_-]{40,}", secret)
         look(page, f"api-keys-{size}", screenshot_dir)
+        page.goto(live_server + "/office/webhooks?system=wjj")
+        page.get_by_label("接收地址").fill("https://wjj.example.gov.cn/hooks/cases")
+        page.get_by_role("button", name="保存").click()
+        page.get_by_role("button", name="不再推送").wait_for()
+        look(page, f"webhooks-{size}", screenshot_dir)
 
 
 def test_the_api_docs_read_well(live_server, new_page, screenshot_dir):

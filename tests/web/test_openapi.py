@@ -50,7 +50,8 @@ def test_every_operation_keeps_the_contract(app, client, world, mode):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {f"{o.method.upper()} {o.path}" for o in operations} == {
         "GET /api/v1/services", "GET /api/v1/services/{code}", "GET /api/v1/exchange/{system}/cases",
-        "POST /api/v1/exchange/{system}/cases/{number}/events"}
+        "POST /api/v1/exchange/{system}/cases/{number}/events", "PUT /api/v1/exchange/{system}/webhook",
+        "DELETE /api/v1/exchange/{system}/webhook"}
     seen = set()
     for operation in operations:
         fixed = {k: v for k, v in {"system": "wjj", "number": world["number"], "code": "621027-BM-004"}.items()
