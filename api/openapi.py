@@ -36,7 +36,7 @@ SYSTEM = {"name": "system", "in": "path", "required": True, "schema": {"type": "
 
 def document() -> dict:
     systems = current_app.config["EXCHANGE_SYSTEMS"]
-    actions = {name: TRANSITIONS[name].label for name in HANDLING}
+    actions = {"acknowledge": "签收（部门系统已接收，状态不变）", **{name: TRANSITIONS[name].label for name in HANDLING}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "一网通办 · 乡村便民 接口 (镇原县)", "version": "1.0.0",

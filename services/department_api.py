@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from extensions import db
 from services.audit import record
 from services.cases.handling import case_for
-from services.cases.lifecycle import HANDLING, TRANSITIONS, Case, act, check_transition
+from services.cases.lifecycle import HANDLING, TRANSITIONS, Case, act, check_transition, record_receipt
 from services.cases.materials import RESULT, discard, store_files
 from services.clock import utcnow
 from services.errors import DomainError, IllegalTransition
@@ -52,6 +52,9 @@ def new_cases(system: str, after: int, limit: int = 50) -> tuple[list[dict], int
     return cases, (rows[-1].id if rows else after)
 
 
+ACKNOWLEDGE = "acknowledge"  # 签收, beside the transitions of HANDLING
+
+
 def push_event(system: str, number: str, request_id: str, action: str, note: str = "",
                data: dict | None = None, result: tuple[str, bytes] | None = None) -> dict:
     """A department's status or result, through exactly the rules a clerk's action goes through
@@ -61,6 +64,10 @@ def push_event(system: str, number: str, request_id: str, action: str, note: str
         return seen
     actor = system_actor(system)
     case = case_for(actor, number=number)  # the same rule as everywhere: may this actor see it
+    if action == ACKNOWLEDGE:  # 签收: the department has it; nothing else changes
+        event = record_receipt(case, actor)
+        return _answer(system, request_id, {"number": case.number, "status": case.status, "event_id": event.id,
+                                            "label": "部门系统已接收"})
     if not may_act(actor, case):
         raise IllegalTransition("这个办件还在乡镇办理，县级部门系统现在不能操作")
     if action not in HANDLING:
@@ -82,8 +89,12 @@ def push_event(system: str, number: str, request_id: str, action: str, note: str
         if won is None:  # unless this very request, sent twice at once, went through first
             raise
         return won
-    answer = {"number": case.number, "status": case.status, "event_id": event.id,
-              "label": TRANSITIONS[action].label}
+    return _answer(system, request_id, {"number": case.number, "status": case.status, "event_id": event.id,
+                                        "label": TRANSITIONS[action].label})
+
+
+def _answer(system: str, request_id: str, answer: dict) -> dict:
+    """Commit the change with its request id, so that a retry gets this answer and changes nothing."""
     db.session.add(ExchangeRequest(system=system, request_id=request_id, answer=answer))
     try:
         db.session.commit()

@@ -431,6 +431,13 @@ def recompute_open_deadlines(calendar: WorkCalendar | None = None) -> int:
     return changed
 
 
+def record_receipt(case: Case, actor: Actor) -> CaseEvent:
+    """A department system acknowledges it has the case (签收): on the timeline once, status unchanged,
+    nobody messaged; not committed (the caller's request id joins the transaction)."""
+    earlier = next((e for e in case.events if e.action == "acknowledge" and e.actor_name == actor.name[:60]), None)
+    return earlier or _record(case, "acknowledge", case.status, actor, f"{actor.name}已接收", notify=False)
+
+
 def record_logistics(case_id: int, actor: Actor, note: str, notify: bool) -> CaseEvent:
     """A carrier's progress on a posted result: on the timeline, status unchanged."""
     case = get_case(case_id)

@@ -19,7 +19,7 @@ from services.people.identity import mask_name
 
 ACTION_TEXT = {
     "submit": "提交申请", "accept": "已受理", "reject": "不予受理", "withdraw": "申请人撤回",
-    "review": "开始审查", "forward": "乡镇初审完成，报县级审批", "opinion": "并联审查意见", "supplement": "需要补正材料", "resubmit": "补正材料已提交",
+    "review": "开始审查", "forward": "乡镇初审完成，报县级审批", "opinion": "并联审查意见", "acknowledge": "部门业务系统已接收", "supplement": "需要补正材料", "resubmit": "补正材料已提交",
     "complete": "办结", "deliver": "结果已送达", "logistics": "邮寄进度",
 }
 

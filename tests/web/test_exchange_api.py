@@ -237,3 +237,15 @@ def test_a_malformed_result_file_is_a_400(client, case_number, result):
     response = signed(client, "POST", path, {"request_id": "e1", "action": "deliver", "method": "electronic",
                                              "result": result})
     assert response.status_code == 400 and "result" in response.get_json()["error"]["message"]
+
+
+def test_the_department_acknowledges_a_case_once_and_nothing_else_changes(app, client, case_number):
+    path = f"/api/v1/exchange/wjj/cases/{case_number}/events"
+    first = signed(client, "POST", path, {"request_id": "ack-1", "action": "acknowledge"}).get_json()
+    again = signed(client, "POST", path, {"request_id": "ack-2", "action": "acknowledge"}).get_json()
+    assert first["label"] == "部门系统已接收" and first["status"] == "submitted" and again["event_id"] == first["event_id"]
+    with app.app_context():
+        case = db.session.scalar(select(Case).where(Case.number == case_number))
+        assert [e.action for e in case.events] == ["submit", "acknowledge"] and case.status == "submitted"
+        texts = [m.payload.get("text", "") for m in db.session.scalars(select(OutboxMessage))]
+        assert not any("接收" in t for t in texts)  # nobody is messaged about it
