@@ -2,9 +2,9 @@
 systems sign their requests with. A new secret is shown once, on the page that made it."""
 from flask import current_app, redirect, render_template, request, url_for
 
+from services.department_api import system_departments
 from services.errors import DomainError
 from services.exchange import keys
-from services.registry import registry
 from web.access import current_actor, staff_required
 from web.security import no_store
 
@@ -16,7 +16,7 @@ def _systems() -> list[str]:
 
 
 def _page(made=None, error: str = "", status: int = 200):
-    names = {i.system: i.department for i in reversed(registry().catalog.items) if i.system}
+    names = system_departments()
     return no_store(render_template("office/api_keys.html", systems={s: keys.keys_of(s) for s in _systems()},
                                     names=names, made=made, error=error, max_active=keys.MAX_ACTIVE)), status
 

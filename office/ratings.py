@@ -42,7 +42,7 @@ def rectification(rectification_id: int):
             form = callback_form = parse(CallbackInput, request.form)
         try:
             if step == "reveal":  # the supervisor calls the applicant back: a read of personal data, logged
-                ratings.check_callback(fix, actor)
+                ratings.check_callback(actor)
                 audit.record(actor.kind, actor.id, actor.name, "reveal_phone", f"case:{fix.case.number}",
                              ip=request.remote_addr or "")
                 revealed = True

@@ -2,6 +2,7 @@
 table also as CSV (UTF-8 with a BOM, so that Excel opens it as it is)."""
 import csv
 import io
+from types import SimpleNamespace
 
 from flask import Response, abort, render_template, request
 
@@ -74,7 +75,6 @@ def _blank(value):
 @staff_required("supervisor", "admin")
 def supervision():
     current, baseline, values, errors = _periods()
-    catalog = registry().catalog
     tables = {name: table() for name, table in _tables(current, baseline).items()}
 
     def column(name, *columns):  # a chart draws columns of its table: the same figures
@@ -84,13 +84,16 @@ def supervision():
               "overdue_department": [r for r in column("overdue_department", 0, 2) if r[1]],
               "overdue_township": [r for r in column("overdue_township", 0, 2) if r[1]],
               "efficiency": [r for r in column("efficiency", 0, 2, 4) if r[1] is not None or r[2] is not None]}
+    # The headline share and the ratings chart come from the tables too: counted once.
+    _, items, online, percent = tables["online"][2][-1]  # the 合计 row
+    ratings = [figures.RatingRow(row[0], dict(zip(LEVELS, row[2:7]))) for row in tables["ratings_department"][2]]
     shown = {"start": current.start, "end": current.end, "base_start": baseline.start, "base_end": baseline.end}
     form = Parsed(values={k: values.get(k) or v.isoformat() for k, v in shown.items()}, errors=errors)
     return render_template(
         "office/supervision.html", current=current, baseline=baseline, form=form,
-        tables=tables, charts=charts, share=figures.online_share(catalog), target=figures.EFFICIENCY_TARGET,
-        lines=[(pct, f"{label} {pct}%") for label, pct in figures.TARGETS],
-        ratings=figures.ratings_by("department", current), levels=LEVELS, query=request.query_string.decode(),
+        tables=tables, charts=charts, share=SimpleNamespace(items=items, online=online, percent=percent),
+        target=figures.EFFICIENCY_TARGET, lines=[(pct, f"{label} {pct}%") for label, pct in figures.TARGETS],
+        ratings=ratings, levels=LEVELS, query=request.query_string.decode(),
         demo=not registry().production,
     ), 422 if errors else 200
 

@@ -2,9 +2,9 @@
 delivery log (the outbox's rows), and sending one again."""
 from flask import current_app, redirect, render_template, request, url_for
 
+from services.department_api import system_departments
 from services.errors import DomainError
 from services.exchange import webhooks
-from services.inputs import is_row_id
 from services.registry import registry
 from web.access import current_actor, staff_required
 
@@ -33,7 +33,7 @@ def webhook_list():
             error, status = exc.message, 422
         else:
             return redirect(url_for("office.webhook_list", system=system), code=303)
-    names = {i.system: i.department for i in reversed(registry().catalog.items) if i.system}
+    names = system_departments()
     return render_template("office/webhooks.html", systems=systems, system=system, names=names,
                            hook=webhooks.webhook_of(system), log=webhooks.deliveries(system), error=error,
                            typed=request.form.get("url", "")), status
@@ -42,6 +42,5 @@ def webhook_list():
 @bp.post("/webhooks/deliveries/<int:message_id>/replay")
 @staff_required("admin")
 def webhook_replay(message_id: int):
-    message = webhooks.replay(current_actor(), message_id if is_row_id(message_id) else None,
-                              request.remote_addr or "")
+    message = webhooks.replay(current_actor(), message_id, request.remote_addr or "")
     return redirect(url_for("office.webhook_list", system=message.recipient), code=303)

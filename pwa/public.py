@@ -1,5 +1,5 @@
 """专项服务 open to everyone: 办件公示 (the county's cases, masked) and 权责清单查询."""
-from flask import current_app, render_template, request
+from flask import render_template, request
 
 from services.cases import public_list
 from services.cases.public_list import Filters, departments, listed_items
@@ -15,7 +15,7 @@ from web.pagecache import LRU
 from web.preferences import is_elder
 
 from . import bp
-from .routes import catalog
+from .routes import catalog, power_lists
 
 # Rendered pages of the list, per worker, kept while no case changes anywhere and the day is the same.
 _pages = LRU(2000)
@@ -45,10 +45,6 @@ def _render_public_cases() -> str:
     return render_page("flows/public_cases.html", "flows/_public_cases.html", listing=page, filters=filters,
                        here={k: v for k, v in here.items() if v}, townships=townships, departments=depts,
                        items=items, demo=not registry().production)
-
-
-def power_lists():
-    return current_app.extensions["powers"]
 
 
 @bp.get("/powers")

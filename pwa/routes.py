@@ -22,6 +22,11 @@ def catalog() -> Catalog:
     return current_app.extensions["catalog"]
 
 
+def power_lists():
+    """The 权责清单, loaded beside the catalog at start-up."""
+    return current_app.extensions["powers"]
+
+
 @bp.get("/")
 def home():
     c = catalog()
@@ -42,7 +47,7 @@ def section(section: str):
 @bp.get("/items/<code>")
 def guide(code: str):
     item = catalog().get(code)
-    power = current_app.extensions["powers"].for_item(code)
+    power = power_lists().for_item(code)
     return cached_page("guide:" + code, lambda: render_template("flows/guide.html", item=item, power=power))
 
 

@@ -32,6 +32,11 @@ class ExchangeRequest(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+def system_departments() -> dict[str, str]:
+    """Each department system and the department its first catalog item names: how the console shows it."""
+    return {i.system: i.department for i in reversed(registry().catalog.items) if i.system}
+
+
 def system_actor(system: str):
     """A department system as an actor: named after the department whose items it handles."""
     names = sorted({i.department for i in registry().catalog.items if i.system == system})

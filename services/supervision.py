@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from services import inputs
-from services.cases.figures import DONE, average_days, count_where, is_open, is_overdue
+from services.cases.figures import average_days, count_where, is_done, is_open, is_overdue
 from services.cases.lifecycle import STATUS_NAMES, Case
 from services.cases.ratings import BAD, Rating, Rectification
 from services.catalog import Catalog
@@ -133,7 +133,7 @@ class Efficiency:
 
 def _averages(period: Period) -> dict[str | None, tuple[int, float | None]]:
     """item code -> (cases done in the period, average working days); None -> all items together."""
-    where = (Case.status.in_(DONE), Case.completed_on >= period.start, Case.completed_on <= period.end)
+    where = (is_done(), Case.completed_on >= period.start, Case.completed_on <= period.end)
     rows = {code: (int(n), None if avg is None else float(avg)) for code, n, avg in db.session.execute(
         select(Case.item_code, func.count(), average_days()).where(*where).group_by(Case.item_code))}
     n, avg = db.session.execute(select(func.count(), average_days()).where(*where)).one()

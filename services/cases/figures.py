@@ -8,9 +8,7 @@ from sqlalchemy import and_, func
 from sqlalchemy import case as sql_case
 
 from services.cases.handling import OPEN
-from services.cases.lifecycle import OPEN_CLOCK, Case
-
-DONE = ("completed", "delivered")  # 办结: decided, whether or not the result went back yet
+from services.cases.lifecycle import DONE, OPEN_CLOCK, Case
 
 
 def is_open():

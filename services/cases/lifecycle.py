@@ -48,6 +48,7 @@ STATUS_NAMES = {
     "delivered": "已送达", "withdrawn": "已撤回",
 }
 OPEN_CLOCK = {"accepted", "reviewing"}  # the deadline runs in these states
+DONE = ("completed", "delivered")  # 办结: decided, whether or not the result went back yet
 FINAL = {"not_accepted", "delivered", "withdrawn"}
 
 
@@ -136,7 +137,7 @@ def status_name(status: str, decision: str | None) -> str:
 
 def on_time(status: str, workdays_used: int, promised_days: int) -> bool | None:
     """Whether it was done within the promised working days; None until 办结."""
-    if status not in ("completed", "delivered"):
+    if status not in DONE:
         return None
     return workdays_used <= promised_days
 
@@ -299,7 +300,6 @@ def _start_clock(case: Case, today: date, calendar: WorkCalendar) -> None:
 
 # What staff and department systems may do; withdraw and resubmit are the applicant's side.
 HANDLING = ("accept", "reject", "review", "forward", "opinion", "supplement", "complete", "deliver")
-LEVEL_NAMES = {"township": "乡镇", "county": "县级"}
 DELIVERY_METHODS = {"window": "窗口领取", "post": "邮寄", "electronic": "电子结果"}
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
 from services import inputs
-from services.cases.lifecycle import Case, track_link
+from services.cases.lifecycle import DONE, Case, track_link
 from services.clock import aware, utcnow
 from services.clock import today as china_today
 from services.errors import DomainError, IllegalTransition, NotFound
@@ -41,7 +41,7 @@ DIMENSIONS = {"overall": "整体满意度", "efficiency": "办事效率", "guide
               "convenience": "便捷度", "platform": "平台操作性"}
 CHANNELS = {"citizen": "网上评价", "kiosk": "自助终端评价", "agent": "代办员代为评价"}
 # 办结, and 不予受理 too: a person turned away has the most reason to be heard.
-RATEABLE = ("completed", "delivered", "not_accepted")
+RATEABLE = (*DONE, "not_accepted")
 AGENT_RATING_REPLACEABLE_DAYS = 15  # the resident's own rating may replace their agent's this long
 COMMENT_MAX = 500
 RECTIFY_DAYS = 15  # working days to answer and rectify a 差评
@@ -239,14 +239,14 @@ def answer(rectification: Rectification, actor: Actor, text, today: date | None 
     db.session.commit()
 
 
-def check_callback(rectification: Rectification, actor: Actor) -> None:
+def check_callback(actor: Actor) -> None:
     if actor.kind != "staff" or actor.role not in CALLBACK_ROLES:
         raise DomainError("回访由督查人员记录，承办部门不能自己回访")
 
 
 def record_callback(rectification: Rectification, actor: Actor, result, note) -> None:
     """回访: the applicant asked whether it was put right; their view closes the rectification."""
-    check_callback(rectification, actor)
+    check_callback(actor)
     if rectification.status != "answered":
         raise IllegalTransition("答复整改以后才能回访" if rectification.status == "open" else "这条整改已经回访过了")
     if result not in CALLBACK_RESULTS:

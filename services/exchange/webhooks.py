@@ -18,7 +18,7 @@ from sqlalchemy import DateTime, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-from services import audit
+from services import audit, inputs
 from services.clock import utcnow
 from services.errors import DomainError, NotFound
 from services.exchange.http import sign
@@ -93,7 +93,7 @@ def deliveries(system: str) -> list[OutboxMessage]:
 
 def replay(actor: Actor, message_id, ip: str = "") -> OutboxMessage:
     """Send a delivery again, now, with the same idempotency key."""
-    message = db.session.get(OutboxMessage, message_id) if isinstance(message_id, int) else None
+    message = db.session.get(OutboxMessage, message_id) if inputs.is_row_id(message_id) else None
     if message is None or message.channel != "department":
         raise NotFound("没有这条投递记录")
     message.status, message.attempts, message.available_at, message.last_error = "pending", 0, utcnow(), ""
