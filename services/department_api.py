@@ -15,7 +15,7 @@ from services.audit import record
 from services.cases.handling import case_for
 from services.cases.lifecycle import HANDLING, TRANSITIONS, Case, act, check_transition, record_receipt
 from services.cases.materials import RESULT, discard, store_files
-from services.clock import utcnow
+from services.clock import aware, utcnow
 from services.errors import DomainError, IllegalTransition
 from services.people.actors import department, may_act, visible_cases
 from services.registry import registry
@@ -50,7 +50,7 @@ def new_cases(system: str, after: int, limit: int = 50) -> tuple[list[dict], int
     record("department", None, f"{system} 业务系统", "exchange_pull", f"system:{system}", {"count": len(rows)})
     cases = [{
         "id": c.id, "number": c.number, "item_code": c.item_code, "item_name": c.item_name,
-        "status": c.status, "submitted_at": c.submitted_at.isoformat(), "township_id": c.township_id,
+        "status": c.status, "submitted_at": aware(c.submitted_at).isoformat(), "township_id": c.township_id,
         "applicant": {"name": c.applicant_name, "id_number": c.applicant_id_number, "phone": c.applicant_phone},
         "answers": c.answers,
     } for c in rows]

@@ -249,3 +249,11 @@ def test_the_department_acknowledges_a_case_once_and_nothing_else_changes(app, c
         assert [e.action for e in case.events] == ["submit", "acknowledge"] and case.status == "submitted"
         texts = [m.payload.get("text", "") for m in db.session.scalars(select(OutboxMessage))]
         assert not any("接收" in t for t in texts)  # nobody is messaged about it
+
+
+def test_pulled_times_carry_their_offset_whatever_the_database(app, client, case_number):
+    """RFC 3339, as the published contract says (SQLite hands back times without a zone)."""
+    with app.app_context():
+        db.session.expire_all()
+    [case] = signed(client, "GET", "/api/v1/exchange/wjj/cases?after=0").get_json()["cases"]
+    assert case["submitted_at"].endswith("+00:00")
