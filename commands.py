@@ -102,6 +102,9 @@ def register_commands(app) -> None:
             click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
         seed_demo_kiosk()
         seed_demo_agents()
+        click.echo("演示单位（“单位办事” /org）：王建国（手机 13900000002）登录后，输入统一社会信用代码 "
+                   "91621027MA71A2B3C8（镇原县建国农业科技有限公司，演示的市场主体登记信息中他是法定代表人），"
+                   "即可以单位名义申请审批事项，县市场监管局审查账号 shichang")
         from services.cases.demo import seed_demo_cases
 
         made = 0 if without_cases else seed_demo_cases(app.extensions["catalog"])

@@ -45,6 +45,8 @@ class Config:
     EXCHANGE_SANDBOX_DIR = str(Path(__file__).parent / "data" / "exchange")
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")
     CARRIER = os.environ.get("CARRIER", "sandbox")
+    BUSINESS_REGISTRY = os.environ.get("BUSINESS_REGISTRY", "sandbox")  # 市场主体登记信息
+    BUSINESS_REGISTRY_SANDBOX = str(Path(__file__).parent / "data" / "business_registry.toml")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # How many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))

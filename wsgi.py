@@ -52,6 +52,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from services.logistics import make_carrier
 
     app.extensions["carrier"] = make_carrier(app.config["CARRIER"], app.config["APP_ENV"] == "production")
+    from services.people.business_registry import make_business_registry
+
+    app.extensions["business_registry"] = make_business_registry(
+        app.config["BUSINESS_REGISTRY"], app.config["BUSINESS_REGISTRY_SANDBOX"], app.config["APP_ENV"] == "production")
     _install_registry(app)
 
     db.init_app(app)
@@ -87,7 +91,7 @@ def _install_registry(app: Flask) -> None:
     app.extensions["registry"] = Registry(
         catalog=ext["catalog"], storage=ext["storage"], sms=ext["senders"]["sms"], exchange=ext["exchange"],
         exchange_secrets=ext["exchange_secrets"], payment_provider=ext["payment_provider"],
-        carrier=ext["carrier"], public_base_url=app.config["PUBLIC_BASE_URL"].rstrip("/"),
+        carrier=ext["carrier"], business_registry=ext["business_registry"], public_base_url=app.config["PUBLIC_BASE_URL"].rstrip("/"),
         secret_key=app.config["SECRET_KEY"], production=app.config["APP_ENV"] == "production")
     appcontext_pushed.connect(lambda sender, **_: install(sender.extensions["registry"]), app, weak=False)
     install(app.extensions["registry"])

@@ -65,8 +65,10 @@ class FieldType(str, Enum):
     integer = "integer"
     money = "money"  # yuan, at most two decimals
     digits = "digits"  # an account or card number
+    uscc = "uscc"  # 统一社会信用代码
 
 
+ORGANISATION_PREFILL = {"org_name", "uscc", "legal_rep", "org_address", "contact_name", "contact_phone"}
 SECTION_NAMES = {"convenience": "便民服务", "approval": "审批服务", "special": "专项服务"}
 KIND_NAMES = {"query": "查询", "apply": "申请办理", "appointment": "预约", "payment": "缴费"}
 LEVEL_NAMES = {"county": "县级", "township": "乡镇", "village": "村"}
@@ -113,7 +115,9 @@ class FormField(Strict):
     required: bool = True
     help: str = ""
     options: list[Text] = []
-    prefill: Literal["name", "id_number", "phone"] | None = None  # from the signed-in person
+    # From the signed-in person, or (an organisation's item) from the organisation they act for.
+    prefill: Literal["name", "id_number", "phone", "org_name", "uscc", "legal_rep", "org_address",
+                     "contact_name", "contact_phone"] | None = None
     min: Annotated[int, Field(ge=0)] = 0  # integer and money fields
     max: Annotated[int, Field(ge=0)] = 1_000_000_000
     sex: Literal["female", "male"] | None = None  # id_number fields: whose number it must be
@@ -165,6 +169,9 @@ class Item(Strict):
     # item's `department`). Unset: whoever handles the item's cases may do every step.
     accepts: Literal["township", "county"] | None = None
     decides: Literal["township", "county"] | None = None
+    # Who applies: a person, or an organisation (法人: a company, a cooperative, an individual
+    # business) through its legal representative or a person it authorised.
+    applicant: Literal["person", "organisation"] = "person"
     # 并联审批: departments that each give an opinion after 受理, before `department` decides.
     parallel: list[Text] = []
     summary: Text
@@ -221,8 +228,15 @@ class Item(Strict):
             raise ValueError("县级受理的事项不能由乡镇审批")
         if len(set(self.parallel)) != len(self.parallel) or self.department in self.parallel:
             raise ValueError("parallel 中的部门不能重复，也不能是作出决定的 department")
+        if self.applicant == "person" and any(f.prefill in ORGANISATION_PREFILL for f in self.fields):
+            raise ValueError("只有单位申请的事项（applicant = \"organisation\"）才能从单位信息预填")
+        if self.kind == "apply" and self.section == "approval" and Channel.online.value in self.channels \
+                and self.applicant != "organisation":
+            raise ValueError("网上申请的审批事项目前只对单位开放：须写 applicant = \"organisation\"")
         if Channel.online.value in self.channels and not self.online_here:
             raise ValueError("channels 含 online，但本系统还不能网上办理这个事项：上线前不能写 online（指南不能说全程网办）")
+        if Channel.agent.value in self.channels and not self.by_agent:
+            raise ValueError("channels 含 agent，但村代办员不能代办这个事项（单位事项，或不能网上申请）：指南不能说可代办")
         if self.confidential and not self.confidential_note:
             raise ValueError("不予公示的事项须在 confidential_note 写明理由")
         keys = [m.key for m in self.materials]
@@ -232,13 +246,18 @@ class Item(Strict):
 
     @property
     def applied_for_online(self) -> bool:
-        """Only convenience items of kind `apply` are applied for online; the rest at the window."""
-        return self.kind == "apply" and self.section == "convenience"
+        """Convenience items of kind `apply`, and approval items organisations apply for whose
+        channels name `online`; the rest at the window."""
+        return self.kind == "apply" and (self.section == "convenience" or self.section == "approval"
+                                         and self.applicant == "organisation"
+                                         and Channel.online.value in self.channels)
 
     @property
     def by_agent(self) -> bool:
         """A village agent may do it for a resident, with their consent: every item applied for
         online, and the others whose channels name `agent`."""
+        if self.applicant == "organisation":
+            return False
         return self.applied_for_online or self.kind != "apply" and Channel.agent.value in self.channels
 
     @property

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from stdnum import numdb
 from stdnum.cn import ric
+from stdnum.cn import uscc as _uscc
 
 from services.errors import DomainError
 
@@ -164,6 +165,21 @@ def phone(raw, field: str | None = "phone") -> str:
     if not re.fullmatch(r"1[3-9][0-9]{9}", value, re.ASCII):
         raise InvalidInput("请输入 11 位手机号码，如 13912345678", field=field)
     return value
+
+
+def credit_code(raw, field: str | None = "uscc") -> str:
+    """An 18-character 统一社会信用代码 (GB 32100): upper case, check character right
+    (stdnum.cn.uscc); full-width characters, spaces and dashes are fine."""
+    value = re.sub(r"[\s\-]", "", half_width(text_of(raw, field))).upper()
+    if len(value) != 18:
+        raise InvalidInput("统一社会信用代码应为 18 位（数字和大写字母），请照营业执照填写", field=field)
+    try:
+        return _uscc.validate(value)
+    except _uscc.InvalidChecksum:
+        raise InvalidInput("统一社会信用代码有误，请逐位核对（最后一位校验码对不上）", field=field)
+    except _uscc.ValidationError:
+        raise InvalidInput("统一社会信用代码前 8 位应是数字，后面是数字或大写字母（不含 I、O、Z、S、V）",
+                           field=field)
 
 
 def sms_code(raw, field: str | None = "code") -> str:

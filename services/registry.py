@@ -17,6 +17,7 @@ class Registry:
     exchange_secrets: dict = field(default_factory=dict)
     payment_provider: Any = None
     carrier: Any = None
+    business_registry: Any = None  # 市场主体登记信息 (services.people.business_registry)
     public_base_url: str = "http://localhost:8000"
     secret_key: str = ""
     production: bool = False  # sandboxes and simulated devices are refused in production

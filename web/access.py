@@ -12,7 +12,7 @@ from werkzeug.exceptions import Forbidden
 from services import kiosks
 from services.clock import utcnow
 from services.errors import DomainError
-from services.people import actors, agents
+from services.people import actors, agents, organisations
 from web.forms import StaffLoginInput
 from web.inputs import Parsed, parse
 from web.preferences import safe_next
@@ -48,7 +48,23 @@ def current_actor() -> actors.Actor:
         return agents.actor_of(current_user, mandate.person_id if mandate else None, mandate.id if mandate else None)
     if account_kind() == "staff":
         return actors.staff(current_user)
-    return actors.citizen(current_user)
+    return organisations.actor_for(current_user, acting_organisation())
+
+
+ORGANISATION = "organisation_id"  # the session's key: the organisation a citizen acts for
+
+
+def acting_organisation() -> organisations.Acting | None:
+    """The organisation the signed-in citizen acts for in this session (法人), checked again on
+    every request: an authority withdrawn or expired ends here, mid-session."""
+    if "acting" not in g:
+        chosen = session.get(ORGANISATION)
+        g.acting = None
+        if chosen is not None and account_kind() == "citizen" and g.get("kiosk") is None:
+            g.acting = organisations.acting_for(current_user, chosen)
+        if chosen is not None and g.acting is None:
+            session.pop(ORGANISATION, None)
+    return g.acting
 
 
 def applicant():

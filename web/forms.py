@@ -201,3 +201,20 @@ class PaperInput(Input):
     keys: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=50)] = []
     received_by: Text(30)
     note: Text(300, multiline=True)
+
+
+class OrganisationInput(Input):
+    uscc: Annotated[str, rule(inputs.credit_code)]
+
+
+class OrganisationDetailsInput(Input):
+    address: Text(120, required=True, label="经营场所")
+    contact_name: PersonName
+    contact_phone: Phone
+
+
+class AuthoriseInput(Input):
+    """The legal representative authorises a person to act for the organisation (经办人)."""
+    name: PersonName
+    id_number: IdNumber
+    months: Choice("1", "3", "6", "12", message="请选择授权期限")

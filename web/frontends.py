@@ -46,6 +46,8 @@ def start_of(item) -> tuple[str, str] | None:
         return flow_url(endpoint), label
     if item.kind == "apply" and not item.applied_for_online or item.kind == "query" and not item.queried_online:
         return None
+    if item.applicant == "organisation" and frontend() != DEFAULT:  # kiosks and agents serve villagers
+        return None
     if item.kind not in STARTS:
         return None
     endpoint, label = STARTS[item.kind]
@@ -77,6 +79,7 @@ def register(app) -> None:
 
     @app.context_processor
     def layout():
-        from web.access import applicant
+        from web.access import acting_organisation, applicant
 
-        return {"layout": LAYOUTS[frontend()], "frontend": frontend(), "applicant": applicant()}
+        return {"layout": LAYOUTS[frontend()], "frontend": frontend(), "applicant": applicant(),
+                "acting": acting_organisation()}

@@ -21,6 +21,7 @@ from services.clock import utcnow
 from services.errors import DomainError, NotFound
 from services.people.actors import Actor
 from services.people.identity import Person, age_on
+from services.people.organisations import Organisation
 from services.places import is_township
 
 TEXT_MAX, TEXTAREA_MAX = 100, 1000
@@ -33,6 +34,7 @@ class Draft(db.Model):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)  # the applicant
     actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")  # who fills it in
     actor_id: Mapped[int | None] = mapped_column(Integer)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))  # applying for it
     item_code: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(64), unique=True)  # becomes the case's idempotency key
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -53,17 +55,35 @@ def applicable(item: Item) -> Item:
     return item
 
 
+class OrganisationNeeded(DomainError):
+    """An organisation's item (法人事项), asked for by someone not acting for one yet."""
+
+
+def applicable_by(item: Item, actor: Actor) -> Item:
+    """The item, if this actor may apply for it: an organisation's item only while acting for an
+    organisation, a person's item only while acting for themself."""
+    applicable(item)
+    if item.applicant == "organisation" and actor.organisation_id is None:
+        raise OrganisationNeeded("这个事项由单位（法人）申请：请先选择或登记您的单位")
+    if item.applicant == "person" and actor.organisation_id is not None:
+        raise DomainError(f"您现在以“{actor.organisation_name}”的名义办事；个人事项请先在“单位办事”中切换回个人身份")
+    return item
+
+
 def open_draft(actor: Actor, applicant: Person, item: Item) -> Draft:
     """The unsubmitted draft this actor fills in for this applicant, or a new one prefilled
-    from the applicant's real name."""
-    applicable(item)
+    from the applicant's real name (and the organisation's details, for an organisation)."""
+    applicable_by(item, actor)
     draft = next(iter(unsent(actor, applicant.id, item.code)), None)
     if draft is None:
         known = {"name": applicant.name, "id_number": applicant.id_number, "phone": applicant.phone}
+        if actor.organisation_id is not None:
+            known |= db.session.get(Organisation, actor.organisation_id).prefill
         answers = {f.name: known[f.prefill] for f in item.fields if f.prefill and known[f.prefill]}
         # At a kiosk or with an agent, the township is where they stand, as a first choice.
         here = actor.township_id if actor.kind in ("kiosk", "agent") and needs_township(item) else None
         draft = Draft(person_id=applicant.id, actor_kind=actor.kind, actor_id=actor.id, item_code=item.code,
+                      organisation_id=actor.organisation_id,
                       key=secrets.token_hex(16), answers=answers, township_id=here)
         db.session.add(draft)
         db.session.commit()
@@ -99,6 +119,8 @@ def check_field(field: FormField, raw, today: date | None = None) -> str:
         return number
     if kind == "select":
         return inputs.choice(value, field.options, field=name)
+    if kind == "uscc":
+        return inputs.credit_code(value, field=name)
     multiline = kind == "textarea"
     return inputs.text(value, TEXTAREA_MAX if multiline else TEXT_MAX, field=name, multiline=multiline)
 
@@ -264,10 +286,12 @@ def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) ->
     case that key made comes back, for this applicant only."""
     key = inputs.token(draft_key, field="draft_key")
     existing = case_by_key(key)
-    if existing is not None and existing.applicant_id == applicant.id:
+    if existing is not None and existing.applicant_id == applicant.id \
+            and existing.organisation_id == actor.organisation_id:
         return existing
     draft = db.session.scalar(select(Draft).where(Draft.key == key, Draft.person_id == applicant.id,
                                                   Draft.actor_kind == actor.kind, _same(Draft.actor_id, actor.id),
+                                                  _same(Draft.organisation_id, actor.organisation_id),
                                                   Draft.item_code == item.code, Draft.case_id.is_(None)))
     if draft is None:
         raise DomainError("页面已过期，请返回核对后重新提交")
@@ -280,8 +304,9 @@ def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) ->
             upload.case_id = case.id
         draft.case_id = case.id
 
+    organisation = db.session.get(Organisation, draft.organisation_id) if draft.organisation_id else None
     return submit_case(item, applicant, dict(draft.answers), draft.key, township_id=draft.township_id,
-                       actor=actor, before_commit=attach)
+                       actor=actor, before_commit=attach, organisation=organisation)
 
 
 def leave_drafts(storage, actor: Actor, applicant_id: int, keep: bool, items: set[str] | None = None) -> int:
@@ -319,7 +344,8 @@ def leave_drafts(storage, actor: Actor, applicant_id: int, keep: bool, items: se
 def unsent(actor: Actor, applicant_id: int, item_code: str | None = None) -> list[Draft]:
     """Drafts this actor is filling in for this applicant (of one item), not submitted yet, newest first."""
     query = select(Draft).where(Draft.person_id == applicant_id, Draft.actor_kind == actor.kind,
-                                _same(Draft.actor_id, actor.id), Draft.case_id.is_(None))
+                                _same(Draft.actor_id, actor.id), _same(Draft.organisation_id, actor.organisation_id),
+                                Draft.case_id.is_(None))
     if item_code is not None:
         query = query.where(Draft.item_code == item_code)
     return list(db.session.scalars(query.order_by(Draft.id.desc())))

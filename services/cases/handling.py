@@ -82,7 +82,10 @@ def file_for_actor(actor: Actor, key: str, ip: str = ""):
     else only files of a case they may see, and that read is audit-logged."""
     upload = file_for(key)
     if upload is not None and actor.kind in ("citizen", "kiosk"):
-        if upload.owner_id == person_of(actor):
+        if upload.case_id is not None:  # a case's file: whoever may see the case (an organisation's people)
+            if may_see(actor, db.session.get(Case, upload.case_id)):
+                return upload
+        elif upload.owner_id == person_of(actor) and _drafted_for(upload, actor):
             return upload
     elif upload is not None and actor.kind == "agent" and upload.case_id is None:
         from services.cases.drafts import Draft
@@ -97,6 +100,14 @@ def file_for_actor(actor: Actor, key: str, ip: str = ""):
         audit.record(actor.kind, actor.id, actor.name, "view_file", f"case:{case.number}", {"file": upload.key}, ip=ip)
         return upload
     raise NotFound("没有找到这个文件")
+
+
+def _drafted_for(upload, actor: Actor) -> bool:
+    """A draft's file, while acting for whom the draft is: oneself, or the same organisation."""
+    from services.cases.drafts import Draft
+
+    draft = db.session.get(Draft, upload.draft_id) if upload.draft_id is not None else None
+    return draft is None or draft.organisation_id == actor.organisation_id
 
 
 def allowed_actions(case: Case, actor: Actor | None = None) -> list:

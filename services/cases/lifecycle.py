@@ -94,6 +94,11 @@ class Case(db.Model):
     actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")
     actor_id: Mapped[int | None] = mapped_column(Integer)
     mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id"), index=True)
+    # An organisation's case (法人): applied for by the person above acting for it (经办人); its
+    # name and code as they were when it applied.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    organisation_name: Mapped[str | None] = mapped_column(String(100))
+    organisation_uscc: Mapped[str | None] = mapped_column(String(18))
     # Of an item accepted and decided at given levels (Item.accepts/decides): where it is now —
     # "township" until forwarded, then "county"; None for items any of their staff handle.
     level: Mapped[str | None] = mapped_column(String(10), index=True)
@@ -212,8 +217,9 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
 
 def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: str,
                 township_id: int | None = None, actor: Actor | None = None,
-                today: date | None = None, before_commit=None) -> Case:
-    """Create the case once per idempotency key: a double tap or a retry returns the first."""
+                today: date | None = None, before_commit=None, organisation=None) -> Case:
+    """Create the case once per idempotency key: a double tap or a retry returns the first. An
+    organisation's case (法人) names it beside the person who applied for it (经办人)."""
     if item.kind != "apply":
         raise DomainError("这个事项不需要提交申请")
     if not applicant.is_verified:
@@ -233,7 +239,10 @@ def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: s
                 applicant_phone=applicant.phone, answers=answers, status="submitted",
                 promised_days=item.promised_days, submitted_at=now, actor_kind=actor.kind,
                 level=item.accepts if item.accepts == "county" or township_id else None,
-                actor_id=actor.id, mandate_id=actor.mandate_id if actor.kind == "agent" else None)
+                actor_id=actor.id, mandate_id=actor.mandate_id if actor.kind == "agent" else None,
+                organisation_id=organisation.id if organisation else None,
+                organisation_name=organisation.name if organisation else None,
+                organisation_uscc=organisation.uscc if organisation else None)
     db.session.add(case)
     try:
         db.session.flush()

@@ -32,13 +32,14 @@ class Filters:
 class Row:
     number: str
     item_name: str
-    applicant: str  # masked: 张*, 欧阳**
+    applicant: str  # masked: 张*, 欧阳**; an organisation's name in full (it is not a person)
     township: str
     status: str
     accepted_on: date | None
     completed_on: date | None
     timeliness: str  # 按时办结, 超时办结, 已超期, 办理中 …
     late: bool
+    organisation: bool = False  # applied for by an organisation (申请单位)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _timeliness(row, today: date) -> tuple[str, bool]:
     return ("计时暂停", False) if row.status == "supplement" else ("", False)  # the status says the rest
 
 
-COLUMNS = (Case.id, Case.number, Case.item_name, Case.applicant_name, Case.status, Case.decision,
+COLUMNS = (Case.id, Case.number, Case.item_name, Case.applicant_name, Case.organisation_name, Case.status, Case.decision,
            Case.accepted_on, Case.completed_on, Case.workdays_used, Case.promised_days, Case.due_on,
            Township.name.label("township"))
 
@@ -105,8 +106,10 @@ def public_cases(catalog: Catalog, filters: Filters, before: int | None = None, 
     rows = []
     for row in found:
         timeliness, late = _timeliness(row, today)
-        rows.append(Row(row.number, row.item_name, mask_name(row.applicant_name), row.township or "县级",
-                        status_name(row.status, row.decision), row.accepted_on, row.completed_on, timeliness, late))
+        rows.append(Row(row.number, row.item_name, row.organisation_name or mask_name(row.applicant_name),
+                        row.township or "县级",
+                        status_name(row.status, row.decision), row.accepted_on, row.completed_on, timeliness, late,
+                        organisation=row.organisation_name is not None))
     ids = [row.id for row in found]
     return Page(rows, newer=ids[0] if ids and more_newer else None, older=ids[-1] if ids and more_older else None)
 

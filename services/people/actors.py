@@ -23,6 +23,9 @@ class Actor:
     on_behalf_of: int | None = None  # a kiosk or an agent: the person it acts for now
     village_id: int | None = None  # an agent: the one village they serve
     mandate_id: int | None = None  # an agent acting for a resident: under this consent only
+    # A citizen acting for an organisation (法人, services.people.organisations): its cases, not their own.
+    organisation_id: int | None = None
+    organisation_name: str | None = None
 
 
 SYSTEM = Actor("system", None, "系统")
@@ -69,7 +72,7 @@ def person_of(actor: Actor) -> int | None:
 
 
 def may_see(actor: Actor, case) -> bool:
-    """The one rule. Citizens see their own cases; staff see their township's or department's
+    """The one rule. Citizens see their own cases (acting for an organisation: its cases); staff see their township's or department's
     (administrators all, hospital staff none); a department system sees its own items' cases; a
     kiosk sees the cases of the person identified at it, while they are there; a village agent
     those a resident's consent in force covers (services.people.consent)."""
@@ -78,7 +81,9 @@ def may_see(actor: Actor, case) -> bool:
 
         return covers(actor, case)
     if actor.kind in ("citizen", "kiosk"):
-        return person_of(actor) is not None and case.applicant_id == person_of(actor)
+        if actor.organisation_id is not None:
+            return case.organisation_id == actor.organisation_id
+        return person_of(actor) is not None and case.applicant_id == person_of(actor) and case.organisation_id is None
     if actor.kind == "staff":
         if actor.role == "admin":
             return True
@@ -121,8 +126,10 @@ def visible_cases(actor: Actor):
     from services.cases.lifecycle import Case
 
     query = select(Case)
+    if actor.kind == "citizen" and actor.organisation_id is not None:
+        return query.where(Case.organisation_id == actor.organisation_id)
     if actor.kind in ("citizen", "kiosk") and person_of(actor) is not None:
-        return query.where(Case.applicant_id == person_of(actor))
+        return query.where(Case.applicant_id == person_of(actor), Case.organisation_id.is_(None))
     if actor.kind == "staff" and actor.role == "admin":
         return query
     if actor.kind == "agent":

@@ -130,10 +130,29 @@ def test_unknown_code_is_not_found():
 
 
 def test_a_guide_says_online_only_for_what_can_be_done_here(tmp_path):
-    """审批服务 items are applied for at the window until enterprises can apply here: an online
-    channel on one is refused, so its guide can never claim 全程网办."""
+    """An approval item goes online only for organisations (法人), who can apply here; one a
+    person applies for stays at the window, so its guide can never claim 全程网办."""
     catalog = load_catalog(CATALOG)
-    assert not any(i.fully_online for i in catalog.in_section("approval"))
-    directory = _broken_copy(tmp_path, "621027-SP-001", 'channels = ["window"]', 'channels = ["online", "window"]')
-    with pytest.raises(CatalogError, match="621027-SP-001.toml.*online"):
+    online = [i for i in catalog.in_section("approval") if "online" in i.channels]
+    assert online and all(i.applicant == "organisation" and i.applied_for_online for i in online)
+    assert all(not i.applied_for_online for i in catalog.in_section("approval") if "online" not in i.channels)
+    directory = _broken_copy(tmp_path, "621027-SP-008", 'channels = ["window"]', 'channels = ["online", "window"]')
+    with pytest.raises(CatalogError, match="621027-SP-008.toml.*organisation"):
         load_catalog(directory)
+
+
+def test_organisation_details_prefill_only_an_organisations_item(tmp_path):
+    directory = _broken_copy(tmp_path, "621027-BM-004", 'prefill = "name"', 'prefill = "org_name"')
+    with pytest.raises(CatalogError, match="621027-BM-004.toml.*单位"):
+        load_catalog(directory)
+
+
+def test_a_guide_offers_village_agents_only_what_they_can_do(tmp_path):
+    directory = _broken_copy(tmp_path, "621027-SP-008", 'channels = ["window"]', 'channels = ["window", "agent"]')
+    with pytest.raises(CatalogError, match="621027-SP-008.toml.*agent"):
+        load_catalog(directory)
+
+
+def test_an_organisations_item_is_never_offered_to_village_agents():
+    catalog = load_catalog(CATALOG)
+    assert all(not i.by_agent for i in catalog.items if i.applicant == "organisation")

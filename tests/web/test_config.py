@@ -6,6 +6,7 @@ from config import instance_secret_key, normalise_database_url
 from services.catalog import load_catalog
 from services.logistics import CARRIERS
 from services.payment_provider import PROVIDERS
+from services.people.business_registry import REGISTRIES
 from services.sms import SENDERS
 from tests.services.test_catalog import CATALOG
 from wsgi import create_app
@@ -61,12 +62,17 @@ def test_production_sends_cookies_only_over_https(monkeypatch):
     monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
     monkeypatch.setitem(PROVIDERS, "bank", BankProvider)
     monkeypatch.setitem(CARRIERS, "ems", type("Ems", (), {"is_sandbox": False}))
+    monkeypatch.setitem(REGISTRIES, "shared", lambda _: type("Shared", (), {"is_sandbox": False})())
     with pytest.raises(RuntimeError, match="演示物流"):
         create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank"})
+    with pytest.raises(RuntimeError, match="演示的市场主体登记信息"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
+                    "CARRIER": "ems"})
     app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
-                      "CARRIER": "ems"})
+                      "CARRIER": "ems", "BUSINESS_REGISTRY": "shared"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/elder?on=1&next=/")
     assert "Secure" in response.headers["Set-Cookie"]

@@ -17,7 +17,7 @@ from tests.conftest import form_post, sign_in
 from tests.web.test_apply import ID_A, apply_fully
 
 PASSWORDS = {"admin": "Admin-demo-2026", "chengguan": "Window-demo-2026", "weijian": "Review-demo-2026",
-             "minzheng": "Review-demo-2026", "ducha": "Supervise-demo-2026"}
+             "minzheng": "Review-demo-2026", "shichang": "Review-demo-2026", "ducha": "Supervise-demo-2026"}
 
 
 def text(response) -> str:
