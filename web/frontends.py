@@ -51,6 +51,8 @@ def start_of(item) -> tuple[str, str] | None:
     if item.kind not in STARTS:
         return None
     endpoint, label = STARTS[item.kind]
+    if item.applicant == "organisation":
+        label = "以单位名义在线申请"
     return (flow_url(endpoint) if endpoint == "book_hospitals" else flow_url(endpoint, code=item.code)), label
 
 

@@ -164,7 +164,7 @@ def test_an_organisations_item_is_offered_on_the_phone_only(app, client):
     from web.frontends import start_of
 
     item = app.extensions["catalog"].get(FOOD)
-    assert "在线申请" in text(client.get(f"/items/{FOOD}"))
+    assert "以单位名义在线申请" in text(client.get(f"/items/{FOOD}"))
     for path in (f"/kiosk/items/{FOOD}", f"/agent/r/1/apply/{FOOD}"):
         with app.test_request_context(path):
             assert start_of(item) is None  # kiosks and village agents serve villagers, not companies
