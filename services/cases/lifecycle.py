@@ -190,6 +190,8 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
     data = dict(data or {})
     if actor.kind == "agent":  # the agent acts; the applicant stays the resident, under this consent
         data["mandate"] = actor.mandate_id
+    if actor.organisation_role:  # a person acting for an organisation: as its 法定代表人 or 经办人
+        data["organisation_role"] = actor.organisation_role
     event = CaseEvent(case=case, action=action, from_status=from_status, to_status=case.status,
                       actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name[:60],
                       note=note, data=data)

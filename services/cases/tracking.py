@@ -39,7 +39,10 @@ def timeline(case: Case, public: bool) -> list[Step]:
         title = ACTION_TEXT[event.action]
         if event.action == "complete":
             title = "办结：准予" if case.decision == "approved" else "办结：不予"
-        if event.actor_kind == "citizen":
+        if event.actor_kind == "citizen" and (event.data or {}).get("organisation_role"):
+            role = event.data["organisation_role"]  # for an organisation: its 法定代表人 or 经办人
+            who = f"{role} {mask_name(event.actor_name)}" if public else f"{role} {event.actor_name}"
+        elif event.actor_kind == "citizen":
             who = f"申请人 {mask_name(event.actor_name)}" if public else f"申请人 {event.actor_name}"
         elif event.actor_kind == "agent":  # 代办: the resident's agent, named to the resident and staff
             who = KINDS["agent"] if public else f"代办员 {event.actor_name}"

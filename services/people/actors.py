@@ -26,6 +26,7 @@ class Actor:
     # A citizen acting for an organisation (法人, services.people.organisations): its cases, not their own.
     organisation_id: int | None = None
     organisation_name: str | None = None
+    organisation_role: str | None = None  # 法定代表人 or 经办人
 
 
 SYSTEM = Actor("system", None, "系统")

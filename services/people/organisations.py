@@ -273,4 +273,5 @@ def actor_for(person: Person, acting: Acting | None) -> Actor:
     """A citizen, acting for an organisation or for themself."""
     organisation = acting.organisation if acting else None
     return Actor("citizen", person.id, person.name or "", organisation_id=organisation.id if organisation else None,
-                 organisation_name=organisation.name if organisation else None)
+                 organisation_name=organisation.name if organisation else None,
+                 organisation_role=acting.role_name if acting else None)

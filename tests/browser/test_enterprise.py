@@ -113,3 +113,13 @@ def test_an_enterprise_applies_and_receives_an_electronic_licence(app, live_serv
     with phone.expect_response(lambda r: r.url.endswith(link.get_attribute("href"))) as opened:
         phone.evaluate("href => fetch(href)", link.get_attribute("href"))
     assert opened.value.status == 200
+    # The legal representative's own pages: the organisation acted for, and its 经办人
+    phone.goto(f"{live_server}/org")
+    look(phone, "enterprise-org-phone", screenshot_dir)
+    phone.get_by_role("link", name="经办人授权").click()
+    phone.get_by_label("经办人姓名").fill("张桂兰")
+    phone.get_by_label("经办人身份证号").fill("622827195803150023")
+    phone.get_by_label("3 个月").check()
+    phone.get_by_role("button", name="授权", exact=True).click()
+    phone.get_by_role("button", name="收回授权").wait_for()
+    look(phone, "enterprise-people-phone", screenshot_dir)

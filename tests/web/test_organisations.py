@@ -138,6 +138,7 @@ def test_an_authorised_person_acts_for_it_until_the_legal_representative_withdra
     form_post(wang, "/org", {}, post_url=f"/org/{organisation_id}/enter")
     mine = text(wang.get("/my"))
     assert "单位的办件" in mine and number in mine and "经办人 张桂兰" in mine
+    assert "经办人 张桂兰" in text(wang.get(f"/my/{number}"))  # the timeline: who applied, as what
     assert number in text(zhang.get("/my"))
     # Withdrawn: her very next request is hers alone again
     with app.app_context():
@@ -182,7 +183,7 @@ def test_the_department_handles_an_organisations_case_to_an_electronic_result(ap
     assert number in queue and "镇原县建国农业科技有限公司" in queue
     assert number not in text(login(app, "chengguan").get("/office/"))  # a township's window does not see it
     page = text(county.get(f"/office/cases/{case_id}"))
-    assert "申请单位" in page and COMPANY in page and "经办人" in page
+    assert "申请单位" in page and COMPANY in page and "法定代表人 王建国" in page  # who applied, and as what
 
     def do(name, data=None, **kwargs):
         return form_post(county, f"/office/cases/{case_id}", data or {},
