@@ -12,12 +12,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 from services.audit import record
-from services.cases.handling import case_for
-from services.cases.lifecycle import HANDLING, TRANSITIONS, Case, act, check_transition, record_receipt
+from services.cases.handling import case_for, takes
+from services.cases.lifecycle import (
+    HANDLING,
+    TRANSITIONS,
+    Case,
+    act,
+    check_transition,
+    record_receipt,
+)
 from services.cases.materials import RESULT, discard, store_files
 from services.clock import aware, utcnow
 from services.errors import DomainError, IllegalTransition
-from services.people.actors import department, may_act, visible_cases
+from services.people.actors import (
+    department,
+    may_act,
+    system_departments_of,
+    visible_cases,
+)
 from services.registry import registry
 
 
@@ -37,10 +49,17 @@ def system_departments() -> dict[str, str]:
     return {i.system: i.department for i in reversed(registry().catalog.items) if i.system}
 
 
-def system_actor(system: str):
-    """A department system as an actor: named after the department whose items it handles."""
-    names = sorted({i.department for i in registry().catalog.items if i.system == system})
-    return department(names[0] if names else system, system)
+def system_actor(system: str, case: Case | None = None):
+    """A department system as an actor, speaking for its department: on a case, the one that
+    decides it or, of a department reviewing it in parallel, that one (its opinion is that
+    department's); otherwise the first of its departments."""
+    names = system_departments_of(system)
+    if case is not None:
+        item = registry().catalog.get(case.item_code)
+        named = [d for d in (item.department, *item.parallel) if d in names]
+        if named:
+            return department(named[0], system)
+    return department(min(names) if names else system, system)
 
 
 def new_cases(system: str, after: int, limit: int = 50) -> tuple[list[dict], int]:
@@ -67,8 +86,8 @@ def push_event(system: str, number: str, request_id: str, action: str, note: str
     seen = _answered(system, request_id)
     if seen is not None:
         return seen
-    actor = system_actor(system)
-    case = case_for(actor, number=number)  # the same rule as everywhere: may this actor see it
+    case = case_for(system_actor(system), number=number)  # the same rule as everywhere: may this actor see it
+    actor = system_actor(system, case)
     if action == ACKNOWLEDGE:  # 签收: the department has it; nothing else changes
         event = record_receipt(case, actor)
         return _answer(system, request_id, {"number": case.number, "status": case.status, "event_id": event.id,
@@ -77,6 +96,8 @@ def push_event(system: str, number: str, request_id: str, action: str, note: str
         raise IllegalTransition("这个办件还在乡镇办理，县级部门系统现在不能操作")
     if action not in HANDLING:
         raise DomainError(f"不支持的操作：{action}", field="action")
+    if not takes(actor, case, action):
+        raise IllegalTransition("并联审查的部门只能出具审查意见或要求补正；审查意见只由并联审查的部门出具")
     data, stored = dict(data or {}), []
     # The event, its result file and the request id are one transaction: a retry finds all or none.
     try:

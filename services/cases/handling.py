@@ -30,7 +30,14 @@ from services.clock import today as china_today
 from services.errors import DomainError, IllegalTransition, NotFound
 from services.inputs import InvalidInput
 from services.logistics import ADDRESS_FIELDS, check_address, ship
-from services.people.actors import Actor, may_act, may_see, person_of, visible_cases, waiting_for
+from services.people.actors import (
+    Actor,
+    may_act,
+    may_see,
+    person_of,
+    visible_cases,
+    waiting_for,
+)
 from services.registry import registry
 from services.workdays import CalendarYear, load_calendar, store_arrangement
 
@@ -116,7 +123,7 @@ def allowed_actions(case: Case, actor: Actor | None = None) -> list:
         return []
     allowed = []
     for name in HANDLING:
-        if actor is not None and not _takes(actor, case, name):
+        if actor is not None and not takes(actor, case, name):
             continue
         try:
             check_transition(case, name)
@@ -126,10 +133,11 @@ def allowed_actions(case: Case, actor: Actor | None = None) -> list:
     return allowed
 
 
-def _takes(actor: Actor, case: Case, name: str) -> bool:
-    """A department reviewing in parallel gives its opinion (or asks for 补正); the rest is the
-    deciding department's. An opinion is only ever a parallel department's."""
-    parallel = actor.kind == "staff" and actor.role == "reviewer" and actor.department != case.department
+def takes(actor: Actor, case: Case, name: str) -> bool:
+    """A department reviewing in parallel — its staff or its system — gives its opinion (or asks
+    for 补正); the rest is the deciding department's. An opinion is only ever a parallel department's."""
+    parallel = (actor.kind == "staff" and actor.role == "reviewer" or actor.kind == "department") \
+        and actor.department != case.department
     return name in ("opinion", "supplement") if parallel else name != "opinion"
 
 
@@ -190,7 +198,7 @@ def handle(actor: Actor, case: Case, name: str, note: str = "", decision: str = 
     if not may_act(actor, case):
         where = {"county": "县级部门", "township": "乡镇"}.get(case.level or "", "其他单位")
         raise IllegalTransition(f"这个办件现在由{where}办理，您可以查看，不能操作")
-    if not _takes(actor, case, name):
+    if not takes(actor, case, name):
         raise IllegalTransition("并联审查部门只能出具审查意见或要求补正，决定由牵头部门作出")
     check_transition(case, name)  # before anything is stored or a carrier is called
     data: dict = {"materials": materials or []} if name == "supplement" else {"decision": decision}

@@ -209,12 +209,25 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
         text += f"（村代办员{actor.name}代办）"
     enqueue("sms", case.applicant_phone, {"text": "【镇原县政务服务】" + text, "case": case.number},
             dedupe_key=f"case-event:{event.id}:sms")
-    system = registry().catalog.get(case.item_code).system
-    if system and actor.kind != "department":  # the department's own pushes need no echo
+    for system in systems_of(registry().catalog, case.item_code):
+        if system == actor.system:  # a department's own pushes need no echo
+            continue
+        key = f"case-event:{event.id}:department" + ("" if system == _lead_system(case) else f":{system}")
         enqueue("department", system, {"number": case.number, "action": action, "status": case.status,
-                                       "note": note, "at": event.at.isoformat()},
-                dedupe_key=f"case-event:{event.id}:department")
+                                       "note": note, "at": event.at.isoformat()}, dedupe_key=key)
     return event
+
+
+def systems_of(catalog, item_code: str) -> list[str]:
+    """The department systems told of a case's events: its item's, then those of the departments
+    reviewing it in parallel (并联审批)."""
+    item = catalog.get(item_code)
+    parallel = sorted({i.system for i in catalog.items if i.system and i.department in item.parallel} - {item.system})
+    return ([item.system] if item.system else []) + parallel
+
+
+def _lead_system(case: Case) -> str | None:
+    return registry().catalog.get(case.item_code).system
 
 
 def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: str,

@@ -52,11 +52,21 @@ def _reviewed_in_parallel(department: str | None) -> list[str]:
     return [i.code for i in registry().catalog.items if department and department in i.parallel]
 
 
-def _system_codes(system: str | None) -> list[str]:
-    """The items a department system handles: those the catalog names it for."""
+def system_departments_of(system: str | None) -> set[str]:
+    """The departments a department system speaks for: those of the items that name it."""
     from services.registry import registry
 
-    return [i.code for i in registry().catalog.items if system and i.system == system and i.kind == "apply"]
+    return {i.department for i in registry().catalog.items if system and i.system == system}
+
+
+def _system_codes(system: str | None) -> list[str]:
+    """The items a department system sees cases of: those the catalog names it for, and those
+    its department reviews in parallel (并联审批)."""
+    from services.registry import registry
+
+    departments = system_departments_of(system)
+    return [i.code for i in registry().catalog.items if system and i.kind == "apply"
+            and (i.system == system or departments & set(i.parallel))]
 
 
 def person_of(actor: Actor) -> int | None:

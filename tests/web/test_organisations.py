@@ -171,7 +171,8 @@ def test_an_organisations_item_is_offered_on_the_phone_only(app, client):
             assert start_of(item) is None  # kiosks and village agents serve villagers, not companies
 
 
-def test_the_department_handles_an_organisations_case_to_an_electronic_result(app, wang, staff):
+@pytest.mark.usefixtures("staff")
+def test_the_department_handles_an_organisations_case_to_an_electronic_result(app, wang):
     register(wang)
     number = apply_as_organisation(app, wang)
     with app.app_context():

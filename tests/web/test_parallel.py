@@ -95,3 +95,44 @@ def test_a_department_not_named_sees_nothing_and_an_item_without_parallel_review
     assert _act(county, elder_id, "opinion", decision="approved").status_code == 409
     with app.app_context():
         assert db.session.scalar(select(Case.status).where(Case.id == elder_id)) == "reviewing"
+
+
+def test_a_parallel_departments_own_system_pulls_the_case_and_gives_its_opinion(app, client, case_id):
+    """生态环境局's system (hbj, named by its own item 环评审批) is told of the project's events,
+    pulls the case, and pushes its opinion — as that department, through the same rules; it may
+    not decide for the lead department."""
+    import json
+    import time
+
+    from services.exchange.http import sign
+    from services.outbox import OutboxMessage
+
+    def signed(method, path, payload=None):
+        body = json.dumps(payload).encode() if payload is not None else b""
+        stamp = str(int(time.time()))
+        return client.open(path, method=method, data=body, content_type="application/json",
+                           headers={"X-Timestamp": stamp,
+                                    "X-Signature": sign("sandbox-hbj", stamp, f"{method} {path}\n".encode() + body)})
+
+    lead = login(app, "fagai", PASSWORD)
+    _act(lead, case_id, "accept")
+    _act(lead, case_id, "review")
+    with app.app_context():
+        told = [m.payload["action"] for m in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.channel == "department", OutboxMessage.recipient == "hbj"))]
+    assert told == ["submit", "accept", "review"]
+    pulled = signed("GET", "/api/v1/exchange/hbj/cases?after=0")
+    number = _case(app, case_id).number
+    assert pulled.status_code == 200 and [c["number"] for c in pulled.get_json()["cases"]] == [number]
+    path = f"/api/v1/exchange/hbj/cases/{number}/events"
+    refused = signed("POST", path, {"request_id": "hbj-1", "action": "complete", "decision": "approved"})
+    assert refused.status_code == 409 and "并联审查的部门只能出具审查意见" in refused.get_json()["error"]["message"]
+    given = signed("POST", path, {"request_id": "hbj-2", "action": "opinion", "note": "环评报告表已批复",
+                                  "decision": "approved"})
+    assert given.status_code == 200, given.get_json()
+    page = text(lead.get(f"/office/cases/{case_id}"))
+    assert "庆阳市生态环境局镇原分局：同意。环评报告表已批复" in page
+    assert "庆阳市生态环境局镇原分局业务系统" in page
+    with app.app_context():  # its own push is not echoed back to it
+        assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "hbj",
+                                                             OutboxMessage.payload["action"].as_string() == "opinion")) is None
