@@ -22,13 +22,14 @@ def home():
     work = desk(actor)
     shown = {case.number for rows in (work.supplement, work.near_deadline, work.hand_back, work.in_progress)
              for case, _ in rows}
-    if shown:  # names (masked) and case numbers of residents: a read of personal data
+    mandates, to_confirm = consent.held_by(actor), consent.to_confirm(actor)
+    if shown or mandates or to_confirm:  # residents' names (masked) and cases: a read of personal data
         audit.record(actor.kind, actor.id, actor.name, "agent_desk", f"village:{actor.village_id}",
-                     {"cases": len(shown)}, ip=request.remote_addr or "")
-    mandates = consent.held_by(actor)
+                     {"cases": len(shown), "consents": len(mandates), "to_confirm": len(to_confirm)},
+                     ip=request.remote_addr or "")
     people = {m.person_id: get_person(m.person_id) for m in mandates}
     return render_template("agent/home.html", desk=work, mandates=mandates, people=people,
-                           to_confirm=consent.to_confirm(actor), village=get_village(actor.village_id))
+                           to_confirm=to_confirm, village=get_village(actor.village_id))
 
 
 @bp.get("/r/<int:mandate_id>/")

@@ -38,7 +38,7 @@ from services.clock import today as china_today
 from services.errors import DomainError, NotFound, TooManyTries
 from services.outbox import enqueue
 from services.people.actors import Actor
-from services.people.identity import Person, mask_phone, resident_for_agent
+from services.people.identity import Person, mask_id_number, mask_phone, resident_for_agent
 from services.registry import registry
 
 STATUS_NAMES = {"pending": "等待本人念出验证码", "confirming": "等待村里第二人确认", "active": "有效",
@@ -133,7 +133,13 @@ def start(actor: Actor, name, id_number, phone, item_code, months, requester: st
     if item_code:
         by_agent(registry().catalog.get(inputs.text_of(item_code, "item_code")[:40]))
     months = int(inputs.choice(months, [str(m) for m in MONTHS], field="months", message="请选择委托期限"))
-    person, phone = resident_for_agent(name, id_number, phone)
+    try:
+        person, phone = resident_for_agent(name, id_number, phone)
+    except DomainError as exc:  # a refusal tells whether a number is known (and its masked phone): logged too
+        db.session.rollback()
+        audit.record(actor.kind, actor.id, actor.name, "agent_lookup_refused", "person:?",
+                     {"id_number": mask_id_number(id_number[:18] if isinstance(id_number, str) else ""), "field": exc.field})
+        raise
     audit.record(actor.kind, actor.id, actor.name, "agent_lookup", f"person:{person.id}", commit=False)
     valid_until = add_months(today or china_today(), months)
     mandate = db.session.scalar(select(Mandate).where(  # a double tap: the very consent already asked

@@ -288,6 +288,18 @@ def test_a_resident_whose_name_does_not_match_the_number_is_refused(app, agents)
                                                          "item": "", "months": "3"})
     assert response.status_code == 422 and "姓名与身份证号不符" in response.get_data(as_text=True)
     assert 'value="张桂英"' in response.get_data(as_text=True)  # what was typed stays
+    with app.app_context():  # the refusal told the agent the number is known: that read is logged too
+        refused = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "agent_lookup_refused")).all()
+    assert len(refused) == 1 and refused[0].detail["id_number"] == number[:4] + "*" * 10 + number[-4:]
+
+
+def test_the_desk_showing_only_consents_is_a_logged_read(app, agents):
+    agent = agents.signed_in("daiban1")
+    agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")  # a consent, no case yet
+    assert "张**" in agent.get("/agent/").get_data(as_text=True)
+    with app.app_context():
+        logged = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "agent_desk")).all()
+    assert logged and logged[-1].detail == {"cases": 0, "consents": 1, "to_confirm": 0}
 
 
 @pytest.mark.usefixtures("staff")
