@@ -263,3 +263,41 @@ def test_agent_answers_a_supplement_request_from_the_desk(app, agents, live_serv
         assert case.status == "accepted" and case.events[-1].actor_kind == "agent"
     page.goto(live_server + "/agent/")
     assert page.get_by_role("heading", name="需要补正 0").is_visible()
+
+
+def test_every_page_an_agent_opens_for_a_resident_passes_axe(app, agents, live_server, new_page, screenshot_dir):
+    """The shared pages in the agent's layout beyond applying: cases, queries, payments, bookings,
+    and the page a disabled agent meets — accessible and within the phone's width."""
+    from commands import DATA
+    from services.appointments import load_hospitals, open_coming_week
+
+    with app.app_context():
+        load_hospitals(DATA / "hospitals.toml")
+        open_coming_week()
+    agents.create("daiban1")
+    number = factories.id_number("19500101", "333")
+    agents.resident("王𠈌", number, "13900000012")
+    page = new_page()
+    agent_login(page, live_server, "daiban1")
+    record_resident(page, "王𠈌", number, "13900000012")
+    mandate_id = mandate_id_of(page)
+    code = re.search(r"验证码 (\d{6})", page.get_by_role("status").filter(has_text="演示环境").inner_text()).group(1)
+    page.get_by_label("短信验证码").fill(code)
+    page.get_by_role("button", name="确认委托").click()
+    page.wait_for_url(f"**/agent/r/{mandate_id}/")
+    base = f"{live_server}/agent/r/{mandate_id}"
+    for name, path in (("40-my-cases", "/my"), ("41-query-pension", "/query/621027-BM-002"),
+                       ("42-query-subsidies", "/query/621027-BM-003"), ("43-pay", "/pay/621027-BM-011"),
+                       ("44-book", "/book"), ("45-bookings", "/bookings")):
+        page.goto(base + path)
+        assert page.url.startswith(base), (name, page.url)  # served in the agent's area, not sent away
+        look(page, name, screenshot_dir)
+    page.goto(base + "/book")
+    page.locator("a[href*='/book/dept/']").first.click()
+    look(page, "46-book-sessions", screenshot_dir)
+    with app.app_context():
+        from services.people.agents import Agent, set_active
+
+        set_active(ADMIN, db.session.scalar(select(Agent.id).where(Agent.username == "daiban1")), False)
+    page.goto(base + "/my")
+    look(page, "47-disabled", screenshot_dir)
