@@ -60,6 +60,7 @@ def upgrade():
     sa.Column('id_number', sa.String(length=18), nullable=False),
     sa.Column('valid_until', sa.Date(), nullable=False),
     sa.Column('granted_by', sa.String(length=40), nullable=False),
+    sa.Column('granted_by_id_number', sa.String(length=18), nullable=False),
     sa.Column('granted_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ended_by', sa.String(length=40), nullable=True),
@@ -69,6 +70,8 @@ def upgrade():
     with op.batch_alter_table('organisation_authorisations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organisation_authorisations_id_number'), ['id_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_organisation_authorisations_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('uq_organisation_authorisations_live', ['organisation_id', 'id_number'], unique=True,
+                              sqlite_where=sa.text('ended_at IS NULL'), postgresql_where=sa.text('ended_at IS NULL'))
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('organisation_id', sa.Integer(), nullable=True))
@@ -97,6 +100,7 @@ def downgrade():
         batch_op.drop_column('organisation_id')
 
     with op.batch_alter_table('organisation_authorisations', schema=None) as batch_op:
+        batch_op.drop_index('uq_organisation_authorisations_live')
         batch_op.drop_index(batch_op.f('ix_organisation_authorisations_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_organisation_authorisations_id_number'))
 

@@ -241,12 +241,25 @@ def save_township(draft: Draft, township_raw) -> dict[str, str]:
 def save_answers(draft: Draft, item: Item, form, township_raw) -> dict[str, str]:
     """Store the answers that are right and return the errors of the others: what was typed
     wrongly is shown again from the request, never stored."""
-    answers, errors = check_answers(item, form)
+    answers, errors = check_answers(item, _as_registered(draft, item, form))
     if needs_township(item):
         errors.update(save_township(draft, township_raw))
     draft.answers = {**draft.answers, **{k: v for k, v in answers.items() if k not in errors}}
     db.session.commit()
     return errors
+
+
+# Who the organisation is comes from the registry, never from the form: its name, code and legal
+# representative are the organisation's own, whatever was typed (its address and contact may differ).
+REGISTERED = ("org_name", "uscc", "legal_rep")
+
+
+def _as_registered(draft: Draft, item: Item, form) -> dict:
+    answers = {f.name: form.get(f.name, "") for f in item.fields}
+    if draft.organisation_id is not None:
+        known = db.session.get(Organisation, draft.organisation_id).prefill
+        answers |= {f.name: known[f.prefill] for f in item.fields if f.prefill in REGISTERED}
+    return answers
 
 
 def uploadable(item: Item, material_key) -> str:
@@ -305,7 +318,8 @@ def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) ->
         draft.case_id = case.id
 
     organisation = db.session.get(Organisation, draft.organisation_id) if draft.organisation_id else None
-    return submit_case(item, applicant, dict(draft.answers), draft.key, township_id=draft.township_id,
+    answers = _as_registered(draft, item, draft.answers) if organisation else dict(draft.answers)
+    return submit_case(item, applicant, answers, draft.key, township_id=draft.township_id,
                        actor=actor, before_commit=attach, organisation=organisation)
 
 

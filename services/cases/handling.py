@@ -90,7 +90,11 @@ def file_for_actor(actor: Actor, key: str, ip: str = ""):
     upload = file_for(key)
     if upload is not None and actor.kind in ("citizen", "kiosk"):
         if upload.case_id is not None:  # a case's file: whoever may see the case (an organisation's people)
-            if may_see(actor, db.session.get(Case, upload.case_id)):
+            case = db.session.get(Case, upload.case_id)
+            if may_see(actor, case):
+                if upload.owner_id != person_of(actor):  # a colleague's upload (an ID card scan): logged
+                    audit.record(actor.kind, actor.id, actor.name, "view_file", f"case:{case.number}",
+                                 {"file": upload.key}, ip=ip)
                 return upload
         elif upload.owner_id == person_of(actor) and _drafted_for(upload, actor):
             return upload

@@ -38,7 +38,12 @@ from services.clock import today as china_today
 from services.errors import DomainError, NotFound, TooManyTries
 from services.outbox import enqueue
 from services.people.actors import Actor
-from services.people.identity import Person, mask_id_number, mask_phone, resident_for_agent
+from services.people.identity import (
+    Person,
+    mask_id_number,
+    mask_phone,
+    resident_for_agent,
+)
 from services.registry import registry
 
 STATUS_NAMES = {"pending": "等待本人念出验证码", "confirming": "等待村里第二人确认", "active": "有效",
@@ -362,14 +367,17 @@ def _in_force_for(actor: Actor, applicant_id, item_code):
 
 
 def _covering(actor: Actor):
-    """'A consent in force lets this agent see a case' (cases.* in scope)."""
+    """'A consent in force lets this agent see a case' (cases.* in scope): a resident's own case,
+    never one they applied for on an organisation's behalf (法人)."""
     from services.cases.lifecycle import Case
 
-    return exists().where(_in_force_for(actor, Case.applicant_id, Case.item_code))
+    return and_(Case.organisation_id.is_(None), exists().where(_in_force_for(actor, Case.applicant_id, Case.item_code)))
 
 
 def covering(actor: Actor, case) -> Mandate | None:
     """The consent in force through which this agent sees this case (the newest, if several)."""
+    if case.organisation_id is not None:  # an organisation's case is never a resident's to consent to
+        return None
     return db.session.scalar(select(Mandate).where(_in_force_for(actor, case.applicant_id, case.item_code))
                              .order_by(Mandate.id.desc()).limit(1))
 

@@ -7,16 +7,26 @@ acts for it now, and by nobody else once their authority ends."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, or_, select, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 from services import inputs
 from services.audit import record
-from services.clock import add_months, utcnow
+from services.clock import add_months, aware, utcnow
 from services.clock import today as china_today
 from services.errors import DomainError, NotFound
 from services.people.actors import Actor
@@ -25,6 +35,10 @@ from services.people.identity import Person, mask_id_number
 from services.registry import registry
 
 MONTHS = (1, 3, 6, 12)  # an authorisation is renewed at least yearly
+# How old the registry's answer may be while someone acts for an organisation: a legal
+# representative replaced, or the organisation closed, takes effect within this.
+REGISTRY_FRESH = timedelta(hours=1)
+CANNOT_ACT = "您现在不能以这个单位的名义办事（授权已到期或被收回，或单位已注销、变更了法定代表人）"
 ROLE_NAMES = {"legal_rep": "法定代表人", "authorised": "经办人"}
 
 
@@ -57,8 +71,12 @@ class Organisation(db.Model):
 
 
 class Authorisation(db.Model):
-    """经办人授权: the legal representative lets a person act for the organisation until a date."""
+    """经办人授权: the legal representative lets a person act for the organisation until a date.
+    It lapses when the registry names another legal representative: it was the old one's word."""
     __tablename__ = "organisation_authorisations"
+    # One in force per person and organisation, even when two taps race.
+    __table_args__ = (Index("uq_organisation_authorisations_live", "organisation_id", "id_number", unique=True,
+                            sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -66,6 +84,7 @@ class Authorisation(db.Model):
     id_number: Mapped[str] = mapped_column(String(18), index=True)
     valid_until: Mapped[date] = mapped_column(Date)
     granted_by: Mapped[str] = mapped_column(String(40))
+    granted_by_id_number: Mapped[str] = mapped_column(String(18))  # the legal representative who granted it
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_by: Mapped[str | None] = mapped_column(String(40))
@@ -83,7 +102,8 @@ class Acting:
 
 
 def _in_force(today: date):
-    return (Authorisation.ended_at.is_(None)) & (Authorisation.valid_until >= today)
+    return (Authorisation.ended_at.is_(None)) & (Authorisation.valid_until >= today) & (
+        Authorisation.granted_by_id_number == Organisation.legal_rep_id_number)
 
 
 def _same_person(person: Person, name: str, id_number: str) -> bool:
@@ -96,7 +116,7 @@ def role_in(person: Person, organisation: Organisation, today: date | None = Non
         return None
     if _same_person(person, organisation.legal_rep_name, organisation.legal_rep_id_number):
         return "legal_rep"
-    found = db.session.scalar(select(Authorisation.id).where(
+    found = db.session.scalar(select(Authorisation.id).join(Organisation).where(
         Authorisation.organisation_id == organisation.id, Authorisation.id_number == person.id_number,
         Authorisation.name == person.name, _in_force(today or china_today())).limit(1))
     return "authorised" if found else None
@@ -106,7 +126,7 @@ def organisations_of(person: Person, today: date | None = None) -> list[Acting]:
     """Every organisation this person may act for now, by name."""
     if not person.is_verified:
         return []
-    authorised = select(Authorisation.organisation_id).where(
+    authorised = select(Authorisation.organisation_id).join(Organisation).where(
         Authorisation.id_number == person.id_number, Authorisation.name == person.name,
         _in_force(today or china_today()))
     rows = db.session.scalars(select(Organisation).where(
@@ -116,11 +136,16 @@ def organisations_of(person: Person, today: date | None = None) -> list[Acting]:
     return [Acting(o, role) for o in rows if (role := role_in(person, o, today))]
 
 
-def acting_for(person: Person, organisation_id, today: date | None = None) -> Acting | None:
-    """The organisation this person acts for in this session, if they still may."""
+def acting_for(person: Person, organisation_id, today: date | None = None,
+               fresh: timedelta = REGISTRY_FRESH) -> Acting | None:
+    """The organisation this person acts for in this session, if they still may: its registry
+    record is read again once it is older than `fresh`."""
     organisation = db.session.get(Organisation, organisation_id) if inputs.is_row_id(organisation_id) else None
-    if organisation is None:
+    if organisation is None or role_in(person, organisation, today) is None:
         return None
+    if utcnow() - aware(organisation.checked_at) >= fresh:
+        _refresh(organisation, registry().business_registry.lookup(organisation.uscc))
+        db.session.commit()
     role = role_in(person, organisation, today)
     return Acting(organisation, role) if role else None
 
@@ -134,7 +159,11 @@ def _lookup(uscc: str) -> Registered:
     return found
 
 
-def _refresh(organisation: Organisation, found: Registered) -> None:
+def _refresh(organisation: Organisation, found: Registered | None) -> None:
+    """The registry's record now; one it no longer knows cannot be acted for."""
+    if found is None:
+        organisation.status, organisation.checked_at = "未查到", utcnow()
+        return
     organisation.name, organisation.kind = found.name, found.kind
     organisation.legal_rep_name, organisation.legal_rep_id_number = found.legal_rep_name, found.legal_rep_id_number
     organisation.registered_address, organisation.status = found.address, found.status
@@ -168,19 +197,13 @@ def register(person: Person, raw_uscc, ip: str = "") -> Acting:
 
 
 def enter(person: Person, organisation_id, ip: str = "") -> Acting:
-    """Start acting for an organisation: its registry record is read again first, so a changed
-    legal representative or a closed organisation takes effect now."""
-    organisation = db.session.get(Organisation, organisation_id) if inputs.is_row_id(organisation_id) else None
-    if organisation is None:
-        raise NotFound("没有找到这个单位")
-    found = registry().business_registry.lookup(organisation.uscc)
-    if found is not None:
-        _refresh(organisation, found)
-        db.session.commit()
-    acting = acting_for(person, organisation.id)
+    """Start acting for an organisation: its registry record is read again first (for those who
+    may act for it as it stood), so a changed legal representative or a closed organisation takes
+    effect now. The same answer whether the organisation exists or not."""
+    acting = acting_for(person, organisation_id, fresh=timedelta(0))
     if acting is None:
-        raise NotFound("您现在不能以这个单位的名义办事（授权已到期或被收回，或单位已注销）")
-    record("person", person.id, person.name, "act_for_organisation", f"organisation:{organisation.id}",
+        raise NotFound(CANNOT_ACT)
+    record("person", person.id, person.name, "act_for_organisation", f"organisation:{acting.organisation.id}",
            {"role": acting.role}, ip=ip)
     return acting
 
@@ -198,6 +221,7 @@ def update_details(acting: Acting, person: Person, address, contact_name, contac
             errors[field] = exc.message
     if errors:
         raise DetailsRefused(errors)
+    acting = _still(acting, person)
     organisation = acting.organisation
     organisation.address, organisation.contact_name = values["address"], values["contact_name"]
     organisation.contact_phone = values["contact_phone"]
@@ -218,9 +242,17 @@ class DetailsRefused(DomainError):
 def authorisations(acting: Acting, today: date | None = None) -> list[Authorisation]:
     """The persons authorised now (the legal representative's page)."""
     _legal_rep_only(acting)
-    return list(db.session.scalars(select(Authorisation).where(
+    return list(db.session.scalars(select(Authorisation).join(Organisation).where(
         Authorisation.organisation_id == acting.organisation.id, _in_force(today or china_today()))
         .order_by(Authorisation.id)))
+
+
+def _still(acting: Acting, person: Person) -> Acting:
+    """Before changing anything of the organisation: the registry's answer now, not an hour ago."""
+    again = acting_for(person, acting.organisation.id, fresh=timedelta(0))
+    if again is None:
+        raise NotFound(CANNOT_ACT)
+    return again
 
 
 def _legal_rep_only(acting: Acting) -> None:
@@ -235,6 +267,8 @@ def authorise(acting: Acting, person: Person, name, id_number, months, ip: str =
     _legal_rep_only(acting)
     today = today or china_today()
     name, id_number = inputs.person_name(name), inputs.id_number(id_number, today)
+    acting = _still(acting, person)
+    _legal_rep_only(acting)
     months = int(inputs.choice(months, [str(m) for m in MONTHS], field="months", message="请选择授权期限"))
     until = add_months(today, months)
     if id_number == acting.organisation.legal_rep_id_number:
@@ -247,9 +281,14 @@ def authorise(acting: Acting, person: Person, name, id_number, months, ip: str =
         Authorisation.organisation_id == acting.organisation.id, Authorisation.id_number == id_number,
         Authorisation.ended_at.is_(None)).values(ended_at=now, ended_by=person.name))
     granted = Authorisation(organisation_id=acting.organisation.id, name=name, id_number=id_number,
-                            valid_until=until, granted_by=person.name, granted_at=now)
+                            valid_until=until, granted_by=person.name, granted_at=now,
+                            granted_by_id_number=person.id_number)
     db.session.add(granted)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same authorisation, tapped twice at once: the other tap's stands
+        db.session.rollback()
+        raise DomainError("刚刚已经授权过这位经办人，请刷新页面查看", field="id_number")
     record("person", person.id, person.name, "authorise_for_organisation", f"organisation:{acting.organisation.id}",
            {"id_number": mask_id_number(id_number), "until": until.isoformat()}, ip=ip, commit=False)
     db.session.commit()

@@ -29,8 +29,14 @@ def keyed(client, key_id: str, secret: str, path: str = PULL, nonce: str | None 
         "X-Key-Id": key_id, "X-Nonce": nonce, "X-Timestamp": timestamp, "X-Signature": signature})
 
 
+def post_key_form(admin, system: str):
+    """The 生成 form as a browser posts it: with its one-time form token."""
+    token = re.search(r'name="form_token" value="([^"]+)"', admin.get("/office/api-keys").get_data(as_text=True))
+    return form_post(admin, "/office/api-keys", {"system": system, "form_token": token.group(1)})
+
+
 def make_key(admin, system: str = "wjj") -> tuple[str, str]:
-    page = form_post(admin, "/office/api-keys", {"system": system}).get_data(as_text=True)
+    page = post_key_form(admin, system).get_data(as_text=True)
     key_id = re.search(r"生成密钥 <span class=\"code\">(zk_[0-9a-f]+)</span>", page).group(1)
     secret = re.search(r'<p class="code secret">([A-Za-z0-9_-]+)</p>', page).group(1)
     return key_id, secret
@@ -46,6 +52,17 @@ def test_a_key_made_in_the_console_signs_requests_and_its_secret_is_shown_once(a
     with app.app_context():
         actions = db.session.scalars(select(AuditEntry.action)).all()
     assert "api_key_created" in actions and "exchange_refused" in actions
+
+
+def test_reloading_the_page_that_made_a_key_makes_no_second_key(app):
+    admin = login(app, "admin")
+    token = re.search(r'name="form_token" value="([^"]+)"', admin.get("/office/api-keys").get_data(as_text=True))
+    sent = {"system": "wjj", "form_token": token.group(1)}
+    first = form_post(admin, "/office/api-keys", sent)
+    again = form_post(admin, "/office/api-keys", sent)  # the browser's 重新提交 on reload, or a double tap
+    assert first.status_code == 200 and again.status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(AuditEntry.action)).all().count("api_key_created") == 1
 
 
 def test_a_request_sent_again_or_too_late_is_refused(app, client):
@@ -67,9 +84,9 @@ def test_rotation_keeps_two_keys_valid_then_the_old_one_is_revoked(app, client):
     old_id, old_secret = make_key(admin)
     new_id, new_secret = make_key(admin)
     assert keyed(client, old_id, old_secret).status_code == 200 and keyed(client, new_id, new_secret).status_code == 200
-    third = form_post(admin, "/office/api-keys", {"system": "wjj"})
+    third = post_key_form(admin, "wjj")
     assert third.status_code == 422 and "已有两把有效密钥" in third.get_data(as_text=True)
-    assert form_post(admin, "/office/api-keys", {"system": "nosuch"}).status_code == 422
+    assert post_key_form(admin, "nosuch").status_code == 422
     response = form_post(admin, "/office/api-keys", {}, post_url=f"/office/api-keys/{old_id}/revoke")
     assert response.status_code == 303
     assert keyed(client, old_id, old_secret).status_code == 401  # revoked: at once

@@ -96,6 +96,7 @@ def test_the_legal_representative_adds_the_organisation_and_its_details_fill_the
     assert "以单位名义办事：镇原县建国农业科技有限公司（法定代表人）" in re.sub(r"<[^>]+>", "", form)
     for value in ("镇原县建国农业科技有限公司", COMPANY, "城关镇南环路 18 号二楼", "李会计", "13912340000"):
         assert f'value="{value}"' in form
+    assert re.search(r'name="uscc" value="91621027MA71A2B3C8"[^>]*readonly', form)  # who it is: the registry's
     with app.app_context():
         assert "register_organisation" in db.session.scalars(select(AuditEntry.action)).all()
 
@@ -147,6 +148,20 @@ def test_an_authorised_person_acts_for_it_until_the_legal_representative_withdra
     assert zhang.get(f"/my/{number}").status_code == 404
     assert number not in text(zhang.get("/my")) and "镇原县建国农业科技有限公司" not in text(zhang.get("/org"))
     assert number in text(wang.get("/my"))
+
+
+def test_the_organisation_applying_is_the_one_acted_for_whatever_the_form_says(app, wang):
+    register(wang)
+    item = app.extensions["catalog"].get(FOOD)
+    typed = {f.name: {"org_name": "镇原县屯字镇桂芳百货店", "uscc": SHOP, "legal_rep": "刘桂芳"}.get(f.prefill, "")
+             for f in item.fields if f.prefill}
+    form_post(wang, f"/apply/{FOOD}", {**typed, "premises_address": "城关镇", "contact_name": "王建国",
+                                       "contact_phone": "13900000002", **answers_for(item)})
+    number = apply_as_organisation(app, wang)
+    with app.app_context():
+        answers = db.session.scalar(select(Case.answers).where(Case.number == number))
+    assert {answers[f.name] for f in item.fields if f.prefill in ("org_name", "uscc", "legal_rep")} == \
+        {"镇原县建国农业科技有限公司", COMPANY, "王建国"}
 
 
 def test_a_persons_items_and_an_organisations_are_kept_apart(app, wang):
@@ -208,3 +223,64 @@ def test_the_department_handles_an_organisations_case_to_an_electronic_result(ap
     assert wang.get(result.group(1)).status_code == 404
     public = text(wang.get("/public-cases"))
     assert "申请单位 镇原县建国农业科技有限公司" in public
+
+
+def test_a_village_agents_consent_never_reaches_an_organisations_case(app, wang, agents):
+    register(wang)
+    number = apply_as_organisation(app, wang)
+    agent = agents.signed_in("daiban1")
+    mandate_id = agents.consent_by_sms(agent, WANG[1], WANG[2], WANG[0])  # 王建国's own, for every item
+    assert number not in text(agent.get(f"/agent/r/{mandate_id}/")) and number not in text(agent.get("/agent/"))
+    assert agent.get(f"/agent/r/{mandate_id}/my/{number}").status_code == 404
+
+
+def test_a_legal_representative_replaced_in_the_registry_acts_no_more(app, wang, zhang, monkeypatch):
+    from datetime import timedelta
+
+    from services.people.business_registry import Registered
+
+    register(wang)
+    form_post(wang, "/org/people", {"name": ZHANG[1], "id_number": ZHANG[2], "months": "12"})
+    registry = app.extensions["registry"].business_registry
+    before = registry.lookup(COMPANY)
+    monkeypatch.setitem(registry._entities, COMPANY, Registered(COMPANY, before.name, "刘桂芳", "622827198009182021",
+                                                                before.address, "存续", True))
+    # Changing anything reads the registry now: refused
+    refused = form_post(wang, "/org/people", {"name": "李四", "id_number": factories.id_number("19800101", "111"),
+                                              "months": "1"})
+    assert refused.status_code == 422 and "不能以这个单位的名义办事" in text(refused)
+    assert count(app, Authorisation) == 1
+    # Acting reads it again within the hour: the old legal representative is out
+    with app.app_context():
+        organisation = db.session.scalar(select(Organisation))
+        organisation.checked_at -= timedelta(hours=2)
+        db.session.commit()
+        organisation_id = organisation.id
+    assert "以单位名义办事" not in text(wang.get("/my"))
+    # and what he authorised lapses with him
+    refused = form_post(zhang, "/org", {}, post_url=f"/org/{organisation_id}/enter")
+    missing = form_post(zhang, "/org", {}, post_url=f"/org/{organisation_id + 99}/enter")
+    assert refused.status_code == missing.status_code == 404 and text(refused).count("不能以这个单位的名义办事") == \
+        text(missing).count("不能以这个单位的名义办事") >= 1  # the same answer: no telling which exist
+
+
+def test_a_colleagues_upload_read_is_logged_and_steps_go_to_the_organisations_contact(app, wang, zhang):
+    from services.outbox import OutboxMessage
+
+    register(wang)
+    form_post(wang, "/org/details", {"address": "城关镇南环路 18 号", "contact_name": "李会计",
+                                     "contact_phone": "13912340000"})
+    form_post(wang, "/org/people", {"name": ZHANG[1], "id_number": ZHANG[2], "months": "3"})
+    with app.app_context():
+        organisation_id = db.session.scalar(select(Organisation.id))
+    form_post(zhang, "/org", {}, post_url=f"/org/{organisation_id}/enter")
+    number = apply_as_organisation(app, zhang)
+    with app.app_context():
+        told = db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.channel == "sms")).all()
+    assert "13912340000" in told and ZHANG[0] not in told[-1:]
+    form_post(wang, "/org", {}, post_url=f"/org/{organisation_id}/enter")
+    page = text(wang.get(f"/my/{number}"))
+    link = re.search(r'href="(/files/[^"]+)"', page).group(1)
+    assert wang.get(link).status_code == 200
+    with app.app_context():
+        assert "view_file" in db.session.scalars(select(AuditEntry.action)).all()
