@@ -117,8 +117,10 @@ def _schemas(actions: list[str], systems: list[str]) -> dict:
             "id": {"type": "integer"}, "number": text, "item_code": text, "item_name": text, "status": text,
             "submitted_at": {"type": "string", "format": "date-time"},
             "township_id": {"type": ["integer", "null"]},
-            "applicant": {"type": "object", "properties": {"name": text, "id_number": text,
-                                                           "phone": {"type": ["string", "null"]}}},
+            "applicant": {"type": "object", "description": "申请人；单位的办件为经办人",
+                          "properties": {"name": text, "id_number": text, "phone": {"type": ["string", "null"]}}},
+            "organisation": {"type": ["object", "null"], "description": "申请单位（法人），按市场主体登记信息；个人的办件为 null",
+                             "required": ["name", "uscc"], "properties": {"name": text, "uscc": text}},
             "answers": {"type": "object", "additionalProperties": True}}},
         "CasePage": {"type": "object", "required": ["cases", "next_after"], "properties": {
             "cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}},

@@ -71,6 +71,7 @@ def new_cases(system: str, after: int, limit: int = 50) -> tuple[list[dict], int
         "id": c.id, "number": c.number, "item_code": c.item_code, "item_name": c.item_name,
         "status": c.status, "submitted_at": aware(c.submitted_at).isoformat(), "township_id": c.township_id,
         "applicant": {"name": c.applicant_name, "id_number": c.applicant_id_number, "phone": c.applicant_phone},
+        "organisation": {"name": c.organisation_name, "uscc": c.organisation_uscc} if c.organisation_id else None,
         "answers": c.answers,
     } for c in rows]
     return cases, (rows[-1].id if rows else after)

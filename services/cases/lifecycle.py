@@ -207,7 +207,7 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
                                    note=note or "见详情", decision=decision, due=due, department=case.department)
     if actor.kind == "agent":  # the resident hears of every step their agent takes for them
         text += f"（村代办员{actor.name}代办）"
-    enqueue("sms", _told(case), {"text": "【镇原县政务服务】" + text, "case": case.number},
+    enqueue("sms", phone_told(case), {"text": "【镇原县政务服务】" + text, "case": case.number},
             dedupe_key=f"case-event:{event.id}:sms")
     for system in systems_of(registry().catalog, case.item_code):
         if system == actor.system:  # a department's own pushes need no echo
@@ -218,7 +218,7 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
     return event
 
 
-def _told(case: Case) -> str | None:
+def phone_told(case: Case) -> str | None:
     """Whose phone hears of a case's steps: the applicant's — of an organisation's case, the
     contact the organisation keeps (a 经办人 whose authority ended hears nothing more)."""
     if case.organisation_id is not None:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
 from services import inputs
-from services.cases.lifecycle import DONE, Case, track_link
+from services.cases.lifecycle import DONE, Case, phone_told, track_link
 from services.clock import aware, utcnow
 from services.clock import today as china_today
 from services.errors import DomainError, IllegalTransition, NotFound
@@ -184,7 +184,7 @@ def rate(case: Case, actor: Actor, level, scores: dict | None = None, comment=""
         if level in BAD:
             _open_rectification(case, rating, today or china_today())
         if actor.kind == "agent":  # the resident hears what was said in their name, and may say otherwise
-            enqueue("sms", case.applicant_phone,
+            enqueue("sms", phone_told(case),
                     {"text": f"【镇原县政务服务】村代办员{actor.name}为您的{case.item_name}（{case.number}）代为评价："
                              f"{LEVELS[level]}。如与您的意见不同，{AGENT_RATING_REPLACEABLE_DAYS}天内可自己评价："
                              f"{track_link(case)}", "case": case.number},
@@ -200,7 +200,7 @@ def _open_rectification(case: Case, rating: Rating, today: date) -> None:
     due_on, estimated = load_calendar().add_workdays(today, RECTIFY_DAYS)
     db.session.add(Rectification(rating_id=rating.id, case_id=case.id, status="open", opened_on=today,
                                  due_on=due_on, due_estimated=estimated))
-    enqueue("sms", case.applicant_phone,
+    enqueue("sms", phone_told(case),
             {"text": f"【镇原县政务服务】您对{case.item_name}（{case.number}）的评价已收到，"
                      f"承办部门将在{due_on:%Y年%-m月%-d日}前核实整改并答复您。", "case": case.number},
             dedupe_key=f"rating:{rating.id}:sms")
@@ -232,7 +232,7 @@ def answer(rectification: Rectification, actor: Actor, text, today: date | None 
     _move(rectification, "open", status="answered", answer=text, answered_on=today or china_today(),
           answered_by=actor.name[:60])
     case = rectification.case
-    enqueue("sms", case.applicant_phone,
+    enqueue("sms", phone_told(case),
             {"text": f"【镇原县政务服务】您对{case.item_name}（{case.number}）的评价，承办部门已答复整改情况，"
                      f"请查看：{track_link(case)}", "case": case.number},
             dedupe_key=f"rectification:{rectification.id}:answer")

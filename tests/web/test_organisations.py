@@ -284,3 +284,14 @@ def test_a_colleagues_upload_read_is_logged_and_steps_go_to_the_organisations_co
     assert wang.get(link).status_code == 200
     with app.app_context():
         assert "view_file" in db.session.scalars(select(AuditEntry.action)).all()
+
+
+def test_a_department_system_pulling_an_organisations_case_is_told_the_organisation(app, wang):
+    from services.department_api import new_cases
+
+    register(wang)
+    number = apply_as_organisation(app, wang, code="621027-SP-017")  # 环评报告表: 生态环境局's system hbj
+    with app.app_context():
+        pulled = next(c for c in new_cases("hbj", 0)[0] if c["number"] == number)
+    assert pulled["organisation"] == {"name": "镇原县建国农业科技有限公司", "uscc": COMPANY}
+    assert pulled["applicant"]["name"] == "王建国"  # who applied for it (经办人)

@@ -124,6 +124,7 @@ def test_a_parallel_departments_own_system_pulls_the_case_and_gives_its_opinion(
     pulled = signed("GET", "/api/v1/exchange/hbj/cases?after=0")
     number = _case(app, case_id).number
     assert pulled.status_code == 200 and [c["number"] for c in pulled.get_json()["cases"]] == [number]
+    assert pulled.get_json()["cases"][0]["organisation"] is None  # a person's case (submitted directly here)
     path = f"/api/v1/exchange/hbj/cases/{number}/events"
     refused = signed("POST", path, {"request_id": "hbj-1", "action": "complete", "decision": "approved"})
     assert refused.status_code == 409 and "并联审查的部门只能出具审查意见" in refused.get_json()["error"]["message"]
