@@ -29,6 +29,7 @@ from services.clock import CHINA, today, utcnow
 from services.errors import DomainError, NotFound
 from services.outbox import enqueue
 from services.people.identity import Person
+from services.sms import message
 
 PERIODS = {"am": "上午", "pm": "下午"}
 CLOSES = {"am": time(11, 30), "pm": time(17, 0)}  # no booking for a half day already under way
@@ -156,8 +157,8 @@ def book(session_id: int, person: Person, patient_name: str, patient_id_number: 
         db.session.rollback()
         raise DomainError("这位就诊人已经预约了这个时段", field="patient_id_number")
     hospital = session.department.hospital
-    enqueue("sms", person.phone, {"text": f"【镇原县政务服务】已为{name}预约{hospital.name}{session.department.name}"
-                                          f" {session.label}，请带身份证按时就诊。如需取消，请在前一天 17:00 前操作。"},
+    enqueue("sms", person.phone, message("booking", name=name, hospital=hospital.name,
+                                         department=session.department.name, session=session.label),
             dedupe_key=f"booking:{booking.code}:booked")
     db.session.commit()
     return booking

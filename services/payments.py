@@ -18,6 +18,7 @@ from services.clock import aware, today, utcnow
 from services.errors import DomainError, NotFound, Unauthenticated
 from services.outbox import enqueue
 from services.people.identity import Person, mask_id_number
+from services.sms import message
 
 ORDER_TTL = timedelta(minutes=30)
 STATUS_NAMES = {"pending": "待支付", "paid": "已支付", "cancelled": "已取消", "expired": "已过期"}
@@ -204,8 +205,8 @@ def confirm_paid(number: str, amount_fen: int, txn: str, provider: str) -> Payme
         .values(status="paid", paid_at=utcnow(), provider_txn=txn[:64], receipt_no=receipt_no))
     if changed.rowcount == 1:
         person = db.session.get(Person, order.person_id)
-        enqueue("sms", person.phone, {"text": f"【镇原县政务服务】{order.item_name}已缴费 {order.amount_fen / 100:.2f} 元，"
-                                              f"电子票据号 {receipt_no}。"}, dedupe_key=f"payment:{order.number}:paid")
+        enqueue("sms", person.phone, message("paid", item=order.item_name, amount=f"{order.amount_fen / 100:.2f}",
+                                             receipt=receipt_no), dedupe_key=f"payment:{order.number}:paid")
     db.session.commit()
     db.session.refresh(order)
     if order.status != "paid":

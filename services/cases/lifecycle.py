@@ -40,6 +40,7 @@ from services.outbox import enqueue
 from services.people.actors import Actor, citizen
 from services.people.identity import Person
 from services.registry import registry
+from services.sms import message
 from services.workdays import WorkCalendar, load_calendar
 
 STATUS_NAMES = {
@@ -169,22 +170,6 @@ def track_link(case: Case) -> str:
     return f"{registry().public_base_url}/t/{case.number}?k={case.track_token}"
 
 
-SMS_TEXT = {
-    "submit": "您的{item}申请已提交，办件编号{number}，请等待受理。查进度：{link}",
-    "accept": "您的{item}（{number}）已受理，预计{due}前办结。查进度：{link}",
-    "reject": "您的{item}（{number}）不予受理，原因：{note}。详情：{link}",
-    "withdraw": "您的{item}（{number}）已撤回。",
-    "review": "您的{item}（{number}）已进入审查。",
-    "forward": "您的{item}（{number}）乡镇已初审，报送{department}审批。",
-    "opinion": "您的{item}（{number}）并联审查：{note}。",
-    "supplement": "您的{item}（{number}）需要补正材料，请在手机上查看缺少的材料并上传：{link}",
-    "resubmit": "您的{item}（{number}）补正材料已收到，继续办理。",
-    "complete": "您的{item}（{number}）已办结：{decision}。详情和评价：{link}",
-    "deliver": "您的{item}（{number}）结果已送达：{note}。",
-    "logistics": "您的{item}（{number}）邮件{note}。",
-}
-
-
 def _record(case: Case, action: str, from_status: str | None, actor: Actor, note: str = "",
             data: dict | None = None, notify: bool = True) -> CaseEvent:
     data = dict(data or {})
@@ -203,11 +188,11 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
         return event
     decision = {"approved": "准予", "denied": "不予"}.get(case.decision or "", "")
     due = f"{case.due_on:%Y年%-m月%-d日}" if case.due_on else ""
-    text = SMS_TEXT[action].format(item=case.item_name, number=case.number, link=track_link(case),
-                                   note=note or "见详情", decision=decision, due=due, department=case.department)
-    if actor.kind == "agent":  # the resident hears of every step their agent takes for them
-        text += f"（村代办员{actor.name}代办）"
-    enqueue("sms", phone_told(case), {"text": "【镇原县政务服务】" + text, "case": case.number},
+    # The resident hears of every step their agent takes for them, and by whom.
+    by = f"（村代办员{actor.name}代办）" if actor.kind == "agent" else ""
+    enqueue("sms", phone_told(case), message(f"case_{action}", case.number, item=case.item_name, number=case.number,
+                                             link=track_link(case), note=note or "见详情", decision=decision, due=due,
+                                             department=case.department, by=by),
             dedupe_key=f"case-event:{event.id}:sms")
     for system in systems_of(registry().catalog, case.item_code):
         if system == actor.system:  # a department's own pushes need no echo

@@ -19,6 +19,7 @@ from services.errors import DomainError
 from services.outbox import enqueue
 from services.people.actors import Actor
 from services.registry import registry
+from services.sms import message
 
 KINDS = {"collect": "收件清单", "return": "回交记录"}
 RESULT = "_result"  # the result of the case, in a 回交 record's list beside the originals
@@ -71,9 +72,8 @@ def record(actor: Actor, case: Case, kind: str, keys, copies: dict, received_by=
     audit.record(actor.kind, actor.id, actor.name, f"agent_{kind}", f"case:{case.number}", {"paper": paper.id},
                  commit=False)
     names = "、".join(f"{line['name']}{line['copies']}份" for line in lines)
-    text = (f"代办员{actor.name}已收取您办理{case.item_name}的材料：{names}。" if kind == "collect" else
-            f"代办员{actor.name}已将{case.item_name}（{case.number}）的{names}交回{received_by}。")
-    enqueue("sms", case.applicant_phone, {"text": "【镇原县政务服务】" + text, "case": case.number},
+    enqueue("sms", case.applicant_phone, message(f"agent_{kind}", case.number, agent=actor.name, item=case.item_name,
+                                                 number=case.number, materials=names, receiver=received_by),
             dedupe_key=f"agent-paper:{paper.id}")
     db.session.commit()
     return paper

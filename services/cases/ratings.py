@@ -32,6 +32,7 @@ from services.errors import DomainError, IllegalTransition, NotFound
 from services.inputs import InvalidInput
 from services.outbox import enqueue
 from services.people.actors import Actor, may_see
+from services.sms import message
 from services.workdays import load_calendar
 
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
@@ -185,9 +186,8 @@ def rate(case: Case, actor: Actor, level, scores: dict | None = None, comment=""
             _open_rectification(case, rating, today or china_today())
         if actor.kind == "agent":  # the resident hears what was said in their name, and may say otherwise
             enqueue("sms", phone_told(case),
-                    {"text": f"【镇原县政务服务】村代办员{actor.name}为您的{case.item_name}（{case.number}）代为评价："
-                             f"{LEVELS[level]}。如与您的意见不同，{AGENT_RATING_REPLACEABLE_DAYS}天内可自己评价："
-                             f"{track_link(case)}", "case": case.number},
+                    message("rating_by_agent", case.number, agent=actor.name, item=case.item_name, number=case.number,
+                            level=LEVELS[level], days=AGENT_RATING_REPLACEABLE_DAYS, link=track_link(case)),
                     dedupe_key=f"rating:{rating.id}:agent")
         db.session.commit()
     except IntegrityError:  # the same case rated at the same moment from two places: one stays
@@ -201,8 +201,8 @@ def _open_rectification(case: Case, rating: Rating, today: date) -> None:
     db.session.add(Rectification(rating_id=rating.id, case_id=case.id, status="open", opened_on=today,
                                  due_on=due_on, due_estimated=estimated))
     enqueue("sms", phone_told(case),
-            {"text": f"【镇原县政务服务】您对{case.item_name}（{case.number}）的评价已收到，"
-                     f"承办部门将在{due_on:%Y年%-m月%-d日}前核实整改并答复您。", "case": case.number},
+            message("rating_received", case.number, item=case.item_name, number=case.number,
+                    due=f"{due_on:%Y年%-m月%-d日}"),
             dedupe_key=f"rating:{rating.id}:sms")
 
 
@@ -233,8 +233,8 @@ def answer(rectification: Rectification, actor: Actor, text, today: date | None 
           answered_by=actor.name[:60])
     case = rectification.case
     enqueue("sms", phone_told(case),
-            {"text": f"【镇原县政务服务】您对{case.item_name}（{case.number}）的评价，承办部门已答复整改情况，"
-                     f"请查看：{track_link(case)}", "case": case.number},
+            message("rectification_answered", case.number, item=case.item_name, number=case.number,
+                    link=track_link(case)),
             dedupe_key=f"rectification:{rectification.id}:answer")
     db.session.commit()
 

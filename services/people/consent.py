@@ -45,6 +45,7 @@ from services.people.identity import (
     resident_for_agent,
 )
 from services.registry import registry
+from services.sms import message
 
 STATUS_NAMES = {"pending": "等待本人念出验证码", "confirming": "等待村里第二人确认", "active": "有效",
                 "withdrawn": "已撤销", "refused": "未通过确认"}
@@ -194,9 +195,8 @@ def send_code(actor: Actor, mandate_id, requester: str) -> str:
     mandate.code_hash, mandate.code_expires_at, mandate.code_wrong_tries = (
         _hash(mandate.id, code), utcnow() + CODE_TTL, 0)
     village = _village_name(mandate.village_id)
-    enqueue("sms", mandate.phone, {"text": f"【镇原县政务服务】{village}代办员{actor.name}申请代您办理"
-                                           f"“{mandate.scope_name}”，至{mandate.valid_until:%Y年%-m月%-d日}。"
-                                           f"同意请把验证码 {code} 告诉代办员，10 分钟内有效；不同意请勿告诉任何人。"},
+    enqueue("sms", mandate.phone, message("consent_code", village=village, agent=actor.name, scope=mandate.scope_name,
+                                          until=f"{mandate.valid_until:%Y年%-m月%-d日}", code=code),
             dedupe_key=f"consent:{mandate.id}:{secrets.token_hex(8)}")
     db.session.commit()
     return code
@@ -237,9 +237,9 @@ def confirm_code(actor: Actor, mandate_id, raw_code, requester: str) -> Mandate:
 def _granted(actor: Actor, mandate: Mandate) -> None:
     audit.record(actor.kind, actor.id, actor.name, "consent_granted", f"person:{mandate.person_id}",
                  {"mandate": mandate.id, "method": mandate.method}, commit=False)
-    _tell_resident(mandate, f"您已委托{_village_name(mandate.village_id)}代办员{_agent_name(mandate.agent_id)}"
-                            f"代办“{mandate.scope_name}”，至{mandate.valid_until:%Y年%-m月%-d日}。"
-                            f"可随时撤销：{registry().public_base_url}/my/agents", "granted")
+    _tell_resident(mandate, "granted", village=_village_name(mandate.village_id), agent=_agent_name(mandate.agent_id),
+                   scope=mandate.scope_name, until=f"{mandate.valid_until:%Y年%-m月%-d日}",
+                   link=f"{registry().public_base_url}/my/agents")
     db.session.commit()
 
 
@@ -431,8 +431,7 @@ def withdraw(actor: Actor, mandate_id, ip: str = "") -> Mandate:
     db.session.refresh(mandate)
     audit.record(actor.kind, actor.id, actor.name, "consent_withdrawn", f"person:{mandate.person_id}",
                  {"mandate": mandate.id}, ip=ip, commit=False)
-    _tell_resident(mandate, f"您对代办员{_agent_name(mandate.agent_id)}的委托（{mandate.scope_name}）已撤销，"
-                            "代办员不能再查看或办理您的事项。", "withdrawn")
+    _tell_resident(mandate, "withdrawn", agent=_agent_name(mandate.agent_id), scope=mandate.scope_name)
     db.session.commit()
     _drop_unsent(mandate)
     return mandate
@@ -454,9 +453,9 @@ def _drop_unsent(mandate: Mandate) -> None:
         leave_drafts(registry().storage, agent, mandate.person_id, keep=False, items=drop)
 
 
-def _tell_resident(mandate: Mandate, text: str, what: str) -> None:
+def _tell_resident(mandate: Mandate, what: str, **params) -> None:
     phone = db.session.scalar(select(Person.phone).where(Person.id == mandate.person_id))
-    enqueue("sms", phone, {"text": "【镇原县政务服务】" + text}, dedupe_key=f"mandate:{mandate.id}:{what}")
+    enqueue("sms", phone, message(f"consent_{what}", **params), dedupe_key=f"mandate:{mandate.id}:{what}")
 
 
 def holder(mandate: Mandate) -> dict:

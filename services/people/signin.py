@@ -16,6 +16,7 @@ from services.errors import DomainError, TooManyTries
 from services.outbox import enqueue
 from services.people.identity import Person, find_or_create_person
 from services.registry import registry
+from services.sms import message
 
 CODE_TTL = timedelta(minutes=5)
 MAX_WRONG_TRIES = 5
@@ -73,7 +74,7 @@ def request_code(raw_phone, requester: str = "") -> tuple[str, str]:
     row = SmsCode(phone=phone, code_hash=_hash(phone, code), expires_at=now + CODE_TTL)
     db.session.add(row)
     db.session.flush()
-    enqueue("sms", phone, {"text": f"【镇原县政务服务】验证码 {code}，5 分钟内有效。工作人员不会向您索要验证码，请勿告诉他人。"},
+    enqueue("sms", phone, message("signin_code", code=code),
             dedupe_key=f"signin:{row.id}")
     db.session.commit()
     return phone, code
