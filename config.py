@@ -40,7 +40,18 @@ class Config:
     SITE_NAME = "镇原县一网通办·乡村便民"
     # Printed in SMS and QR codes: the address villagers' phones reach the site at.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://localhost:{os.environ.get('PORT', '8000')}")
-    SMS_SENDER = os.environ.get("SMS_SENDER", "sandbox")
+    SMS_SENDER = os.environ.get("SMS_SENDER", "sandbox")  # sandbox | aliyun | tencent
+    # A real gateway's account and the template code of every message kind (services/sms.TEMPLATES).
+    SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+    SMS_TEMPLATES = os.environ.get("SMS_TEMPLATES", "")  # JSON {"signin_code": "SMS_123456", …}
+    SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT", "")
+    SMS_RECEIPT_TOKEN = os.environ.get("SMS_RECEIPT_TOKEN", "")  # in the receipt push URL the gateway is given
+    ALIYUN_ACCESS_KEY_ID = os.environ.get("ALIYUN_ACCESS_KEY_ID", "")
+    ALIYUN_ACCESS_KEY_SECRET = os.environ.get("ALIYUN_ACCESS_KEY_SECRET", "")
+    TENCENT_SECRET_ID = os.environ.get("TENCENT_SECRET_ID", "")
+    TENCENT_SECRET_KEY = os.environ.get("TENCENT_SECRET_KEY", "")
+    TENCENT_SMS_APP_ID = os.environ.get("TENCENT_SMS_APP_ID", "")
+    TENCENT_SMS_REGION = os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou")
     EXCHANGE = os.environ.get("EXCHANGE", "")  # JSON: {"gjj": {"kind": "http", "url": …, "secret_env": …}}
     EXCHANGE_SANDBOX_DIR = str(Path(__file__).parent / "data" / "exchange")
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")

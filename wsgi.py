@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["storage"] = LocalStorage(app.config.get("UPLOAD_DIR")
                                              or Path(app.instance_path) / "uploads")
     app.extensions["senders"] = {
-        "sms": make_sms_sender(app.config["SMS_SENDER"], app.config["APP_ENV"] == "production"),
+        "sms": make_sms_sender(app.config["SMS_SENDER"], app.config["APP_ENV"] == "production", app.config),
     }
     from services.exchange import DepartmentSender, adapters_from_config, secrets_from_config
 

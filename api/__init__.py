@@ -1,6 +1,6 @@
-"""JSON API, version 1: the catalog, the department exchange, payment providers' notices."""
+"""JSON API, version 1: the catalog, the department exchange, payment providers' notices, SMS receipts."""
 from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import exchange, openapi, payments, routes  # noqa: E402,F401
+from . import exchange, openapi, payments, routes, sms  # noqa: E402,F401

@@ -32,6 +32,11 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # What the gateway said when it took the message, and its delivery receipt (状态报告) later.
+    gateway_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    delivery: Mapped[str | None] = mapped_column(String(12))  # delivered | undelivered
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery_note: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -75,7 +80,7 @@ def deliver_claimed(message_ids: list[int], senders: dict) -> tuple[int, int]:
     for message_id in message_ids:
         message = db.session.get(OutboxMessage, message_id)
         try:
-            senders[message.channel].send(message.recipient, message.payload, message.dedupe_key)
+            answer = senders[message.channel].send(message.recipient, message.payload, message.dedupe_key)
         except Exception as exc:  # the adapter failed: retry later, with a growing pause
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             give_up = message.attempts >= MAX_ATTEMPTS
@@ -84,6 +89,8 @@ def deliver_claimed(message_ids: list[int], senders: dict) -> tuple[int, int]:
             failed += 1
         else:
             message.status, message.sent_at = "sent", utcnow()
+            if isinstance(answer, dict) and answer.get("id"):  # a gateway's message id: its receipt will name it
+                message.gateway_id = str(answer["id"])[:64]
             sent += 1
         db.session.commit()
     return sent, failed
@@ -91,3 +98,18 @@ def deliver_claimed(message_ids: list[int], senders: dict) -> tuple[int, int]:
 
 def drain(senders: dict, limit: int = 20) -> tuple[int, int]:
     return deliver_claimed(claim_batch(limit), senders)
+
+
+def record_receipts(reports: list[tuple[str, bool, str]]) -> int:
+    """A gateway's delivery receipts (状态报告): (its message id, delivered?, note) each, kept on the
+    message it took with that id. Returns how many matched a message."""
+    matched = 0
+    for gateway_id, delivered, note in reports:
+        message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.gateway_id == gateway_id[:64])) \
+            if gateway_id else None
+        if message is not None:
+            message.delivery = "delivered" if delivered else "undelivered"
+            message.delivered_at, message.delivery_note = utcnow(), note[:100]
+            matched += 1
+    db.session.commit()
+    return matched

@@ -74,13 +74,16 @@ class SandboxSmsSender:
             db.session.flush()
 
 
-SENDERS = {"sandbox": SandboxSmsSender}
+SENDERS = {"sandbox": lambda config: SandboxSmsSender()}  # name -> factory(config); the gateways join below
 
 
-def make_sms_sender(name: str, production: bool):
-    if name not in SENDERS:
+def make_sms_sender(name: str, production: bool, config: dict | None = None):
+    from services.sms_gateways import GATEWAYS
+
+    factories = {**GATEWAYS, **SENDERS}
+    if name not in factories:
         raise RuntimeError(f"未知的短信通道 SMS_SENDER={name}")
-    sender = SENDERS[name]()
+    sender = factories[name](config or {})
     if production and sender.is_sandbox:
         raise RuntimeError("APP_ENV=production 不能使用演示短信通道（SMS_SENDER=sandbox），请配置真实短信网关")
     return sender

@@ -22,6 +22,9 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 class GatewaySender:
     is_sandbox = False
 
+    def __init__(self, config=None):
+        self.config = config
+
     def send(self, phone, payload, key):
         raise AssertionError("not used here")
 
