@@ -62,6 +62,14 @@ class Config:
     # How many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR")  # default: instance/uploads
+    STORAGE = os.environ.get("STORAGE", "local")  # local | s3
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # MinIO or a cloud's S3-compatible address
+    S3_REGION = os.environ.get("S3_REGION", "")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    S3_ENCRYPTION = os.environ.get("S3_ENCRYPTION", "AES256")  # the store's encryption at rest (SSE)
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # a few photos at once; each is also capped at 10 MB
     PERMANENT_SESSION_LIFETIME = 30 * 24 * 3600  # villagers stay signed in on their own phone
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead: villagers fill forms slowly

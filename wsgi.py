@@ -30,10 +30,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from services.sms import make_sms_sender
 
     # External adapters are chosen here; production refuses to start on a sandbox.
-    from services.storage import LocalStorage
+    from services.storage import make_storage
 
-    app.extensions["storage"] = LocalStorage(app.config.get("UPLOAD_DIR")
-                                             or Path(app.instance_path) / "uploads")
+    app.extensions["storage"] = make_storage(app.config, Path(app.instance_path) / "uploads")
     app.extensions["senders"] = {
         "sms": make_sms_sender(app.config["SMS_SENDER"], app.config["APP_ENV"] == "production", app.config),
     }
