@@ -36,7 +36,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["senders"] = {
         "sms": make_sms_sender(app.config["SMS_SENDER"], app.config["APP_ENV"] == "production", app.config),
     }
-    from services.exchange import DepartmentSender, adapters_from_config, secrets_from_config
+    from services.exchange import (
+        DepartmentSender,
+        adapters_from_config,
+        secrets_from_config,
+    )
 
     app.config["EXCHANGE_SYSTEMS"] = sorted({i.system for i in app.extensions["catalog"].items if i.system})
     app.extensions["exchange"] = adapters_from_config(app.config, app.config["APP_ENV"] == "production")
@@ -158,14 +162,13 @@ def _register_web(app: Flask) -> None:
     from kiosk import bp as kiosk_bp
     from office import bp as office_bp
     from pwa import bp as pwa_bp
-    from web import core
+    from web import core, filters, frontends
     from web.assets import asset_url, cache_static_forever
     from web.compression import precompress_static
     from web.errors import register_error_handlers
     from web.fragments import vary_on_htmx
     from web.preferences import is_elder
     from web.security import add_security_headers, refuse_nul_bytes
-    from web import filters, frontends
 
     app.register_blueprint(core.bp)
     app.register_blueprint(pwa_bp)

@@ -54,9 +54,9 @@ def test_an_application_photo_goes_to_the_store_and_the_clerk_reads_it_from_ther
     from extensions import db
     from services.cases.lifecycle import Case
     from services.registry import registry
-    from tests.web.test_office import login
     from tests.conftest import form_post, sign_in
     from tests.web.test_apply import FIELDS, ID_A, township_id
+    from tests.web.test_office import login
 
     with app.app_context():
         local, registry().storage = registry().storage, store
