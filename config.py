@@ -58,6 +58,16 @@ class Config:
     CARRIER = os.environ.get("CARRIER", "sandbox")
     BUSINESS_REGISTRY = os.environ.get("BUSINESS_REGISTRY", "sandbox")  # 市场主体登记信息
     BUSINESS_REGISTRY_SANDBOX = str(Path(__file__).parent / "data" / "business_registry.toml")
+    # 统一身份认证 (一点登录): the province's OpenID provider; unset, people sign in by phone only.
+    IDENTITY_PROVIDER = os.environ.get("IDENTITY_PROVIDER", "")  # "" | oidc
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_SCOPE = os.environ.get("OIDC_SCOPE", "openid profile phone")
+    OIDC_CLAIM_NAME = os.environ.get("OIDC_CLAIM_NAME", "name")
+    OIDC_CLAIM_ID_NUMBER = os.environ.get("OIDC_CLAIM_ID_NUMBER", "id_number")
+    OIDC_CLAIM_PHONE = os.environ.get("OIDC_CLAIM_PHONE", "phone_number")
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "甘肃政务服务网")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # How many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))

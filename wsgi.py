@@ -176,6 +176,9 @@ def _register_web(app: Flask) -> None:
     app.register_blueprint(office_bp, url_prefix="/office")
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(agent_bp)
+    from pwa.province import init_identity
+
+    init_identity(app)
     csrf.exempt(api_bp)  # machine API: token auth comes with the department exchange
     register_error_handlers(app)
     filters.register(app)

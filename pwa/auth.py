@@ -14,6 +14,7 @@ from web.inputs import Parsed, parse
 from web.preferences import is_elder, safe_next
 
 from . import bp
+from .province import province_name
 
 # A flood guard only: the limits people meet (per phone, per device, wrong codes) are counted
 # in the database by services.people.signin, the same for every worker.
@@ -46,7 +47,7 @@ def signin():
                 if registry().sms.is_sandbox:
                     session["demo_code"] = code  # the demo has no real SMS: show the code instead
                 return redirect(url_for("pwa.signin_code", next=_next()), code=303)
-    return render_template("flows/signin.html", form=form, next=_next()), form.status
+    return render_template("flows/signin.html", form=form, next=_next(), province=province_name()), form.status
 
 
 @bp.route("/signin/code", methods=["GET", "POST"])

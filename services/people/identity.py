@@ -33,8 +33,8 @@ class Person(db.Model):
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # How the real name was checked: "typed" (a number typed in), "agent" (typed by a village
-    # agent from the card, with the resident's consent), or "id_card" (the chip of the card read
-    # at a registered kiosk: the strongest).
+    # agent from the card, with the resident's consent), "province" (vouched for by the unified
+    # identity provider, 统一身份认证), or "id_card" (the chip of the card read at a registered kiosk).
     verified_via: Mapped[str | None] = mapped_column(String(10))
     elder_offered: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -224,3 +224,41 @@ def resident_for_agent(name, id_number, phone) -> tuple[Person, str | None]:
             db.session.rollback()
             raise DomainError("这位群众刚被登记，请重新提交", field="id_number")
     return person, None
+
+
+class ProviderIdentity:
+    """What a unified identity provider (统一身份认证, 甘肃政务服务网) vouches for: it checked the
+    person's name and ID number itself (against the public security record), which is stronger
+    than our checksum."""
+
+    def __init__(self, provider: str, subject: str, name, id_number, phone=None):
+        self.provider, self.subject = provider, str(subject)[:100]
+        self.name = inputs.person_name(name)
+        self.id_number = check_id_number(id_number)
+        self.phone = inputs.phone(phone) if phone else None
+
+
+def sign_in_by_provider(found: ProviderIdentity, ip: str = "") -> Person:
+    """The person the provider vouches for: their record by ID number (the provider's name is the
+    record's from now on), or a new one — with the provider's phone if no one here holds it."""
+    person = db.session.scalar(select(Person).where(Person.id_number == found.id_number))
+    if person is None:
+        taken = found.phone and db.session.scalar(select(Person.id).where(Person.phone == found.phone))
+        person = Person(phone=None if taken else found.phone, name=found.name, id_number=found.id_number)
+        db.session.add(person)
+    elif person.name != found.name:
+        record("person", person.id, found.name, "provider_name", f"person:{person.id}",
+               {"before": mask_name(person.name)}, ip=ip, commit=False)
+        person.name = found.name
+    person.verified_at = person.verified_at or utcnow()
+    if person.verified_via != "id_card":  # a card's chip read here stays the strongest
+        person.verified_via = "province"
+    db.session.flush()
+    record("person", person.id, found.name, "provider_sign_in", f"person:{person.id}",
+           {"provider": found.provider}, ip=ip, commit=False)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same person signed in twice at once: the other request's record stands
+        db.session.rollback()
+        person = db.session.scalar(select(Person).where(Person.id_number == found.id_number))
+    return person

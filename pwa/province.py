@@ -1,0 +1,88 @@
+"""一点登录: signing in with the province's unified identity (甘肃政务服务网) — OpenID Connect
+authorization code flow with PKCE (Authlib's Flask client): the provider checks who the person
+is, we map its verified name and ID number to our real-name record. Provinces that hand back a
+ticket to exchange instead plug in as another kind in PROVIDERS (same two steps: start, finish)."""
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.flask_client import OAuth
+from flask import current_app, redirect, request, session, url_for
+from flask_login import login_user
+
+from services import audit
+from services.errors import DomainError
+from services.people.identity import ProviderIdentity, sign_in_by_provider
+from web.preferences import safe_next
+
+from . import bp
+
+oauth = OAuth()
+
+
+class OidcProvider:
+    """The authorization code flow of an OpenID provider found by its discovery document."""
+
+    def __init__(self, app):
+        config = app.config
+        oauth.init_app(app)
+        self.client = oauth.register(
+            "province", client_id=config["OIDC_CLIENT_ID"], client_secret=config["OIDC_CLIENT_SECRET"],
+            server_metadata_url=config["OIDC_ISSUER"].rstrip("/") + "/.well-known/openid-configuration",
+            client_kwargs={"scope": config["OIDC_SCOPE"], "code_challenge_method": "S256", "timeout": 10})
+        self.claims = {"name": config["OIDC_CLAIM_NAME"], "id_number": config["OIDC_CLAIM_ID_NUMBER"],
+                       "phone": config["OIDC_CLAIM_PHONE"]}
+
+    def start(self, callback: str):
+        return self.client.authorize_redirect(callback)
+
+    def finish(self) -> ProviderIdentity:
+        token = self.client.authorize_access_token()  # checks state, PKCE verifier, the ID token's signature and nonce
+        claims = dict(token.get("userinfo") or {})
+        if not claims.get(self.claims["id_number"]):  # not in the ID token: ask the userinfo endpoint
+            claims |= dict(self.client.userinfo(token=token))
+        return ProviderIdentity("oidc", claims.get("sub", ""), claims.get(self.claims["name"]),
+                                claims.get(self.claims["id_number"]), claims.get(self.claims["phone"]))
+
+
+PROVIDERS = {"oidc": OidcProvider}
+
+
+def init_identity(app) -> None:
+    kind = app.config.get("IDENTITY_PROVIDER") or ""
+    if not kind:
+        return
+    if kind not in PROVIDERS:
+        raise RuntimeError(f"未知的统一身份认证接口 IDENTITY_PROVIDER={kind}")
+    app.extensions["identity_provider"] = PROVIDERS[kind](app)
+
+
+def _provider():
+    return current_app.extensions.get("identity_provider")
+
+
+@bp.get("/signin/province")
+def signin_province():
+    if _provider() is None:
+        return redirect(url_for("pwa.signin"), code=303)
+    session["province_next"] = safe_next(request.args.get("next"))
+    return _provider().start(url_for("pwa.signin_province_callback", _external=True))
+
+
+@bp.get("/signin/province/callback")
+def signin_province_callback():
+    if _provider() is None:
+        return redirect(url_for("pwa.signin"), code=303)
+    try:
+        person = sign_in_by_provider(_provider().finish(), request.remote_addr or "")
+    except (OAuthError, DomainError) as exc:  # refused there, tampered or replayed here, or a bad record
+        current_app.logger.warning("province sign-in refused: %s", type(exc).__name__)
+        audit.record("person", None, "", "provider_sign_in_refused", "provider:oidc",
+                     {"error": type(exc).__name__}, ip=request.remote_addr or "")
+        raise DomainError("甘肃政务服务网登录没有成功，请重新登录，或用手机号登录")
+    session.pop("demo_code", None)
+    session.permanent = True
+    login_user(person)
+    return redirect(session.pop("province_next", "/"), code=303)
+
+
+def province_name() -> str | None:
+    """The provider's name for the sign-in page's button, if one is configured."""
+    return current_app.config["OIDC_PROVIDER_NAME"] if _provider() is not None else None
