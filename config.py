@@ -55,7 +55,14 @@ class Config:
     EXCHANGE = os.environ.get("EXCHANGE", "")  # JSON: {"gjj": {"kind": "http", "url": …, "secret_env": …}}
     EXCHANGE_SANDBOX_DIR = str(Path(__file__).parent / "data" / "exchange")
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")
-    CARRIER = os.environ.get("CARRIER", "sandbox")
+    CARRIER = os.environ.get("CARRIER", "sandbox")  # sandbox | kuaidi100
+    KUAIDI100_KEY = os.environ.get("KUAIDI100_KEY", "")  # 授权 key
+    KUAIDI100_SECRET = os.environ.get("KUAIDI100_SECRET", "")
+    KUAIDI100_CUSTOMER = os.environ.get("KUAIDI100_CUSTOMER", "")
+    KUAIDI100_SALT = os.environ.get("KUAIDI100_SALT", "")  # signs the tracking pushes to us
+    KUAIDI100_SENDER = os.environ.get("KUAIDI100_SENDER", "")  # JSON {"name", "mobile", "printAddr"} of the window
+    KUAIDI100_LABEL = os.environ.get("KUAIDI100_LABEL", "")  # JSON: the EMS account's partnerId, tempId …
+    KUAIDI100_COMPANY = os.environ.get("KUAIDI100_COMPANY", "ems")
     BUSINESS_REGISTRY = os.environ.get("BUSINESS_REGISTRY", "sandbox")  # 市场主体登记信息
     BUSINESS_REGISTRY_SANDBOX = str(Path(__file__).parent / "data" / "business_registry.toml")
     # 统一身份认证 (一点登录): the province's OpenID provider; unset, people sign in by phone only.

@@ -54,7 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["APP_ENV"] == "production")
     from services.logistics import make_carrier
 
-    app.extensions["carrier"] = make_carrier(app.config["CARRIER"], app.config["APP_ENV"] == "production")
+    app.extensions["carrier"] = make_carrier(app.config["CARRIER"], app.config["APP_ENV"] == "production", app.config)
     from services.people.business_registry import make_business_registry
 
     app.extensions["business_registry"] = make_business_registry(

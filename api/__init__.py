@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import exchange, openapi, payments, routes, sms  # noqa: E402,F401
+from . import exchange, logistics, openapi, payments, routes, sms  # noqa: E402,F401

@@ -71,6 +71,8 @@ def sync_shipments(carrier, now: datetime | None = None) -> int:
     from services.cases.lifecycle import Actor, record_logistics
 
     now, added = now or utcnow(), 0
+    if not hasattr(carrier, "stages"):  # a carrier that pushes its progress (record_pushed)
+        return 0
     for shipment in db.session.scalars(select(Shipment).where(Shipment.stages_recorded < len(STAGES))):
         reported = carrier.stages(shipment.tracking_number, shipment.shipped_at, now)
         for stage in reported[shipment.stages_recorded:]:
@@ -82,13 +84,47 @@ def sync_shipments(carrier, now: datetime | None = None) -> int:
     return added
 
 
-CARRIERS = {"sandbox": SandboxCarrier}
+def record_pushed(carrier_name: str, tracking_number: str, stage: int | None, note: str) -> int:
+    """A carrier's pushed progress (kuaidi100): the stages up to `stage` (an index of STAGES) the
+    timeline does not show yet, or — stage None — a problem with the parcel (疑难, 退回, 拒签),
+    told to the applicant. A push sent again records nothing twice. Returns events added."""
+    from services.cases.lifecycle import Actor, record_logistics
+
+    shipment = db.session.scalar(select(Shipment).where(Shipment.tracking_number == tracking_number[:30]))
+    if shipment is None:
+        return 0
+    actor, added = Actor("carrier", None, shipment.carrier), 0
+    if stage is None:
+        from services.cases.lifecycle import get_case
+
+        told = f"异常：{note}（{shipment.carrier} {shipment.tracking_number}）"[:300]
+        if any(e.action == "logistics" and e.note == told for e in get_case(shipment.case_id).events):
+            return 0  # the same problem pushed again
+        record_logistics(shipment.case_id, actor, told, True)
+        db.session.commit()
+        return 1
+    for index in range(shipment.stages_recorded, stage + 1):
+        record_logistics(shipment.case_id, actor, f"{STAGES[index]}（{shipment.carrier} {shipment.tracking_number}）",
+                         index == len(STAGES) - 1)
+        added += 1
+    shipment.stages_recorded = max(shipment.stages_recorded, stage + 1)
+    db.session.commit()
+    return added
 
 
-def make_carrier(name: str, production: bool):
+def _kuaidi100(config: dict):
+    from services.kuaidi100 import Kuaidi100
+
+    return Kuaidi100.from_config(config)
+
+
+CARRIERS = {"sandbox": lambda config: SandboxCarrier(), "kuaidi100": _kuaidi100}
+
+
+def make_carrier(name: str, production: bool, config: dict | None = None):
     if name not in CARRIERS:
         raise RuntimeError(f"未知的物流通道 CARRIER={name}")
-    carrier = CARRIERS[name]()
+    carrier = CARRIERS[name](config or {})
     if production and getattr(carrier, "is_sandbox", False):
         raise RuntimeError("APP_ENV=production 不能使用演示物流（CARRIER=sandbox）")
     return carrier

@@ -24,6 +24,10 @@ class Capture:
     seen: list[Seen] = field(default_factory=list)
     status: int = 200
     reply: object = field(default_factory=dict)
+    routes: dict = field(default_factory=dict)  # path prefix -> its own reply
+
+    def reply_to(self, path: str):
+        return next((r for prefix, r in self.routes.items() if path.startswith(prefix)), self.reply)
 
     @property
     def host(self) -> str:
@@ -38,7 +42,7 @@ def serve():
         def do_POST(self):  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             capture.seen.append(Seen(self.command, self.path, {k: v for k, v in self.headers.items()}, body))
-            out = json.dumps(capture.reply, ensure_ascii=False).encode()
+            out = json.dumps(capture.reply_to(self.path), ensure_ascii=False).encode()
             self.send_response(capture.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(out)))

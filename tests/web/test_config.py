@@ -64,7 +64,7 @@ def test_production_refuses_to_start_on_the_sandbox_payment_provider(monkeypatch
 def test_production_sends_cookies_only_over_https(monkeypatch):
     monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
     monkeypatch.setitem(PROVIDERS, "bank", BankProvider)
-    monkeypatch.setitem(CARRIERS, "ems", type("Ems", (), {"is_sandbox": False}))
+    monkeypatch.setitem(CARRIERS, "ems", lambda config: type("Ems", (), {"is_sandbox": False})())
     monkeypatch.setitem(REGISTRIES, "shared", lambda _: type("Shared", (), {"is_sandbox": False})())
     with pytest.raises(RuntimeError, match="演示物流"):
         create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
