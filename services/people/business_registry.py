@@ -35,6 +35,7 @@ class Registered:
 class SandboxBusinessRegistry:
     kind = "sandbox"
     is_sandbox = True
+    available = True
 
     def __init__(self, path: str | Path):
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -44,7 +45,21 @@ class SandboxBusinessRegistry:
         return self._entities.get(uscc)
 
 
-REGISTRIES = {"sandbox": SandboxBusinessRegistry}
+class NoBusinessRegistry:
+    """No link to the registry yet: organisations cannot be confirmed online, so 单位办事 says to
+    apply at the window (a real choice for production, not a pretence)."""
+    kind = "none"
+    is_sandbox = False
+    available = False
+
+    def __init__(self, _sandbox_file=None):
+        pass
+
+    def lookup(self, uscc: str) -> Registered | None:
+        return None
+
+
+REGISTRIES = {"sandbox": SandboxBusinessRegistry, "none": NoBusinessRegistry}
 
 
 def make_business_registry(name: str, sandbox_file: str | Path, production: bool):

@@ -176,6 +176,9 @@ def register(person: Person, raw_uscc, ip: str = "") -> Acting:
     uscc = inputs.credit_code(raw_uscc)
     if not person.is_verified:
         raise DomainError("请先完成实名认证", field="uscc")
+    if not registry().business_registry.available:
+        raise DomainError("本站还没有接入市场主体登记信息，暂不能在网上确认单位身份。"
+                          "请带营业执照到县政务服务中心相应窗口办理", field="uscc")
     found = _lookup(uscc)
     if not _same_person(person, found.legal_rep_name, found.legal_rep_id_number):
         raise DomainError("登记信息中的法定代表人不是您，不能由您登记这个单位。经办人请让法定代表人登录后，"

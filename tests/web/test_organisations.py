@@ -296,3 +296,12 @@ def test_a_department_system_pulling_an_organisations_case_is_told_the_organisat
         pulled = next(c for c in new_cases("hbj", 0)[0] if c["number"] == number)
     assert pulled["organisation"] == {"name": "镇原县建国农业科技有限公司", "uscc": COMPANY}
     assert pulled["applicant"]["name"] == "王建国"  # who applied for it (经办人)
+
+
+def test_without_a_registry_link_organisations_are_sent_to_the_window(app, wang, monkeypatch):
+    from services.people.business_registry import NoBusinessRegistry
+
+    monkeypatch.setattr(app.extensions["registry"], "business_registry", NoBusinessRegistry())
+    refused = register(wang)
+    assert refused.status_code == 422 and "还没有接入市场主体登记信息" in text(refused)
+    assert count(app, Organisation) == 0
