@@ -124,13 +124,19 @@ def register_commands(app) -> None:
         from services.exchange.keys import forget_old_nonces
         from services.outbox import drain
 
+        from services.payments import settle_unnotified
+
         senders = app.extensions["senders"]
-        pruned_at = 0.0
+        pruned_at = settled_at = 0.0
         while True:
             if time.monotonic() - pruned_at > 3600:  # wrong-try counts no limit looks at any more
                 attempts.prune()
                 forget_old_nonces()  # past the timestamp window, a nonce can never be replayed
                 pruned_at = time.monotonic()
+            if time.monotonic() - settled_at > 60:  # payments whose notice never came: ask the provider
+                if settle_unnotified(app.extensions["payment_provider"]):
+                    click.echo("支付结果：查询补记了未收到通知的订单")
+                settled_at = time.monotonic()
             kiosks.end_idle_visits()  # a kiosk switched off mid-visit: its drafts and card data go
             moved = sync_shipments(app.extensions["carrier"])  # carriers' progress onto timelines
             if moved:

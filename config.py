@@ -54,7 +54,14 @@ class Config:
     TENCENT_SMS_REGION = os.environ.get("TENCENT_SMS_REGION", "ap-guangzhou")
     EXCHANGE = os.environ.get("EXCHANGE", "")  # JSON: {"gjj": {"kind": "http", "url": …, "secret_env": …}}
     EXCHANGE_SANDBOX_DIR = str(Path(__file__).parent / "data" / "exchange")
-    PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")
+    PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")  # sandbox | wechat
+    WECHATPAY_MCHID = os.environ.get("WECHATPAY_MCHID", "")
+    WECHATPAY_APPID = os.environ.get("WECHATPAY_APPID", "")
+    WECHATPAY_PRIVATE_KEY_FILE = os.environ.get("WECHATPAY_PRIVATE_KEY_FILE", "")  # apiclient_key.pem
+    WECHATPAY_CERT_SERIAL = os.environ.get("WECHATPAY_CERT_SERIAL", "")  # the merchant certificate's serial
+    WECHATPAY_PUBLIC_KEY_FILE = os.environ.get("WECHATPAY_PUBLIC_KEY_FILE", "")  # 微信支付公钥 pub_key.pem
+    WECHATPAY_PUBLIC_KEY_ID = os.environ.get("WECHATPAY_PUBLIC_KEY_ID", "")  # PUB_KEY_ID_…
+    WECHATPAY_APIV3_KEY = os.environ.get("WECHATPAY_APIV3_KEY", "")
     CARRIER = os.environ.get("CARRIER", "sandbox")  # sandbox | kuaidi100
     KUAIDI100_KEY = os.environ.get("KUAIDI100_KEY", "")  # 授权 key
     KUAIDI100_SECRET = os.environ.get("KUAIDI100_SECRET", "")

@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["payment_provider"] = make_provider(
         app.config["PAYMENT_PROVIDER"], os.environ.get("PAYMENT_SECRET") or app.config["SECRET_KEY"] + ":pay",
-        app.config["APP_ENV"] == "production")
+        app.config["APP_ENV"] == "production", app.config)
     from services.logistics import make_carrier
 
     app.extensions["carrier"] = make_carrier(app.config["CARRIER"], app.config["APP_ENV"] == "production", app.config)

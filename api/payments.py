@@ -16,7 +16,7 @@ def payment_notification(provider_name: str):
     try:
         accept_notification(provider, request.get_data(), request.headers, request.remote_addr or "")
     except DomainError as exc:
-        status = 409 if exc.status == 400 else exc.status
-        # The provider reads result/message; everything else reads the API's error object.
-        return {"result": "FAIL", "message": exc.message, "error": {"status": status, "message": exc.message}}, status
-    return {"result": "OK"}, 200
+        body, status = provider.answer(False, exc.message, 409 if exc.status == 400 else exc.status)
+        # The provider reads its own fields; everything else reads the API's error object.
+        return {**body, "error": {"status": status, "message": exc.message}}, status
+    return provider.answer(True)

@@ -15,6 +15,7 @@ from services.payments import (
     order_for_checkout,
     order_of,
     payable,
+    provider_checkout,
     receipt_link,
     scan_to_pay_url,
 )
@@ -86,6 +87,18 @@ def pay_sandbox(number: str):
     refused = request.method == "POST" and bool(form.errors)
     return no_store(render_template("flows/pay_sandbox.html", order=order, error=form.errors.get("choice"),
                                     by_scan=by_scan), 422 if refused else 200)
+
+
+@bp.get("/pay/orders/<number>/wechat")
+@citizen_required
+def pay_wechat(number: str):
+    """To WeChat Pay's checkout (H5) for the signed-in person's order, and back to the order after."""
+    provider = registry().payment_provider
+    if not hasattr(provider, "h5_url"):
+        raise NotFound("没有这个页面")
+    order = order_of(applicant().id, number)
+    back = registry().public_base_url + flow_url("pay_order", number=number)
+    return redirect(provider_checkout(provider, order, request.remote_addr or "", back), code=303)
 
 
 @bp.route("/pay/orders/<number>", methods=["GET", "POST"])

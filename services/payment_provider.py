@@ -49,13 +49,23 @@ class SandboxProvider:
         return notice if isinstance(notice, dict) else None
 
 
-PROVIDERS = {"sandbox": SandboxProvider}
+    def answer(self, ok: bool, message: str = "", status: int = 400):
+        return ({"result": "OK"}, 200) if ok else ({"result": "FAIL", "message": message}, status)
 
 
-def make_provider(name: str, secret: str, production: bool):
+def _wechat(secret: str, config: dict):
+    from services.wechatpay import from_config
+
+    return from_config(config)
+
+
+PROVIDERS = {"sandbox": lambda secret, config: SandboxProvider(secret), "wechat": _wechat}
+
+
+def make_provider(name: str, secret: str, production: bool, config: dict | None = None):
     if name not in PROVIDERS:
         raise RuntimeError(f"未知的支付通道 PAYMENT_PROVIDER={name}")
-    provider = PROVIDERS[name](secret)
+    provider = PROVIDERS[name](secret, config or {})
     if production and provider.is_sandbox:
         raise RuntimeError("APP_ENV=production 不能使用演示支付通道（PAYMENT_PROVIDER=sandbox）")
     return provider

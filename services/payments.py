@@ -43,6 +43,8 @@ class PaymentOrder(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_txn: Mapped[str | None] = mapped_column(String(64))
     receipt_no: Mapped[str | None] = mapped_column(String(32), unique=True)  # 电子票据号
+    # The provider's QR content for this order (WeChat Pay Native's code_url), asked for once.
+    scan_ref: Mapped[str | None] = mapped_column(String(300))
 
     @property
     def status_name(self) -> str:
@@ -178,11 +180,59 @@ def receipt_link(order: PaymentOrder) -> str:
 
 
 def scan_to_pay_url(provider, order: PaymentOrder) -> str:
-    """What the QR on a kiosk's screen holds: the provider's checkout for any phone."""
+    """What the QR on a kiosk's screen holds: the provider's checkout for any phone — asked of
+    the provider once per order (the kiosk's page shows it again while it waits)."""
     from services.registry import registry
 
+    if hasattr(provider, "code_url"):
+        if not order.scan_ref:
+            order.scan_ref = provider.code_url(order)[:300]
+            db.session.commit()
+        return order.scan_ref
     path = provider.scan_path(order.number)
-    return path if path.startswith("https://") else registry().public_base_url + path
+    return path if "://" in path else registry().public_base_url + path
+
+
+def provider_checkout(provider, order: PaymentOrder, payer_ip: str, return_url: str) -> str:
+    """The provider's own checkout page for a phone's browser (WeChat Pay H5), for a pending order."""
+    order = expire_if_due(order)
+    if order.status != "pending":
+        raise DomainError(f"订单{order.status_name}，不能支付")
+    return provider.h5_url(order, payer_ip, return_url)
+
+
+SETTLE_AFTER = timedelta(minutes=2)
+
+
+def settle_unnotified(provider, now: datetime | None = None) -> int:
+    """Orders still waiting a while after they were placed: asked of the provider (查询订单), and
+    confirmed paid if it says so — a notice that never came loses nobody their payment."""
+    if not hasattr(provider, "query"):
+        return 0
+    now, settled = now or utcnow(), 0
+    waiting = db.session.scalars(select(PaymentOrder).where(PaymentOrder.status.in_(("pending", "expired")),
+                                                            PaymentOrder.created_at < now - SETTLE_AFTER,
+                                                            PaymentOrder.created_at > now - timedelta(days=2)))
+    for order in list(waiting):
+        try:
+            notice = provider.query(order.number)
+        except DomainError:
+            continue  # asked again next round
+        if notice and notice.get("status") == "SUCCESS" and isinstance(notice.get("amount_fen"), int):
+            _confirm_late(order, notice, provider.name)
+            settled += 1
+    return settled
+
+
+def _confirm_late(order: PaymentOrder, notice: dict, provider: str) -> None:
+    if order.status == "expired":  # paid just before it expired here: the money came, so it is paid
+        db.session.execute(update(PaymentOrder).where(PaymentOrder.id == order.id, PaymentOrder.status == "expired")
+                           .values(status="pending"))
+        db.session.commit()
+    try:
+        confirm_paid(order.number, notice["amount_fen"], str(notice.get("txn", ""))[:64], provider)
+    except DomainError:
+        pass  # refused and audit-logged by confirm_paid (an amount that does not match)
 
 
 def checkout_url(provider, order: PaymentOrder) -> str:

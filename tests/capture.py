@@ -25,6 +25,7 @@ class Capture:
     status: int = 200
     reply: object = field(default_factory=dict)
     routes: dict = field(default_factory=dict)  # path prefix -> its own reply
+    signer: object = None  # body -> extra headers (a provider that signs its answers)
 
     def reply_to(self, path: str):
         return next((r for prefix, r in self.routes.items() if path.startswith(prefix)), self.reply)
@@ -42,12 +43,17 @@ def serve():
         def do_POST(self):  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             capture.seen.append(Seen(self.command, self.path, {k: v for k, v in self.headers.items()}, body))
-            out = json.dumps(capture.reply_to(self.path), ensure_ascii=False).encode()
+            reply = capture.reply_to(self.path)
+            out = reply if isinstance(reply, bytes) else json.dumps(reply, ensure_ascii=False).encode()
             self.send_response(capture.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(out)))
+            for name, value in (capture.signer(out) if capture.signer else {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(out)
+
+        do_GET = do_POST  # noqa: N815
 
         def log_message(self, *args):
             pass

@@ -50,7 +50,7 @@ def test_production_refuses_to_start_on_a_sandbox_department(monkeypatch):
 class BankProvider:
     is_sandbox = False
 
-    def __init__(self, secret):
+    def __init__(self, secret, config=None):
         self.secret = secret
 
 

@@ -1,0 +1,183 @@
+"""WeChat Pay API v3, offline: the test makes its own merchant and platform key pairs and plays
+WeChat Pay on a local server. Our requests carry the documented WECHATPAY2-SHA256-RSA2048
+signature; answers are accepted only when WeChat Pay signed them; a payment notice is verified,
+its resource decrypted (AEAD_AES_256_GCM), and confirms the order once — tampered, stale,
+replayed or foreign notices are refused and audit-logged; an order whose notice never came is
+asked after and settled."""
+import base64
+import json
+import re
+import secrets
+import time
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+
+from extensions import db
+from services.audit import AuditEntry
+from services.exchange.keys import remember_nonce
+from services.payments import PaymentOrder, create_order, settle_unnotified
+from services.registry import registry
+from services.wechatpay import PaymentProviderError, WechatPay, parse_bill
+from tests import factories
+from tests.capture import serve
+
+APIV3 = "0123456789abcdefghijklmnopqrstuv"  # 32 characters
+MCHID, APPID, KEY_ID = "1900000109", "wxd678efh567hg6787", "PUB_KEY_ID_0114232134912410000000000000"
+
+
+def _pair():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return key, private, public
+
+
+MERCHANT, MERCHANT_PEM, MERCHANT_PUBLIC = _pair()
+PLATFORM, _, PLATFORM_PUBLIC = _pair()
+STRANGER, _, _ = _pair()
+
+
+def wechat_signed(body: bytes, key=PLATFORM, serial=KEY_ID, timestamp=None, nonce=None) -> dict:
+    timestamp, nonce = timestamp or str(int(time.time())), nonce or secrets.token_hex(16)
+    signature = key.sign(f"{timestamp}\n{nonce}\n".encode() + body + b"\n", padding.PKCS1v15(), hashes.SHA256())
+    return {"Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce, "Wechatpay-Serial": serial,
+            "Wechatpay-Signature": base64.b64encode(signature).decode()}
+
+
+@pytest.fixture
+def wechat(app):
+    capture, stop = serve()
+    capture.signer = wechat_signed
+    provider = WechatPay(MCHID, APPID, MERCHANT_PEM, "5157F09EFDC096DE15EBE81A47057A7232F1B8E1", PLATFORM_PUBLIC,
+                         KEY_ID, APIV3, "http://localhost/api/v1/payments/wechat/notify", endpoint=capture.url,
+                         nonces=remember_nonce)
+    with app.app_context():
+        sandbox, registry().payment_provider = registry().payment_provider, provider
+    yield provider, capture
+    with app.app_context():
+        registry().payment_provider = sandbox
+    stop()
+
+
+def _order(app, key="k1") -> tuple[str, int]:
+    with app.app_context():
+        person = factories.person()
+        item = app.extensions["catalog"].get("621027-BM-011")  # 城乡居民养老保险缴费, by grade
+        order = create_order(item, person, {"grade": item.fee_schedule[0].label}, [], key)
+        return order.number, order.amount_fen
+
+
+def transaction(number: str, amount: int, state="SUCCESS", mchid=MCHID) -> dict:
+    return {"mchid": mchid, "appid": APPID, "out_trade_no": number, "transaction_id": "4200000985202611260000000001",
+            "trade_type": "NATIVE", "trade_state": state, "trade_state_desc": "支付成功", "bank_type": "OTHERS",
+            "success_time": "2026-11-26T10:00:00+08:00", "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
+            "amount": {"total": amount, "payer_total": amount, "currency": "CNY", "payer_currency": "CNY"}}
+
+
+def notice(number: str, amount: int, **changes) -> bytes:
+    nonce = secrets.token_hex(6)  # 12 characters, as WeChat Pay sends
+    plain = json.dumps(changes.pop("transaction", None) or transaction(number, amount)).encode()
+    ciphertext = AESGCM(APIV3.encode()).encrypt(nonce.encode(), plain, b"transaction")
+    return json.dumps({"id": "EV-2018022511223320873", "create_time": "2026-11-26T10:00:05+08:00",
+                       "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS",
+                       "summary": "支付成功", "resource": {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
+                                                       "ciphertext": base64.b64encode(ciphertext).decode(),
+                                                       "associated_data": "transaction", "nonce": nonce}}).encode()
+
+
+def test_our_requests_carry_the_documented_signature_and_only_signed_answers_count(app, wechat):
+    provider, capture = wechat
+    capture.routes = {"/v3/pay/transactions/native": {"code_url": "weixin://wxpay/bizpayurl?pr=p4lpSuKzz"}}
+    number, amount = _order(app)
+    with app.app_context():
+        order = db.session.scalar(select(PaymentOrder))
+        assert provider.code_url(order) == "weixin://wxpay/bizpayurl?pr=p4lpSuKzz"
+    seen = capture.seen[0]
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', seen.header("Authorization")))
+    assert seen.header("Authorization").startswith("WECHATPAY2-SHA256-RSA2048 ") and fields["mchid"] == MCHID
+    message = f"POST\n/v3/pay/transactions/native\n{fields['timestamp']}\n{fields['nonce_str']}\n".encode() + \
+        seen.body + b"\n"
+    MERCHANT.public_key().verify(base64.b64decode(fields["signature"]), message, padding.PKCS1v15(), hashes.SHA256())
+    body = json.loads(seen.body)
+    assert (body["out_trade_no"], body["amount"], body["mchid"]) == (number, {"total": amount, "currency": "CNY"}, MCHID)
+    assert body["time_expire"].endswith("+08:00")  # China time, whatever the server's zone
+    capture.signer = lambda out: wechat_signed(out, key=STRANGER)  # someone in between answers
+    with app.app_context(), pytest.raises(PaymentProviderError, match="签名不对"):
+        provider.code_url(db.session.scalar(select(PaymentOrder)))
+
+
+def test_a_kiosk_shows_wechats_code_for_the_order_and_asks_for_it_once(app, wechat):
+    from services.payments import scan_to_pay_url
+
+    provider, capture = wechat
+    capture.routes = {"/v3/pay/transactions/native": {"code_url": "weixin://wxpay/bizpayurl?pr=once"}}
+    _order(app)
+    with app.app_context():
+        order = db.session.scalar(select(PaymentOrder))
+        assert scan_to_pay_url(provider, order) == scan_to_pay_url(provider, order) == "weixin://wxpay/bizpayurl?pr=once"
+    assert len(capture.seen) == 1
+
+
+def test_a_verified_notice_pays_the_order_once_and_forged_stale_or_replayed_ones_are_refused(app, client, wechat):
+    number, amount = _order(app)
+    url = "/api/v1/payments/wechat/notify"
+    body = notice(number, amount)
+
+    def post(data, headers):
+        return client.post(url, data=data, headers={**headers, "Content-Type": "application/json"})
+
+    assert post(body, wechat_signed(body, key=STRANGER)).status_code == 401  # not WeChat Pay's key
+    assert post(body, wechat_signed(body, serial="PUB_KEY_ID_OTHER")).status_code == 401
+    assert post(body, wechat_signed(body, timestamp=str(int(time.time()) - 301))).status_code == 401  # stale
+    tampered = body.replace(b'"summary"', b'"Summary"')
+    assert post(tampered, wechat_signed(body)).status_code == 401
+    foreign = notice(number, amount, transaction=transaction(number, amount, mchid="1900000999"))
+    assert post(foreign, wechat_signed(foreign)).status_code == 401  # another merchant's payment
+    headers = wechat_signed(body)
+    paid = post(body, headers)
+    assert paid.status_code == 204 and paid.data == b""
+    assert post(body, headers).status_code == 401  # the very same notice again: a replay
+    with app.app_context():
+        order = db.session.scalar(select(PaymentOrder))
+        assert (order.status, order.provider_txn) == ("paid", "4200000985202611260000000001")
+        refused = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "payment_refused")).all()
+        assert len(refused) == 6
+    again = notice(number, amount)  # WeChat Pay retrying with a fresh nonce: answered, changes nothing
+    assert post(again, wechat_signed(again)).status_code == 204
+    cheaper = notice(number, amount - 100)
+    assert post(cheaper, wechat_signed(cheaper)).status_code == 409
+
+
+def test_an_order_whose_notice_never_came_is_asked_after_and_settled(app, wechat):
+    from datetime import timedelta
+
+    from services.clock import utcnow
+
+    provider, capture = wechat
+    number, amount = _order(app)
+    capture.routes = {f"/v3/pay/transactions/out-trade-no/{number}": transaction(number, amount)}
+    with app.app_context():
+        assert settle_unnotified(provider) == 0  # too soon to ask
+        assert settle_unnotified(provider, now=utcnow() + timedelta(minutes=3)) == 1
+        order = db.session.scalar(select(PaymentOrder))
+        assert order.status == "paid" and order.receipt_no
+    assert capture.seen[-1].path == f"/v3/pay/transactions/out-trade-no/{number}?mchid={MCHID}"
+
+
+def test_a_trade_bill_is_read_row_by_row_without_its_summary():
+    bill = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
+            "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
+            "手续费,费率,订单金额,申请退款金额,费率备注\n"
+            "`2026-11-25 10:00:00,`wxd678efh567hg6787,`1900000109,`0,`,`4200000985202611250000000001,"
+            "`PO26112500001,`oUpF8u,`NATIVE,`SUCCESS,`OTHERS,`CNY,`200.00,`0.00,`0,`0,`0.00,`0.00,`,`,"
+            "`城乡居民养老保险缴费,`,`0.00,`0.60%,`200.00,`0.00,`\n"
+            "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n"
+            "`1,`200.00,`0.00,`0.00,`0.00,`200.00,`0.00\n")
+    assert parse_bill(bill) == [{"order": "PO26112500001", "txn": "4200000985202611250000000001",
+                                 "status": "SUCCESS", "amount_fen": 20000}]
