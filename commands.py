@@ -111,6 +111,19 @@ def register_commands(app) -> None:
         if made:
             click.echo(f"演示办件：新增 {made} 件近 90 天的办件（办件公示 /public-cases、督查 /office/supervision 可看到）")
 
+    @app.cli.command("reconcile")
+    @click.option("--day", default="", help="YYYY-MM-DD (China date); default: yesterday.")
+    def reconcile_command(day: str):
+        """对账: the payment provider's bill of a day against the orders paid here."""
+        from datetime import date, timedelta
+
+        from services.clock import today
+        from services.reconciliation import reconcile
+
+        report = reconcile(app.extensions["payment_provider"],
+                           date.fromisoformat(day) if day else today() - timedelta(days=1))
+        click.echo(f"{report.day}：账单 {report.bill_count} 笔，本站 {report.our_count} 笔，待核查 {len(report.open_differences)} 笔")
+
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Drain what is waiting, then stop.")
     @click.option("--interval", default=2.0, help="Seconds to wait when the outbox is empty.")
@@ -125,6 +138,7 @@ def register_commands(app) -> None:
         from services.outbox import drain
 
         from services.payments import settle_unnotified
+        from services.reconciliation import reconcile_due
 
         senders = app.extensions["senders"]
         pruned_at = settled_at = 0.0
@@ -136,6 +150,8 @@ def register_commands(app) -> None:
             if time.monotonic() - settled_at > 60:  # payments whose notice never came: ask the provider
                 if settle_unnotified(app.extensions["payment_provider"]):
                     click.echo("支付结果：查询补记了未收到通知的订单")
+                if reconcile_due(app.extensions["payment_provider"]):  # yesterday's bill, once it is out
+                    click.echo("支付对账：已核对昨天的账单")
                 settled_at = time.monotonic()
             kiosks.end_idle_visits()  # a kiosk switched off mid-visit: its drafts and card data go
             moved = sync_shipments(app.extensions["carrier"])  # carriers' progress onto timelines

@@ -10,6 +10,7 @@ from services import (  # noqa: F401
                       outbox,
                       payments,
                       places,
+                      reconciliation,
                       sms,
                       workdays,
 )

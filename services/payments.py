@@ -219,12 +219,12 @@ def settle_unnotified(provider, now: datetime | None = None) -> int:
         except DomainError:
             continue  # asked again next round
         if notice and notice.get("status") == "SUCCESS" and isinstance(notice.get("amount_fen"), int):
-            _confirm_late(order, notice, provider.name)
+            confirm_late(order, notice, provider.name)
             settled += 1
     return settled
 
 
-def _confirm_late(order: PaymentOrder, notice: dict, provider: str) -> None:
+def confirm_late(order: PaymentOrder, notice: dict, provider: str) -> None:
     if order.status == "expired":  # paid just before it expired here: the money came, so it is paid
         db.session.execute(update(PaymentOrder).where(PaymentOrder.id == order.id, PaymentOrder.status == "expired")
                            .values(status="pending"))

@@ -24,6 +24,7 @@ from services.registry import registry
 from services.wechatpay import PaymentProviderError, WechatPay, parse_bill
 from tests import factories
 from tests.capture import serve
+from tests.web.test_office import staff  # noqa: F401  (the staff fixture)
 
 APIV3 = "0123456789abcdefghijklmnopqrstuv"  # 32 characters
 MCHID, APPID, KEY_ID = "1900000109", "wxd678efh567hg6787", "PUB_KEY_ID_0114232134912410000000000000"
@@ -181,3 +182,45 @@ def test_a_trade_bill_is_read_row_by_row_without_its_summary():
             "`1,`200.00,`0.00,`0.00,`0.00,`200.00,`0.00\n")
     assert parse_bill(bill) == [{"order": "PO26112500001", "txn": "4200000985202611250000000001",
                                  "status": "SUCCESS", "amount_fen": 20000}]
+
+
+def _bill(rows: list[tuple[str, int]]) -> bytes:
+    header = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
+              "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
+              "手续费,费率,订单金额,申请退款金额,费率备注\n")
+    lines = [f"`2026-11-26 10:00:00,`{APPID},`{MCHID},`0,`,`42000{n:023d},`{number},`o,`NATIVE,`SUCCESS,`OTHERS,`CNY,"
+             f"`{fen / 100:.2f},`0.00,`0,`0,`0.00,`0.00,`,`,`缴费,`,`0.00,`0.60%,`{fen / 100:.2f},`0.00,`\n"
+             for n, (number, fen) in enumerate(rows)]
+    return (header + "".join(lines) + "总交易单数,应结订单总金额\n`1,`0.00\n").encode()
+
+
+@pytest.mark.usefixtures("staff")
+def test_the_days_bill_is_reconciled_lost_notices_settled_and_differences_listed(app, wechat):
+    import hashlib
+
+    from services.clock import today
+    from services.payments import confirm_paid
+    from services.reconciliation import reconcile
+    from tests.web.test_office import login
+
+    provider, capture = wechat
+    paid, _ = _order(app, "k-a")
+    lost, _ = _order(app, "k-b")
+    only_here, _ = _order(app, "k-d")
+    with app.app_context():
+        amount = db.session.scalar(select(PaymentOrder.amount_fen))
+        confirm_paid(paid, amount, "T-A", "wechat")
+        confirm_paid(only_here, amount, "T-D", "wechat")
+    bill = _bill([(paid, amount), (lost, amount), ("PO-NOT-OURS", 5000)])
+    capture.routes = {"/v3/bill/tradebill": {"hash_type": "SHA1", "hash_value": hashlib.sha1(bill).hexdigest(),
+                                             "download_url": capture.url + "/v3/billdownload/file?token=T"},
+                      "/v3/billdownload/file": bill}
+    with app.app_context():
+        report = reconcile(provider, today())
+        kinds = {d["order"]: d["kind"] for d in report.differences}
+        assert kinds == {lost: "settled_now", "PO-NOT-OURS": "unknown", only_here: "missing_there"}
+        assert db.session.scalar(select(PaymentOrder.status).where(PaymentOrder.number == lost)) == "paid"
+        assert (report.bill_count, report.our_count) == (3, 3) and len(report.open_differences) == 2
+    page = login(app, "admin").get("/office/reconciliation").get_data(as_text=True)
+    assert "PO-NOT-OURS" in page and "本站已支付、账单没有：请核查" in page and "已按账单补记为已支付" in page
+    assert login(app, "chengguan").get("/office/reconciliation").status_code == 403
