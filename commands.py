@@ -111,6 +111,21 @@ def register_commands(app) -> None:
         if made:
             click.echo(f"演示办件：新增 {made} 件近 90 天的办件（办件公示 /public-cases、督查 /office/supervision 可看到）")
 
+    @app.cli.command("create-admin")
+    @click.argument("username")
+    @click.argument("name")
+    @click.password_option(prompt="密码（至少 12 位）", confirmation_prompt="再输一次")
+    def create_admin(username: str, name: str, password: str):
+        """The county's first administrator (production has no demo accounts); the console makes the rest."""
+        from services.errors import DomainError
+        from services.people.staff import create_account
+
+        try:
+            account = create_account(username, password, name, "admin", created_by="flask create-admin")
+        except DomainError as exc:
+            raise click.ClickException(exc.message)
+        click.echo(f"已创建系统管理员 {account.username}（{account.name}）")
+
     @app.cli.command("reconcile")
     @click.option("--day", default="", help="YYYY-MM-DD (China date); default: yesterday.")
     def reconcile_command(day: str):

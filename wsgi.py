@@ -11,7 +11,8 @@ from extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH: where a deployment keeps what is its own (deploy/: /var/lib/zhenyuan).
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None)
     app.config.from_object(Config)
     if test_config:
         app.config.from_mapping(test_config)

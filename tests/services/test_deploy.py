@@ -1,0 +1,93 @@
+"""deploy/: the nginx site passes `nginx -t` with a certificate made here, keeps its security
+headers on its own error pages and HSTS; the systemd units start gunicorn and the worker from the
+environment file, migrating first."""
+import configparser
+import datetime
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+NGINX = Path("/usr/sbin/nginx")
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "zwfw.zhenyuan.gov.cn")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    chain, private = folder / "fullchain.pem", folder / "privkey.pem"
+    chain.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return chain, private
+
+
+def test_the_nginx_site_passes_nginx_t(tmp_path):
+    """nginx comes from Debian with `make test` (scripts/system-deps.sh)."""
+    chain, private = _certificate(tmp_path)
+    site = (DEPLOY / "nginx-zhenyuan.conf").read_text(encoding="utf-8")
+    site = (site.replace("/etc/zhenyuan/tls/fullchain.pem", str(chain))
+            .replace("/etc/zhenyuan/tls/privkey.pem", str(private)).replace("/opt/zhenyuan/", f"{ROOT}/"))
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    (tmp_path / "nginx.conf").write_text(f"""
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log;
+events {{}}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {tmp_path}/body;
+    proxy_temp_path {tmp_path}/proxy;
+    include {tmp_path}/site.conf;
+}}
+""", encoding="utf-8")
+    checked = subprocess.run([str(NGINX), "-t", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"),
+                              "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    assert "syntax is ok" in checked.stderr
+
+
+def test_the_site_keeps_its_security_headers_on_its_own_error_pages_and_sends_hsts():
+    site = (DEPLOY / "nginx-zhenyuan.conf").read_text(encoding="utf-8")
+    headers = [line.strip() for line in site.splitlines() if line.strip().startswith("add_header")]
+    assert headers and all(line.endswith("always;") for line in headers)  # on 4xx/5xx too
+    assert 'Strict-Transport-Security "max-age=31536000; includeSubDomains" always' in site
+    assert "client_max_body_size 32m;" in site and "return 301 https://" in site
+    assert "error_page 502 503 504 /50x.html;" in site and (DEPLOY / "errors" / "50x.html").exists()
+
+
+def test_the_units_run_gunicorn_and_the_worker_from_the_environment_file():
+    for name, command in (("zhenyuan-web.service", "gunicorn wsgi:app"), ("zhenyuan-worker.service", "wsgi worker")):
+        unit = configparser.ConfigParser(strict=False, interpolation=None)
+        unit.read(DEPLOY / name, encoding="utf-8")
+        service = unit["Service"]
+        assert command in service["ExecStart"] and service["EnvironmentFile"] == "/etc/zhenyuan/env"
+        assert service["ProtectSystem"] == "strict" and service["ReadWritePaths"] == "/var/lib/zhenyuan"
+    web = configparser.ConfigParser(strict=False, interpolation=None)
+    web.read(DEPLOY / "zhenyuan-web.service", encoding="utf-8")
+    assert "db upgrade" in web["Service"]["ExecStartPre"]
+    env = (DEPLOY / "env.example").read_text(encoding="utf-8")
+    assert "APP_ENV=production" in env and "INSTANCE_PATH=/var/lib/zhenyuan" in env
+
+
+def test_the_first_administrator_is_made_from_the_command_line(app):
+    from sqlalchemy import select
+
+    from extensions import db
+    from services.people.staff import StaffUser
+
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["create-admin", "zhangadmin", "张建华"], input="123\n123\n")
+    assert weak.exit_code != 0
+    made = runner.invoke(args=["create-admin", "zhangadmin", "张建华"], input="Zhenyuan-admin-2026\nZhenyuan-admin-2026\n")
+    assert made.exit_code == 0, made.output
+    with app.app_context():
+        assert db.session.scalar(select(StaffUser.role).where(StaffUser.username == "zhangadmin")) == "admin"
