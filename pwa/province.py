@@ -14,15 +14,13 @@ from web.preferences import safe_next
 
 from . import bp
 
-oauth = OAuth()
-
 
 class OidcProvider:
     """The authorization code flow of an OpenID provider found by its discovery document."""
 
     def __init__(self, app):
         config = app.config
-        oauth.init_app(app)
+        oauth = OAuth(app)  # one per application: a second app (tests, a CLI) has its own provider
         self.client = oauth.register(
             "province", client_id=config["OIDC_CLIENT_ID"], client_secret=config["OIDC_CLIENT_SECRET"],
             server_metadata_url=config["OIDC_ISSUER"].rstrip("/") + "/.well-known/openid-configuration",

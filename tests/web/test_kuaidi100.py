@@ -18,8 +18,8 @@ from services.people.identity import Person
 from services.places import Township
 from services.registry import registry
 from tests.capture import serve
-from tests.web.test_apply import ID_A
 from tests.conftest import form_post, sign_in
+from tests.web.test_apply import ID_A
 from tests.web.test_office import ADDRESS, login, staff  # noqa: F401  (the staff fixture)
 
 SALT, KEY, SECRET = "push-salt-2026", "kd-key", "kd-secret"
