@@ -19,6 +19,7 @@ from services.payments import (
     receipt_link,
     scan_to_pay_url,
 )
+from services.queries import from_sandbox
 from services.registry import registry
 from web.access import applicant, citizen_required, current_actor, verified_required
 from web.forms import PayInput, SandboxPayInput
@@ -57,7 +58,7 @@ def pay(code: str):
             form.values["key"] = secrets.token_hex(16)
     return no_store(render_template(
         "flows/pay.html", item=item, members=members, errors=form.errors, values=form.values, unavailable=False,
-        key=form.values.get("key")), 422 if form.errors else 200)
+        key=form.values.get("key"), demo=from_sandbox(registry().exchange, item)), 422 if form.errors else 200)
 
 
 @bp.route("/pay/sandbox/<number>", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 from flask import render_template, request
 
 from services.exchange import DepartmentUnavailable
-from services.queries import queryable, run_query
+from services.queries import from_sandbox, queryable, run_query
 from services.registry import registry
 from web.access import applicant, current_actor, verified_required
 from web.security import no_store
@@ -19,5 +19,5 @@ def query(code: str):
         result = run_query(registry().exchange, item, applicant(), request.remote_addr or "", current_actor())
     except DepartmentUnavailable:
         status, unavailable = 503, True
-    return no_store(render_template("flows/query.html", item=item, result=result, unavailable=unavailable),
-                    status)
+    return no_store(render_template("flows/query.html", item=item, result=result, unavailable=unavailable,
+                                    demo=from_sandbox(registry().exchange, item)), status)

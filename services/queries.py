@@ -15,6 +15,11 @@ def queryable(item: Item) -> Item:
     return item
 
 
+def from_sandbox(adapters: dict, item: Item) -> bool:
+    """Whether this item's department answers from the sandbox: its data is shown as 演示数据."""
+    return getattr(adapters.get(item.system), "kind", "") == "sandbox"
+
+
 def run_query(adapters: dict, item: Item, person: Person, ip: str = "", actor=None) -> dict | None:
     """The department's answer for the person; the audit log names who asked (the person, or
     the kiosk or agent acting for them) and whose data it was."""

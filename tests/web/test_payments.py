@@ -48,7 +48,7 @@ def test_pension_amount_comes_from_the_catalog_not_the_form(app, villager):
 
 def test_medical_insurance_for_the_household_skips_who_has_paid(app, villager):
     page = text(villager.get(f"/pay/{MEDICAL}"))
-    assert "李德福" in page and "已缴" in page
+    assert "李德福" in page and "已缴" in page and "演示数据：家庭成员和缴费情况来自演示接口" in page
     ids = re.findall(r'name="members" value="([0-9X]+)"(?! disabled)', villager.get(f"/pay/{MEDICAL}").get_data(as_text=True))
     response, _ = start(villager, MEDICAL, {"members": ["622827195803150023", "62282719560102001X"]})
     assert response.status_code == 303 and order(app).amount_fen == 80000

@@ -85,3 +85,18 @@ def test_a_department_that_is_down_gets_a_retry_page_not_a_500(app, demo, monkey
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "query"))
     assert entry.detail["outcome"].startswith("unavailable")
+
+
+def test_a_sandbox_answer_is_marked_demo_data_and_a_real_departments_is_not(app, demo, monkeypatch):
+    sandbox = text(demo.get(f"/query/{FUND}"))
+    assert "演示数据" in sandbox and "数据来自演示接口（模拟" in sandbox
+    import json
+
+    record = json.loads((DATA / "exchange" / "gjj.json").read_text(encoding="utf-8"))["housing_fund"]
+    running = Running(FakeDepartment("s", {"housing_fund": record}))
+    try:
+        monkeypatch.setitem(app.extensions["exchange"], "gjj", HttpAdapter("gjj", running.url, "s", timeout=2))
+        real = text(demo.get(f"/query/{FUND}"))
+    finally:
+        running.stop()
+    assert "45,210.80 元" in real and "演示" not in real
