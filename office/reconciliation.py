@@ -2,7 +2,7 @@
 differences left for the finance staff (the administrator and the supervisor read them)."""
 from flask import render_template
 
-from services.reconciliation import KINDS, reports
+from services.reconciliation import KINDS, PROVIDER_NAMES, reports
 from web.access import staff_required
 
 from . import bp
@@ -11,4 +11,4 @@ from . import bp
 @bp.get("/reconciliation")
 @staff_required("admin", "supervisor")
 def reconciliation():
-    return render_template("office/reconciliation.html", reports=reports(), kinds=KINDS)
+    return render_template("office/reconciliation.html", reports=reports(), kinds=KINDS, providers=PROVIDER_NAMES)

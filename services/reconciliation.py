@@ -17,7 +17,8 @@ from services.payments import PaymentOrder, confirm_late
 KINDS = {"settled_now": "账单有、本站未记：已按账单补记为已支付", "other_day": "本站记在前后一天：无需处理",
          "missing_there": "本站已支付、账单没有：请核查", "amount": "金额不符：请核查",
          "unknown": "账单有、本站没有这个订单或未能补记：请核查"}
-SETTLED = ("settled_now", "other_day")  # nothing left for staff to do
+SETTLED = ("settled_now", "other_day")
+PROVIDER_NAMES = {"wechat": "微信支付", "sandbox": "演示支付"}  # nothing left for staff to do
 
 
 class Reconciliation(db.Model):
