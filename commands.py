@@ -152,7 +152,7 @@ def register_commands(app) -> None:
         from services.exchange.keys import forget_old_nonces
         from services.outbox import drain
 
-        from services.payments import settle_unnotified
+        from services.payments import providers, settle_unnotified
         from services.reconciliation import reconcile_due
 
         senders = app.extensions["senders"]
@@ -163,7 +163,7 @@ def register_commands(app) -> None:
                 forget_old_nonces()  # past the timestamp window, a nonce can never be replayed
                 pruned_at = time.monotonic()
             if time.monotonic() - settled_at > 60:  # payments whose notice never came: ask the provider
-                if settle_unnotified(app.extensions["payment_provider"]):
+                if sum(settle_unnotified(provider) for provider in providers()):
                     click.echo("支付结果：查询补记了未收到通知的订单")
                 if reconcile_due(app.extensions["payment_provider"]):  # yesterday's bill, once it is out
                     click.echo("支付对账：已核对昨天的账单")

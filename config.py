@@ -55,6 +55,7 @@ class Config:
     EXCHANGE = os.environ.get("EXCHANGE", "")  # JSON: {"gjj": {"kind": "http", "url": …, "secret_env": …}}
     EXCHANGE_SANDBOX_DIR = str(Path(__file__).parent / "data" / "exchange")
     PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "sandbox")  # sandbox | wechat
+    TAX_CHANNEL = os.environ.get("TAX_CHANNEL", "sandbox")  # sandbox | none: 税务-collected contributions
     WECHATPAY_MCHID = os.environ.get("WECHATPAY_MCHID", "")
     WECHATPAY_APPID = os.environ.get("WECHATPAY_APPID", "")
     WECHATPAY_PRIVATE_KEY_FILE = os.environ.get("WECHATPAY_PRIVATE_KEY_FILE", "")  # apiclient_key.pem

@@ -53,6 +53,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["payment_provider"] = make_provider(
         app.config["PAYMENT_PROVIDER"], os.environ.get("PAYMENT_SECRET") or app.config["SECRET_KEY"] + ":pay",
         app.config["APP_ENV"] == "production", app.config)
+    from services.payment_provider import make_tax_channel
+
+    app.extensions["tax_channel"] = make_tax_channel(
+        app.config["TAX_CHANNEL"], os.environ.get("PAYMENT_SECRET") or app.config["SECRET_KEY"],
+        app.config["APP_ENV"] == "production")
     from services.logistics import make_carrier
 
     app.extensions["carrier"] = make_carrier(app.config["CARRIER"], app.config["APP_ENV"] == "production", app.config)
@@ -95,6 +100,7 @@ def _install_registry(app: Flask) -> None:
     app.extensions["registry"] = Registry(
         catalog=ext["catalog"], storage=ext["storage"], sms=ext["senders"]["sms"], exchange=ext["exchange"],
         exchange_secrets=ext["exchange_secrets"], payment_provider=ext["payment_provider"],
+        tax_channel=ext["tax_channel"],
         carrier=ext["carrier"], business_registry=ext["business_registry"], public_base_url=app.config["PUBLIC_BASE_URL"].rstrip("/"),
         secret_key=app.config["SECRET_KEY"], production=app.config["APP_ENV"] == "production")
     appcontext_pushed.connect(lambda sender, **_: install(sender.extensions["registry"]), app, weak=False)

@@ -2,16 +2,15 @@
 from flask import request
 
 from services.errors import DomainError, NotFound
-from services.payments import accept_notification
-from services.registry import registry
+from services.payments import accept_notification, providers
 
 from . import bp
 
 
 @bp.post("/payments/<provider_name>/notify")
 def payment_notification(provider_name: str):
-    provider = registry().payment_provider
-    if provider_name != provider.name:
+    provider = next((p for p in providers() if p.name == provider_name), None)
+    if provider is None:
         raise NotFound("没有这个支付通道")
     try:
         accept_notification(provider, request.get_data(), request.headers, request.remote_addr or "")

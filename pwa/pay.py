@@ -16,6 +16,8 @@ from services.payments import (
     order_of,
     payable,
     provider_checkout,
+    provider_for,
+    provider_of_order,
     receipt_link,
     scan_to_pay_url,
 )
@@ -34,6 +36,8 @@ from . import bp
 @verified_required
 def pay(code: str):
     item = payable(registry().catalog.get(code))
+    if not provider_for(item.code).available:  # the tax bureau collects it and is not linked here
+        return no_store(render_template("flows/pay.html", item=item, members=[], unavailable=False, handoff=True))
     try:
         members = household(registry().exchange, item, applicant())
     except DepartmentUnavailable:
@@ -52,7 +56,7 @@ def pay(code: str):
             if form.ok and pays_by_scan():  # a kiosk shows the checkout as a QR for a phone
                 return redirect(flow_url("pay_order", number=order.number), code=303)
             if form.ok:
-                return redirect(checkout_url(registry().payment_provider, order), code=303)
+                return redirect(checkout_url(provider_for(item.code), order), code=303)
         if "key" in form.errors:  # an expired page: start again with a fresh key, say so
             form.errors[""] = form.errors.pop("key")
             form.values["key"] = secrets.token_hex(16)
@@ -65,7 +69,7 @@ def pay(code: str):
 def pay_sandbox(number: str):
     """The sandbox provider's own checkout page (a real provider's lives on its site): for the
     order's owner, or for any phone that scanned the order's QR on a kiosk (`t`)."""
-    provider = registry().payment_provider
+    provider = provider_of_order(number)
     if not provider.is_sandbox:
         raise NotFound("没有这个页面")
     scanned = request.args.get("t", "")[:64]
@@ -87,17 +91,17 @@ def pay_sandbox(number: str):
         return redirect(flow_url("pay_order", number=number), code=303)
     refused = request.method == "POST" and bool(form.errors)
     return no_store(render_template("flows/pay_sandbox.html", order=order, error=form.errors.get("choice"),
-                                    by_scan=by_scan), 422 if refused else 200)
+                                    by_scan=by_scan, provider=provider), 422 if refused else 200)
 
 
 @bp.get("/pay/orders/<number>/wechat")
 @citizen_required
 def pay_wechat(number: str):
     """To WeChat Pay's checkout (H5) for the signed-in person's order, and back to the order after."""
-    provider = registry().payment_provider
+    order = order_of(applicant().id, number)
+    provider = provider_for(order.item_code)
     if not hasattr(provider, "h5_url"):
         raise NotFound("没有这个页面")
-    order = order_of(applicant().id, number)
     back = registry().public_base_url + flow_url("pay_order", number=number)
     return redirect(provider_checkout(provider, order, request.remote_addr or "", back), code=303)
 
@@ -112,9 +116,9 @@ def pay_order(number: str):
             cancel_order(order, current_actor())
         except DomainError as exc:
             error = exc.message
-    provider = registry().payment_provider
+    provider = provider_for(order.item_code)
     scan_qr = qr_svg(scan_to_pay_url(provider, order)) if pays_by_scan() and order.status == "pending" else ""
     return no_store(render_template("flows/pay_order.html", order=order, error=error, scan_qr=scan_qr,
-                                    demo=provider.is_sandbox, pay_url=checkout_url(provider, order),
+                                    demo=provider.is_sandbox, pay_url=checkout_url(provider, order), provider=provider,
                                     qr=qr_svg(receipt_link(order)) if order.status == "paid" else ""),
                     422 if error else 200)

@@ -201,6 +201,10 @@ class Item(Strict):
     query: Literal["housing_fund", "pension", "subsidies"] | None = None  # what a query item asks
     # How a payment item's amount comes from fee_schedule: one chosen row, or row one per person.
     payment: Literal["grade", "per_person"] | None = None
+    # Where a payment item's money goes: our payment provider, or the tax bureau (税务), which
+    # collects 城乡居民养老保险 and 医保 contributions — the site then hands off to its channel.
+    collector: Literal["provider", "tax"] = "provider"
+    collector_note: str = ""
     order: int = 100
 
     @model_validator(mode="after")
@@ -237,6 +241,8 @@ class Item(Strict):
             raise ValueError("channels 含 online，但本系统还不能网上办理这个事项：上线前不能写 online（指南不能说全程网办）")
         if Channel.agent.value in self.channels and not self.by_agent:
             raise ValueError("channels 含 agent，但村代办员不能代办这个事项（单位事项，或不能网上申请）：指南不能说可代办")
+        if self.collector == "tax" and (self.kind != Kind.payment.value or not self.collector_note):
+            raise ValueError("税务征收（collector = \"tax\"）只用于缴费事项，并须在 collector_note 写明征收部门和渠道")
         if self.confidential and not self.confidential_note:
             raise ValueError("不予公示的事项须在 confidential_note 写明理由")
         keys = [m.key for m in self.materials]

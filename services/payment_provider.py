@@ -13,7 +13,9 @@ from services.exchange.http import sign, verify
 
 class SandboxProvider:
     name = "sandbox"
+    label = "演示支付"
     is_sandbox = True
+    available = True
 
     def __init__(self, secret: str):
         self.secret = secret
@@ -51,6 +53,35 @@ class SandboxProvider:
 
     def answer(self, ok: bool, message: str = "", status: int = 400):
         return ({"result": "OK"}, 200) if ok else ({"result": "FAIL", "message": message}, status)
+
+
+class TaxSandbox(SandboxProvider):
+    """The tax bureau's collection channel (税务缴费渠道), in the demo: its own marked checkout
+    page and signed notice, as the payment sandbox's. A real tax channel plugs in beside it."""
+    name = "tax-sandbox"
+    label = "演示税务缴费渠道"
+    available = True
+
+
+class NoTaxChannel:
+    """No link to the tax bureau's channel: contributions it collects are not taken here; the
+    page tells people where to pay them (the tax bureau's app, a bank, the village's 协办员)."""
+    name = "tax"
+    label = "税务缴费渠道"
+    is_sandbox = False
+    available = False
+
+
+TAX_CHANNELS = {"sandbox": TaxSandbox, "none": lambda secret: NoTaxChannel()}
+
+
+def make_tax_channel(name: str, secret: str, production: bool):
+    if name not in TAX_CHANNELS:
+        raise RuntimeError(f"未知的税务缴费渠道 TAX_CHANNEL={name}")
+    channel = TAX_CHANNELS[name](secret + ":tax")
+    if production and channel.is_sandbox:
+        raise RuntimeError("APP_ENV=production 不能使用演示的税务缴费渠道（TAX_CHANNEL=sandbox）；未接入时设为 none")
+    return channel
 
 
 def _wechat(secret: str, config: dict):

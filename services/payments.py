@@ -69,6 +69,30 @@ def payable(item: Item) -> Item:
     return item
 
 
+def provider_for(item_code: str):
+    """Who takes the money for this item: the tax bureau's channel for what it collects
+    (Item.collector), our payment provider otherwise."""
+    from services.registry import registry
+
+    found = registry()
+    return found.tax_channel if found.catalog.get(item_code).collector == "tax" else found.payment_provider
+
+
+def provider_of_order(number: str):
+    """Who takes the money for this order's item (an unknown order: our payment provider)."""
+    from services.registry import registry
+
+    code = db.session.scalar(select(PaymentOrder.item_code).where(PaymentOrder.number == number)) \
+        if inputs.is_key(number, 32) else None
+    return provider_for(code) if code else registry().payment_provider
+
+
+def providers():
+    from services.registry import registry
+
+    return [p for p in (registry().payment_provider, registry().tax_channel) if p is not None]
+
+
 def create_order(item: Item, person: Person, choice: dict, members: list[dict], key: str,
                  actor=None) -> PaymentOrder:
     """The amount comes from the catalog's fee schedule, never from what the form sent."""
@@ -204,13 +228,21 @@ def provider_checkout(provider, order: PaymentOrder, payer_ip: str, return_url: 
 SETTLE_AFTER = timedelta(minutes=2)
 
 
+def _catalog():
+    from services.registry import registry
+
+    return registry().catalog
+
+
 def settle_unnotified(provider, now: datetime | None = None) -> int:
     """Orders still waiting a while after they were placed: asked of the provider (查询订单), and
     confirmed paid if it says so — a notice that never came loses nobody their payment."""
     if not hasattr(provider, "query"):
         return 0
     now, settled = now or utcnow(), 0
+    collects = [i.code for i in _catalog().items if i.kind == "payment" and provider_for(i.code) is provider]
     waiting = db.session.scalars(select(PaymentOrder).where(PaymentOrder.status.in_(("pending", "expired")),
+                                                            PaymentOrder.item_code.in_(collects),
                                                             PaymentOrder.created_at < now - SETTLE_AFTER,
                                                             PaymentOrder.created_at > now - timedelta(days=2)))
     for order in list(waiting):

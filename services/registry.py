@@ -16,6 +16,7 @@ class Registry:
     exchange: dict = field(default_factory=dict)  # department system key -> adapter
     exchange_secrets: dict = field(default_factory=dict)
     payment_provider: Any = None
+    tax_channel: Any = None  # collects what the catalog says the tax bureau collects (Item.collector)
     carrier: Any = None
     business_registry: Any = None  # 市场主体登记信息 (services.people.business_registry)
     public_base_url: str = "http://localhost:8000"

@@ -45,7 +45,9 @@ def _load_public(pem: str):
 
 class WechatPay:
     name = "wechat"
+    label = "微信支付"
     is_sandbox = False
+    available = True
 
     def __init__(self, mchid: str, appid: str, merchant_key_pem: str, merchant_serial: str,
                  platform_public_key_pem: str, platform_key_id: str, apiv3_key: str, notify_url: str,

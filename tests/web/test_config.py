@@ -68,14 +68,19 @@ def test_production_sends_cookies_only_over_https(monkeypatch):
     monkeypatch.setitem(REGISTRIES, "shared", lambda _: type("Shared", (), {"is_sandbox": False})())
     with pytest.raises(RuntimeError, match="演示物流"):
         create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
-                    "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank"})
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
+                    "TAX_CHANNEL": "none"})
     with pytest.raises(RuntimeError, match="演示的市场主体登记信息"):
         create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
-                    "CARRIER": "ems"})
+                    "CARRIER": "ems", "TAX_CHANNEL": "none"})
+    with pytest.raises(RuntimeError, match="演示的税务缴费渠道"):
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
+                    "CARRIER": "ems", "BUSINESS_REGISTRY": "shared"})
     app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
-                      "CARRIER": "ems", "BUSINESS_REGISTRY": "shared"})
+                      "CARRIER": "ems", "BUSINESS_REGISTRY": "shared", "TAX_CHANNEL": "none"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/elder?on=1&next=/")
     assert "Secure" in response.headers["Set-Cookie"]

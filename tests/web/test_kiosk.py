@@ -376,7 +376,7 @@ def test_a_relative_who_scans_the_pay_qr_may_pay_but_not_cancel(app, client, kio
     with app.app_context():
         from services.registry import registry
 
-        link = registry().payment_provider.scan_path(number)
+        link = registry().tax_channel.scan_path(number)  # 医保: collected by the tax bureau
     relative = app.test_client()
     sign_in(relative, "13900000002")  # signed in as someone else: the QR is still theirs to pay
     refused = form_post(relative, link, {"choice": "cancel"})

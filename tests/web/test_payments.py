@@ -178,3 +178,28 @@ def test_when_the_insurance_system_is_down_the_page_says_so_and_stores_nothing(a
     assert response.status_code == 503 and "部门系统暂时无法访问，请稍后再试" in text(response)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(PaymentOrder)) == 0
+
+
+def test_contributions_the_tax_bureau_collects_go_to_its_channel_not_ours(app, villager, monkeypatch):
+    """养老保险 and 医保 are collected by 税务: the money goes through the tax bureau's channel (in the
+    demo, its marked sandbox), never our payment provider; without a link to that channel the page
+    says where to pay instead."""
+    from services.payment_provider import NoTaxChannel
+    from services.registry import registry
+
+    guide = text(villager.get(f"/items/{PENSION}"))
+    assert "由税务部门征收" in guide
+    response, _ = start(villager, PENSION, {"grade": "第一档"})
+    checkout = text(villager.get(response.headers["Location"]))
+    assert "演示税务缴费渠道" in checkout and "由税务部门征收" in checkout
+    with app.app_context():
+        assert registry().tax_channel.scan_token_ok(order(app).number,
+                                                   registry().tax_channel._scan_token(order(app).number))
+        assert not registry().payment_provider.scan_token_ok(order(app).number,
+                                                            registry().tax_channel._scan_token(order(app).number))
+    paid = form_post(villager, response.headers["Location"], {"choice": "pay"})
+    assert paid.status_code == 303 and order(app).status == "paid"
+    with app.app_context():
+        monkeypatch.setattr(registry(), "tax_channel", NoTaxChannel())
+    handoff = text(villager.get(f"/pay/{MEDICAL}"))
+    assert "还没有接入税务部门的缴费渠道" in handoff and "甘肃税务" in handoff and 'name="members"' not in handoff

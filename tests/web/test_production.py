@@ -97,7 +97,7 @@ def production_config(outside, database_url) -> dict:
         "KUAIDI100_SALT": "salt", "KUAIDI100_ENDPOINT": s["kuaidi100"].url, "KUAIDI100_POLL_ENDPOINT": s["kuaidi100"].url,
         "KUAIDI100_SENDER": json.dumps({"name": "镇原县政务服务中心", "mobile": "09348622415", "printAddr": "镇原县"}),
         "IDENTITY_PROVIDER": "oidc", "OIDC_ISSUER": outside["oidc"], "OIDC_CLIENT_ID": "zhenyuan",
-        "OIDC_CLIENT_SECRET": "s3cret", "BUSINESS_REGISTRY": "none",
+        "OIDC_CLIENT_SECRET": "s3cret", "BUSINESS_REGISTRY": "none", "TAX_CHANNEL": "none",
         "STORAGE": "s3", "S3_BUCKET": "zhenyuan-prod", "S3_ENDPOINT_URL": outside["s3"], "S3_REGION": "us-east-1",
         "S3_ACCESS_KEY_ID": "test", "S3_SECRET_ACCESS_KEY": "test",
         "EXCHANGE": json.dumps({system: {"kind": "http", "url": s["department"].url + f"/{system}",
@@ -108,7 +108,8 @@ def production_config(outside, database_url) -> dict:
 def test_production_refuses_any_sandbox_and_names_it(outside, database_url):
     config = production_config(outside, database_url)
     for setting, sandbox, named in (("SMS_SENDER", "sandbox", "SMS_SENDER"), ("PAYMENT_PROVIDER", "sandbox", "PAYMENT_PROVIDER"),
-                                    ("CARRIER", "sandbox", "CARRIER"), ("BUSINESS_REGISTRY", "sandbox", "BUSINESS_REGISTRY")):
+                                    ("CARRIER", "sandbox", "CARRIER"), ("BUSINESS_REGISTRY", "sandbox", "BUSINESS_REGISTRY"),
+                                    ("TAX_CHANNEL", "sandbox", "TAX_CHANNEL")):
         with pytest.raises(RuntimeError, match=named):
             create_app({**config, setting: sandbox})
     with pytest.raises(RuntimeError, match="部门系统 wjj 的演示接口"):
@@ -122,7 +123,7 @@ def _post(client, page: str, data: dict, url: str | None = None, **kwargs):
     return client.post(url or page, data={"csrf_token": token, **data}, **kwargs)
 
 
-def test_a_production_start_walks_sign_in_apply_deliver_and_pay(app, outside, database_url):
+def test_a_production_start_walks_sign_in_apply_deliver_and_pay(app, outside, database_url, monkeypatch):
     production = create_app(production_config(outside, database_url))
     servers = outside["servers"]
     try:
@@ -173,8 +174,18 @@ def test_a_production_start_walks_sign_in_apply_deliver_and_pay(app, outside, da
         with production.app_context():
             assert production.extensions["storage"].client.list_objects_v2(Bucket="zhenyuan-prod")["KeyCount"] == 2
 
-        # A contribution paid through WeChat Pay (H5), confirmed by its signed notice
+        # 养老保险 is collected by the tax bureau, whose channel is not linked: where to pay it, no order
         pension = "621027-BM-011"
+        handoff = villager.get(f"/pay/{pension}").get_data(as_text=True)
+        assert "由税务部门征收" in handoff and "甘肃税务" in handoff and 'name="grade"' not in handoff
+
+        # A fee the county collects itself goes through WeChat Pay (H5), confirmed by its signed notice
+        import pwa.pay
+        import services.payments
+
+        wechat = production.extensions["payment_provider"]
+        monkeypatch.setattr(services.payments, "provider_for", lambda code: wechat)
+        monkeypatch.setattr(pwa.pay, "provider_for", lambda code: wechat)
         form = villager.get(f"/pay/{pension}").get_data(as_text=True)
         grade = re.search(r'name="grade" value="([^"]+)"', form).group(1)
         key = re.search(r'name="key" value="([0-9a-f]+)"', form).group(1)
