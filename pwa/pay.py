@@ -90,7 +90,7 @@ def pay_sandbox(number: str):
             return redirect(request.full_path, code=303)
         return redirect(flow_url("pay_order", number=number), code=303)
     refused = request.method == "POST" and bool(form.errors)
-    return no_store(render_template("flows/pay_sandbox.html", order=order, error=form.errors.get("choice"),
+    return no_store(render_template("flows/pay_sandbox.html", order=order, error=form.errors.get("choice") if refused else None,
                                     by_scan=by_scan, provider=provider), 422 if refused else 200)
 
 
