@@ -19,6 +19,8 @@ TEMPLATES: dict[str, str] = {
     "consent_code": "{village}代办员{agent}申请代您办理“{scope}”，至{until}。同意请把验证码 {code} 告诉代办员，"
                     "10 分钟内有效；不同意请勿告诉任何人。",
     "consent_granted": "您已委托{village}代办员{agent}代办“{scope}”，至{until}。可随时撤销：{link}",
+    "real_name_released": "您账号上登记的身份证号已由本人通过甘肃政务服务网实名登录认领，本账号不再绑定该身份证。"
+                          "如有疑问，请带身份证到乡镇便民服务中心办理。",
     "consent_withdrawn": "您对代办员{agent}的委托（{scope}）已撤销，代办员不能再查看或办理您的事项。",
     "agent_collect": "代办员{agent}已收取您办理{item}的材料：{materials}。",
     "agent_return": "代办员{agent}已将{item}（{number}）的{materials}交回{receiver}。",

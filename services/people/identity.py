@@ -11,6 +11,8 @@ from extensions import db
 from services import inputs
 from services.audit import record
 from services.errors import DomainError, NotFound
+from services.outbox import enqueue
+from services.sms import message
 
 ELDER_AGE = 60
 TAKEN = "这个身份证号已经绑定了另一个手机号。如需更换手机号，请到乡镇便民服务中心办理"
@@ -238,14 +240,34 @@ class ProviderIdentity:
         self.phone = inputs.phone(phone) if phone else None
 
 
+def _vouched_for(person: Person, found: ProviderIdentity) -> bool:
+    """Whether a record holding this ID number is the provider's person: one already proven
+    strongly (the province, a card's chip), one with no phone (an agent recorded the resident),
+    or one whose phone the provider names too. A number merely typed in on another phone proves
+    nothing — anyone may type anyone's number."""
+    return person.verified_via in ("province", "id_card") or not person.phone or person.phone == found.phone
+
+
 def sign_in_by_provider(found: ProviderIdentity, ip: str = "") -> Person:
     """The person the provider vouches for: their record by ID number (the provider's name is the
-    record's from now on), or a new one — with the provider's phone if no one here holds it."""
+    record's from now on), or a new one — with the provider's phone if no one here holds it. A
+    record that only typed the number on another phone loses it (told by SMS, audit-logged): the
+    provider's person is not handed someone else's phone and cases."""
     person = db.session.scalar(select(Person).where(Person.id_number == found.id_number))
+    if person is not None and not _vouched_for(person, found):
+        record("person", person.id, person.name or "", "real_name_released", f"person:{person.id}",
+               {"to_provider": found.provider, "id_number": mask_id_number(found.id_number)}, ip=ip, commit=False)
+        enqueue("sms", person.phone, message("real_name_released"), dedupe_key=f"released:{person.id}:{found.subject}")
+        person.id_number = person.name = person.verified_at = person.verified_via = None
+        db.session.flush()
+        person = None
     if person is None:
-        taken = found.phone and db.session.scalar(select(Person.id).where(Person.phone == found.phone))
-        person = Person(phone=None if taken else found.phone, name=found.name, id_number=found.id_number)
-        db.session.add(person)
+        holder = db.session.scalar(select(Person).where(Person.phone == found.phone)) if found.phone else None
+        if holder is not None and not holder.is_verified:  # their own phone signed in here before: that record
+            person, holder.name, holder.id_number = holder, found.name, found.id_number
+        else:
+            person = Person(phone=None if holder else found.phone, name=found.name, id_number=found.id_number)
+            db.session.add(person)
     elif person.name != found.name:
         record("person", person.id, found.name, "provider_name", f"person:{person.id}",
                {"before": mask_name(person.name)}, ip=ip, commit=False)

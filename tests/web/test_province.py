@@ -62,13 +62,17 @@ def test_a_villager_signed_in_at_the_province_is_signed_in_here_with_a_verified_
 
 def test_the_providers_name_is_the_records_and_a_name_with_a_middle_dot_is_fine(province_app):
     with province_app.app_context():
-        db.session.add(Person(phone="13900000009", name="阿卜杜热合曼", id_number="622827198009182021"))
+        from services.clock import utcnow
+
+        # read from the chip of the card at a kiosk, the name once typed without its dot
+        db.session.add(Person(phone="13900000009", name="阿卜杜热合曼", id_number="622827198009182021",
+                              verified_at=utcnow(), verified_via="id_card"))
         db.session.commit()
     client = province_app.test_client()
     assert client.get(_sign_in_there(client, "gs-0002")).status_code == 303
     with province_app.app_context():
         person = db.session.scalar(select(Person).where(Person.id_number == "622827198009182021"))
-        assert (person.name, person.phone, person.verified_via) == ("阿卜杜·热合曼", "13900000009", "province")
+        assert (person.name, person.phone, person.verified_via) == ("阿卜杜·热合曼", "13900000009", "id_card")
 
 
 def test_a_replayed_or_forged_callback_is_refused_and_logged(province_app):
@@ -83,3 +87,25 @@ def test_a_replayed_or_forged_callback_is_refused_and_logged(province_app):
     with province_app.app_context():
         refused = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "provider_sign_in_refused")).all()
     assert len(refused) == 2
+
+
+def test_a_number_typed_on_another_phone_does_not_hand_that_phone_the_provider_s_person(province_app):
+    """Someone typed 张桂兰's ID number on their own phone before she ever came: her province sign-in
+    takes the number back from that record (told by SMS, audit-logged) instead of signing her into
+    a record whose phone is someone else's."""
+    from services.outbox import OutboxMessage
+    from tests.conftest import sign_in
+
+    squatter = province_app.test_client()
+    sign_in(squatter, "13700000007", "李四", ZHANG["id_number"])  # typed: only the checksum was checked
+    client = province_app.test_client()
+    assert client.get(_sign_in_there(client, "gs-0001")).status_code == 303
+    with province_app.app_context():
+        theirs = db.session.scalar(select(Person).where(Person.phone == "13700000007"))
+        hers = db.session.scalar(select(Person).where(Person.id_number == ZHANG["id_number"]))
+        assert theirs.id_number is None and not theirs.is_verified
+        assert (hers.phone, hers.name, hers.verified_via) == ("13900000001", "张桂兰", "province") and hers.id != theirs.id
+        told = db.session.scalars(select(OutboxMessage.payload).where(OutboxMessage.recipient == "13700000007")).all()
+        assert any(m.get("kind") == "real_name_released" for m in told)
+        assert "real_name_released" in db.session.scalars(select(AuditEntry.action)).all()
+    assert "张桂兰" not in squatter.get("/my").get_data(as_text=True)
