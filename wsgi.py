@@ -111,6 +111,12 @@ def _configure_secrets_and_database(app: Flask) -> None:
     production = app.config["APP_ENV"] == "production"
     if production:
         app.config["SESSION_COOKIE_SECURE"] = True
+    if production and not str(app.config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
+        # It goes into every SMS link, receipt QR and the addresses payment and carrier callbacks use.
+        raise RuntimeError("APP_ENV=production 时必须用 PUBLIC_BASE_URL 设置站点的 https:// 地址")
+    if production and app.config.get("SECRET_KEY") and (len(app.config["SECRET_KEY"]) < 32
+                                                         or "change-me" in app.config["SECRET_KEY"]):
+        raise RuntimeError("SECRET_KEY 太短或还是示例值：请用至少 32 个随机字符")
     if not app.config.get("SECRET_KEY"):
         if production:
             raise RuntimeError("APP_ENV=production 时必须通过环境变量 SECRET_KEY 提供密钥")

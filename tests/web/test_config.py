@@ -15,7 +15,7 @@ from wsgi import create_app
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": None,
+        create_app({"APP_ENV": "production", "SECRET_KEY": None, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn",
                     "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
@@ -31,7 +31,7 @@ class GatewaySender:
 
 def test_production_refuses_to_start_on_the_sandbox_sms_sender():
     with pytest.raises(RuntimeError, match="演示短信通道"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32,
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn",
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "sandbox"})
 
 
@@ -41,7 +41,7 @@ REAL_DEPARTMENTS = {s: {"kind": "http", "url": "https://dept.example/api", "secr
 
 def test_production_refuses_to_start_on_a_sandbox_department(monkeypatch):
     monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
-    config = {"APP_ENV": "production", "SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    config = {"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn", "SQLALCHEMY_DATABASE_URI": "sqlite://",
               "SMS_SENDER": "gateway", "EXCHANGE": {"gjj": REAL_DEPARTMENTS["gjj"]}}
     with pytest.raises(RuntimeError, match=r"部门系统 [a-z]+ 的演示接口"):
         create_app(config)
@@ -57,7 +57,7 @@ class BankProvider:
 def test_production_refuses_to_start_on_the_sandbox_payment_provider(monkeypatch):
     monkeypatch.setitem(SENDERS, "gateway", GatewaySender)
     with pytest.raises(RuntimeError, match="演示支付通道"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn", "EXCHANGE": REAL_DEPARTMENTS,
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "sandbox"})
 
 
@@ -67,18 +67,18 @@ def test_production_sends_cookies_only_over_https(monkeypatch):
     monkeypatch.setitem(CARRIERS, "ems", lambda config: type("Ems", (), {"is_sandbox": False})())
     monkeypatch.setitem(REGISTRIES, "shared", lambda _: type("Shared", (), {"is_sandbox": False})())
     with pytest.raises(RuntimeError, match="演示物流"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn", "EXCHANGE": REAL_DEPARTMENTS,
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
                     "TAX_CHANNEL": "none"})
     with pytest.raises(RuntimeError, match="演示的市场主体登记信息"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn", "EXCHANGE": REAL_DEPARTMENTS,
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
                     "CARRIER": "ems", "TAX_CHANNEL": "none"})
     with pytest.raises(RuntimeError, match="演示的税务缴费渠道"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn", "EXCHANGE": REAL_DEPARTMENTS,
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
                     "CARRIER": "ems", "BUSINESS_REGISTRY": "shared"})
-    app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "EXCHANGE": REAL_DEPARTMENTS,
+    app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn", "EXCHANGE": REAL_DEPARTMENTS,
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
                       "CARRIER": "ems", "BUSINESS_REGISTRY": "shared", "TAX_CHANNEL": "none"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -100,3 +100,14 @@ def test_outside_production_a_secret_key_is_generated_once_and_kept(tmp_path):
 ])
 def test_database_urls_are_driven_by_psycopg_3(given, expected):
     assert normalise_database_url(given) == expected
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"PUBLIC_BASE_URL": "http://localhost:8000"}, "PUBLIC_BASE_URL"),
+    ({"SECRET_KEY": "change-me-64-random-characters-change-me-64-random"}, "示例值"),
+    ({"SECRET_KEY": "short"}, "太短"),
+])
+def test_production_refuses_a_plain_address_or_a_placeholder_key(changes, message):
+    with pytest.raises(RuntimeError, match=message):
+        create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn",
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://", **changes})
