@@ -4,7 +4,7 @@ repeated callback changes nothing; a forged or tampered one is refused and logge
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select, update
 from sqlalchemy.exc import IntegrityError
@@ -171,7 +171,12 @@ def expire_if_due(order: PaymentOrder) -> PaymentOrder:
 
 
 def cancel_order(order: PaymentOrder, actor=None) -> None:
-    """Cancel an unpaid order; someone cancelling for the person (a kiosk, an agent) is in the audit log."""
+    """Cancel an unpaid order; someone cancelling for the person (a kiosk, an agent) is in the audit
+    log. At a provider that keeps orders open (WeChat Pay), the order is closed there first, so no
+    page or QR still open can take the money of a cancelled order."""
+    provider = provider_for(order.item_code)
+    if order.status == "pending" and hasattr(provider, "close"):
+        provider.close(order.number)
     changed = db.session.execute(update(PaymentOrder).where(PaymentOrder.id == order.id,
                                                             PaymentOrder.status == "pending").values(status="cancelled"))
     if changed.rowcount == 1 and actor is not None and actor.kind != "citizen":
@@ -193,7 +198,8 @@ def accept_notification(provider, body: bytes, headers, ip: str = "") -> Payment
     amount = notice.get("amount_fen")
     if not isinstance(amount, int) or isinstance(amount, bool):
         raise DomainError("金额格式不对")
-    return confirm_paid(str(notice.get("order"))[:32], amount, str(notice.get("txn", ""))[:64], provider.name)
+    paid_at = notice.get("paid_at") if isinstance(notice.get("paid_at"), datetime) else None
+    return confirm_paid(str(notice.get("order"))[:32], amount, str(notice.get("txn", ""))[:64], provider.name, paid_at)
 
 
 def receipt_link(order: PaymentOrder) -> str:
@@ -257,12 +263,10 @@ def settle_unnotified(provider, now: datetime | None = None) -> int:
 
 
 def confirm_late(order: PaymentOrder, notice: dict, provider: str) -> None:
-    if order.status == "expired":  # paid just before it expired here: the money came, so it is paid
-        db.session.execute(update(PaymentOrder).where(PaymentOrder.id == order.id, PaymentOrder.status == "expired")
-                           .values(status="pending"))
-        db.session.commit()
+    """A payment learnt of late (order query, the day's bill): confirmed as a notice would be."""
     try:
-        confirm_paid(order.number, notice["amount_fen"], str(notice.get("txn", ""))[:64], provider)
+        confirm_paid(order.number, notice["amount_fen"], str(notice.get("txn", ""))[:64], provider,
+                     paid_at=notice.get("paid_at"))
     except DomainError:
         pass  # refused and audit-logged by confirm_paid (an amount that does not match)
 
@@ -272,19 +276,26 @@ def checkout_url(provider, order: PaymentOrder) -> str:
     return provider.checkout_path(order.number)
 
 
-def confirm_paid(number: str, amount_fen: int, txn: str, provider: str) -> PaymentOrder:
-    """Called only with a verified notification. Exactly one call marks the order paid."""
+def confirm_paid(number: str, amount_fen: int, txn: str, provider: str, paid_at: datetime | None = None) -> PaymentOrder:
+    """Called only with a verified notification. Exactly one call marks the order paid, at the
+    time the provider says it was paid (`paid_at`, so a day's 对账 finds it on its day); an order
+    expired here is still paid if the provider says the money came before it expired."""
     order = db.session.scalar(select(PaymentOrder).where(PaymentOrder.number == number))
     if order is None:
         raise NotFound("没有这个订单")
+    if paid_at is not None:
+        paid_at = paid_at.astimezone(timezone.utc)  # stored in UTC: SQLite keeps no offset
+    payable_states = ["pending"]
+    if paid_at is not None and paid_at <= aware(order.expires_at):
+        payable_states.append("expired")
     if amount_fen != order.amount_fen:
         record("system", None, provider, "payment_refused", f"order:{number}",
                {"reason": "amount", "got": amount_fen, "expected": order.amount_fen})
         raise DomainError("金额不符")
     receipt_no = "PJ" + today().strftime("%y%m%d") + secrets.token_hex(4).upper()
     changed = db.session.execute(
-        update(PaymentOrder).where(PaymentOrder.id == order.id, PaymentOrder.status == "pending")
-        .values(status="paid", paid_at=utcnow(), provider_txn=txn[:64], receipt_no=receipt_no))
+        update(PaymentOrder).where(PaymentOrder.id == order.id, PaymentOrder.status.in_(payable_states))
+        .values(status="paid", paid_at=paid_at or utcnow(), provider_txn=txn[:64], receipt_no=receipt_no))
     if changed.rowcount == 1:
         person = db.session.get(Person, order.person_id)
         enqueue("sms", person.phone, message("paid", item=order.item_name, amount=f"{order.amount_fen / 100:.2f}",

@@ -4,7 +4,7 @@ order we hold paid that the bill does not list, or listed at another amount, is 
 the finance staff to look into. One report per provider and day, made again if asked."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import JSON, Date, DateTime, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,7 +41,7 @@ class Reconciliation(db.Model):
 
 
 def _paid_on(day: date) -> list[PaymentOrder]:
-    start = datetime.combine(day, time(0), CHINA)
+    start = datetime.combine(day, time(0), CHINA).astimezone(timezone.utc)  # as stored (SQLite keeps no offset)
     return list(db.session.scalars(select(PaymentOrder).where(
         PaymentOrder.status == "paid", PaymentOrder.paid_at >= start, PaymentOrder.paid_at < start + timedelta(days=1))))
 

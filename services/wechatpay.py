@@ -13,14 +13,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import date
+from datetime import date, datetime
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from services.clock import to_china
+from services.clock import CHINA, to_china
 from services.errors import DomainError
 
 WINDOW = 300  # seconds a signed answer or notice may be old (or early)
@@ -74,7 +74,7 @@ class WechatPay:
         """An answer or notice WeChat Pay signed, just now, with the key we hold."""
         timestamp, nonce = headers.get("Wechatpay-Timestamp", ""), headers.get("Wechatpay-Nonce", "")
         signature, serial = headers.get("Wechatpay-Signature", ""), headers.get("Wechatpay-Serial", "")
-        if not (timestamp.isdigit() and len(timestamp) <= 12 and nonce and signature and serial):
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12 and nonce and signature and serial):
             return False
         if serial != self.platform_key_id or abs(self.clock() - int(timestamp)) > WINDOW:
             return False
@@ -148,8 +148,13 @@ class WechatPay:
         if not isinstance(transaction, dict) or transaction.get("mchid") != self.mchid:
             return None
         return {"order": transaction.get("out_trade_no"), "txn": transaction.get("transaction_id", ""),
-                "amount_fen": (transaction.get("amount") or {}).get("total"),
+                "amount_fen": (transaction.get("amount") or {}).get("total"), "paid_at": _when(transaction),
                 "status": "SUCCESS" if transaction.get("trade_state") == "SUCCESS" else transaction.get("trade_state")}
+
+    def close(self, order_number: str) -> None:
+        """关闭订单: an order cancelled here can no longer be paid there."""
+        path = f"/v3/pay/transactions/out-trade-no/{urllib.parse.quote(order_number, safe='')}/close"
+        self._call("POST", path, {"mchid": self.mchid})
 
     def query(self, order_number: str) -> dict | None:
         """The order as WeChat Pay knows it (查询订单), in our terms: for notices that never came."""
@@ -162,11 +167,11 @@ class WechatPay:
         answer = self._call("GET", f"/v3/bill/tradebill?bill_date={day.isoformat()}&bill_type=SUCCESS")
         url = urllib.parse.urlsplit(answer["download_url"])
         data = self._call("GET", url.path + (f"?{url.query}" if url.query else ""), raw=True)
-        if answer.get("hash_type", "SHA1").upper() == "SHA1":
-            import hashlib
+        import hashlib
 
-            if hashlib.sha1(data).hexdigest() != str(answer.get("hash_value", "")).lower():
-                raise PaymentProviderError("微信支付账单校验不对，请稍后重新下载")
+        if str(answer.get("hash_type", "")).upper() != "SHA1" or \
+                hashlib.sha1(data).hexdigest() != str(answer.get("hash_value", "")).lower():
+            raise PaymentProviderError("微信支付账单校验不对，请稍后重新下载")
         return parse_bill(data.decode("utf-8-sig"))
 
     def checkout_path(self, order_number: str) -> str:
@@ -196,6 +201,15 @@ def from_config(config: dict) -> WechatPay:
                      nonces=remember_nonce)
 
 
+def _when(transaction: dict):
+    """When WeChat Pay says the money was paid (RFC 3339, +08:00), or None."""
+    try:
+        moment = datetime.fromisoformat(str(transaction.get("success_time", "")))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
 def parse_bill(text: str) -> list[dict]:
     """The rows of a trade bill: its values begin with ` (to keep a spreadsheet from reading
     them as numbers); the summary after the rows is not a payment."""
@@ -209,6 +223,10 @@ def parse_bill(text: str) -> list[dict]:
             break  # 总交易单数,… : the summary
         values = dict(zip(header, (v.strip().lstrip("`") for v in line.split(","))))
         yuan = values.get("订单金额") or values.get("应结订单金额") or "0"
+        try:
+            paid_at = datetime.strptime(values.get("交易时间", ""), "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA)
+        except ValueError:
+            paid_at = None
         rows.append({"order": values.get("商户订单号", ""), "txn": values.get("微信订单号", ""),
-                     "status": values.get("交易状态", ""), "amount_fen": round(float(yuan) * 100)})
+                     "status": values.get("交易状态", ""), "amount_fen": round(float(yuan) * 100), "paid_at": paid_at})
     return rows

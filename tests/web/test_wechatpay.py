@@ -184,8 +184,13 @@ def test_a_trade_bill_is_read_row_by_row_without_its_summary():
             "`城乡居民养老保险缴费,`,`0.00,`0.60%,`200.00,`0.00,`\n"
             "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n"
             "`1,`200.00,`0.00,`0.00,`0.00,`200.00,`0.00\n")
+    from datetime import datetime
+
+    from services.clock import CHINA
+
     assert parse_bill(bill) == [{"order": "PO26112500001", "txn": "4200000985202611250000000001",
-                                 "status": "SUCCESS", "amount_fen": 20000}]
+                                 "status": "SUCCESS", "amount_fen": 20000,
+                                 "paid_at": datetime(2026, 11, 25, 10, 0, tzinfo=CHINA)}]
 
 
 def _bill(rows: list[tuple[str, int]]) -> bytes:
@@ -228,3 +233,80 @@ def test_the_days_bill_is_reconciled_lost_notices_settled_and_differences_listed
     page = login(app, "admin").get("/office/reconciliation").get_data(as_text=True)
     assert "PO-NOT-OURS" in page and "本站已支付、账单没有：请核查" in page and "已按账单补记为已支付" in page
     assert login(app, "chengguan").get("/office/reconciliation").status_code == 403
+
+
+def test_cancelling_closes_the_order_at_wechat_first(app, client, wechat):
+    from tests.conftest import form_post, sign_in
+
+    provider, capture = wechat
+    sign_in(client, "13900000001", "张桂兰", "622827195803150023")
+    number, _ = _order(app, "k-c")
+    with app.app_context():  # the order is hers
+        from services.people.identity import Person
+
+        order = db.session.scalar(select(PaymentOrder))
+        order.person_id = db.session.scalar(select(Person.id).where(Person.phone == "13900000001"))
+        db.session.commit()
+    capture.routes = {f"/v3/pay/transactions/out-trade-no/{number}/close": b""}
+    capture.status = 500  # WeChat Pay cannot be reached for a moment: the order stays open here too
+    refused = form_post(client, f"/pay/orders/{number}", {})
+    assert refused.status_code in (409, 422, 502) and "微信支付" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(PaymentOrder.status)) == "pending"
+    capture.status = 204
+    form_post(client, f"/pay/orders/{number}", {})
+    assert capture.seen[-1].path == f"/v3/pay/transactions/out-trade-no/{number}/close"
+    assert json.loads(capture.seen[-1].body) == {"mchid": MCHID}
+    with app.app_context():
+        assert db.session.scalar(select(PaymentOrder.status)) == "cancelled"
+
+
+def test_an_order_expired_here_is_paid_only_if_the_money_came_before_it_expired(app, wechat):
+    from datetime import timedelta
+
+    from services.clock import to_china, utcnow
+
+    provider, capture = wechat
+    number, amount = _order(app, "k-e")
+    with app.app_context():
+        order = db.session.scalar(select(PaymentOrder))
+        expired_at = utcnow() - timedelta(minutes=5)
+        order.created_at, order.expires_at, order.status = expired_at - timedelta(minutes=30), expired_at, "expired"
+        db.session.commit()
+    late = {**transaction(number, amount), "success_time": to_china(expired_at + timedelta(minutes=1)).isoformat()}
+    capture.routes = {f"/v3/pay/transactions/out-trade-no/{number}": late}
+    with app.app_context():
+        settle_unnotified(provider)
+        assert db.session.scalar(select(PaymentOrder.status)) == "expired"  # not revived, not paid
+    in_time = {**late, "success_time": to_china(expired_at - timedelta(minutes=1)).isoformat(timespec="seconds")}
+    capture.routes = {f"/v3/pay/transactions/out-trade-no/{number}": in_time}
+    with app.app_context():
+        settle_unnotified(provider)
+        order = db.session.scalar(select(PaymentOrder))
+        assert order.status == "paid" and abs((to_china(order.paid_at) - to_china(expired_at)).total_seconds() + 60) < 2
+
+
+def test_a_payment_early_in_the_china_morning_counts_on_that_china_day(app, wechat):
+    """07:00 in China is 23:00 UTC the day before: the day's 对账 must still find it."""
+    import hashlib
+    from datetime import datetime, timedelta
+
+    from services.clock import CHINA, today
+    from services.payments import confirm_paid
+    from services.reconciliation import reconcile
+
+    provider, capture = wechat
+    number, amount = _order(app, "k-m")
+    morning = datetime.combine(today(), datetime.min.time(), CHINA) + timedelta(hours=7)
+    with app.app_context():
+        order = db.session.scalar(select(PaymentOrder))
+        order.expires_at = morning + timedelta(minutes=30)
+        db.session.commit()
+        confirm_paid(number, amount, "T-M", "wechat", paid_at=morning)
+    bill = _bill([(number, amount)])
+    capture.routes = {"/v3/bill/tradebill": {"hash_type": "SHA1", "hash_value": hashlib.sha1(bill).hexdigest(),
+                                             "download_url": capture.url + "/v3/billdownload/file?token=T"},
+                      "/v3/billdownload/file": bill}
+    with app.app_context():
+        report = reconcile(provider, today())
+        assert (report.our_count, report.open_differences) == (1, [])
