@@ -4,8 +4,11 @@ is, we map its verified name and ID number to our real-name record. Provinces th
 ticket to exchange instead plug in as another kind in PROVIDERS (same two steps: start, finish)."""
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.flask_client import OAuth
+from authlib.jose.errors import JoseError as AuthlibJoseError
 from flask import current_app, redirect, request, session, url_for
 from flask_login import login_user
+from joserfc.errors import JoseError
+from requests import RequestException
 
 from services import audit
 from services.errors import DomainError
@@ -70,7 +73,9 @@ def signin_province_callback():
         return redirect(url_for("pwa.signin"), code=303)
     try:
         person = sign_in_by_provider(_provider().finish(), request.remote_addr or "")
-    except (OAuthError, DomainError) as exc:  # refused there, tampered or replayed here, or a bad record
+    except (OAuthError, JoseError, AuthlibJoseError, RequestException, DomainError, KeyError, ValueError) as exc:
+        # refused there; tampered, replayed or foreign here (the ID token's signature, issuer,
+        # audience, expiry); the provider unreachable; or a record we cannot take
         current_app.logger.warning("province sign-in refused: %s", type(exc).__name__)
         audit.record("person", None, "", "provider_sign_in_refused", "provider:oidc",
                      {"error": type(exc).__name__}, ip=request.remote_addr or "")

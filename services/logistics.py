@@ -98,7 +98,8 @@ def record_pushed(carrier_name: str, tracking_number: str, stage: int | None, no
         from services.cases.lifecycle import get_case
 
         told = f"异常：{note}（{shipment.carrier} {shipment.tracking_number}）"[:300]
-        if any(e.action == "logistics" and e.note == told for e in get_case(shipment.case_id).events):
+        state = note.split("：", 1)[0]  # 疑难件, 退回 …: one message per kind of problem, whatever line follows
+        if any(e.action == "logistics" and e.note.startswith(f"异常：{state}") for e in get_case(shipment.case_id).events):
             return 0  # the same problem pushed again
         record_logistics(shipment.case_id, actor, told, True)
         db.session.commit()

@@ -200,3 +200,10 @@ def test_a_receipt_pushed_to_the_secret_address_lands_on_its_message(app, captur
         finally:
             registry().sms = real
             app.config["SMS_RECEIPT_TOKEN"] = ""
+
+
+def test_a_misconfigured_endpoint_keeps_no_number_or_code_in_the_error():
+    gateway = AliyunSms("LTAI-test", "secret-ali", "镇原县政务服务", TEMPLATES, endpoint="dysmsapi.aliyuncs.com")
+    with pytest.raises(GatewayError) as refused:
+        gateway.send(PHONE, message("signin_code", code=CODE), "signin:4")
+    assert PHONE not in str(refused.value) and CODE not in str(refused.value) and "SMS_ENDPOINT" in str(refused.value)

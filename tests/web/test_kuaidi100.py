@@ -108,6 +108,7 @@ def test_a_parcel_in_trouble_is_told_to_the_applicant(app, client, kuaidi):
         form_post(clerk, f"/office/cases/{case_id}", data, post_url=f"/office/cases/{case_id}/act/{name}")
     assert push(client, "2", context="收件人电话无法接通").status_code == 200
     assert push(client, "2", context="收件人电话无法接通").status_code == 200  # pushed again
+    assert push(client, "2", context="第二次派送，收件人仍未接听").status_code == 200  # a new line, the same problem
     with app.app_context():
         events = db.session.get(Case, case_id).events
         assert "异常：疑难件：收件人电话无法接通" in events[-1].note

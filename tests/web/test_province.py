@@ -109,3 +109,21 @@ def test_a_number_typed_on_another_phone_does_not_hand_that_phone_the_provider_s
         assert any(m.get("kind") == "real_name_released" for m in told)
         assert "real_name_released" in db.session.scalars(select(AuditEntry.action)).all()
     assert "张桂兰" not in squatter.get("/my").get_data(as_text=True)
+
+
+def test_an_id_token_that_fails_its_checks_is_a_refusal_not_a_500(province_app, monkeypatch):
+    from joserfc.errors import InvalidClaimError
+
+    client = province_app.test_client()
+    callback = _sign_in_there(client, "gs-0001")
+    provider = province_app.extensions["identity_provider"]
+
+    def foreign(*args, **kwargs):
+        raise InvalidClaimError("iss")  # an ID token from another issuer
+
+    monkeypatch.setattr(provider.client, "authorize_access_token", foreign)
+    refused = client.get(callback)
+    assert refused.status_code in (400, 409, 422) and "登录没有成功" in refused.get_data(as_text=True)
+    with province_app.app_context():
+        assert db.session.scalars(select(AuditEntry.detail).where(
+            AuditEntry.action == "provider_sign_in_refused")).all() == [{"error": "InvalidClaimError"}]
