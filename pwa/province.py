@@ -4,7 +4,6 @@ is, we map its verified name and ID number to our real-name record. Provinces th
 ticket to exchange instead plug in as another kind in PROVIDERS (same two steps: start, finish)."""
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.flask_client import OAuth
-from authlib.jose.errors import JoseError as AuthlibJoseError
 from flask import current_app, redirect, request, session, url_for
 from flask_login import login_user
 from joserfc.errors import JoseError
@@ -73,7 +72,7 @@ def signin_province_callback():
         return redirect(url_for("pwa.signin"), code=303)
     try:
         person = sign_in_by_provider(_provider().finish(), request.remote_addr or "")
-    except (OAuthError, JoseError, AuthlibJoseError, RequestException, DomainError, KeyError, ValueError) as exc:
+    except (OAuthError, JoseError, RequestException, DomainError, KeyError, ValueError) as exc:
         # refused there; tampered, replayed or foreign here (the ID token's signature, issuer,
         # audience, expiry); the provider unreachable; or a record we cannot take
         current_app.logger.warning("province sign-in refused: %s", type(exc).__name__)

@@ -232,6 +232,9 @@ def provider_checkout(provider, order: PaymentOrder, payer_ip: str, return_url: 
 
 
 SETTLE_AFTER = timedelta(minutes=2)
+# Minutes after an order was placed at which the provider is asked about it (the worker runs
+# every minute), then once an hour for two days: often while a payment is likely, rarely after.
+ASK_AT = frozenset({2, 3, 5, 10, 15, 30, 45})
 
 
 def _catalog():
@@ -252,23 +255,26 @@ def settle_unnotified(provider, now: datetime | None = None) -> int:
                                                             PaymentOrder.created_at < now - SETTLE_AFTER,
                                                             PaymentOrder.created_at > now - timedelta(days=2)))
     for order in list(waiting):
+        age = int((now - aware(order.created_at)).total_seconds() // 60)
+        if age not in ASK_AT and age % 60 != 0:
+            continue
         try:
             notice = provider.query(order.number)
         except DomainError:
             continue  # asked again next round
         if notice and notice.get("status") == "SUCCESS" and isinstance(notice.get("amount_fen"), int):
-            confirm_late(order, notice, provider.name)
-            settled += 1
+            settled += confirm_late(order, notice, provider.name)
     return settled
 
 
-def confirm_late(order: PaymentOrder, notice: dict, provider: str) -> None:
+def confirm_late(order: PaymentOrder, notice: dict, provider: str) -> bool:
     """A payment learnt of late (order query, the day's bill): confirmed as a notice would be."""
     try:
         confirm_paid(order.number, notice["amount_fen"], str(notice.get("txn", ""))[:64], provider,
                      paid_at=notice.get("paid_at"))
     except DomainError:
-        pass  # refused and audit-logged by confirm_paid (an amount that does not match)
+        return False  # refused and audit-logged by confirm_paid (an amount that does not match, too late)
+    return True
 
 
 def checkout_url(provider, order: PaymentOrder) -> str:

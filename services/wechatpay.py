@@ -30,6 +30,10 @@ TIMEOUT = 10
 class PaymentProviderError(DomainError):
     status = 502
 
+    def __init__(self, message: str, code: str = ""):
+        super().__init__(message)
+        self.code = code  # WeChat Pay's error code, when it answered one
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
@@ -106,7 +110,8 @@ class WechatPay:
             raise PaymentProviderError("微信支付的应答签名不对，已停止")
         answer = json.loads(data or b"{}")
         if status >= 400:
-            raise PaymentProviderError(f"微信支付拒绝：{answer.get('code', status)} {str(answer.get('message', ''))[:60]}")
+            raise PaymentProviderError(f"微信支付拒绝：{answer.get('code', status)} {str(answer.get('message', ''))[:60]}",
+                                       str(answer.get("code", "")))
         return answer
 
     # --- paying -------------------------------------------------------------------------------
@@ -164,7 +169,12 @@ class WechatPay:
 
     def bill(self, day: date) -> list[dict]:
         """The day's successful payments in WeChat Pay's bill (交易账单), for reconciliation."""
-        answer = self._call("GET", f"/v3/bill/tradebill?bill_date={day.isoformat()}&bill_type=SUCCESS")
+        try:
+            answer = self._call("GET", f"/v3/bill/tradebill?bill_date={day.isoformat()}&bill_type=SUCCESS")
+        except PaymentProviderError as exc:
+            if exc.code == "NO_STATEMENT_EXIST":  # no payment that day: an empty bill, not a failure
+                return []
+            raise
         url = urllib.parse.urlsplit(answer["download_url"])
         data = self._call("GET", url.path + (f"?{url.query}" if url.query else ""), raw=True)
         import hashlib

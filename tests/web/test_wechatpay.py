@@ -169,7 +169,8 @@ def test_an_order_whose_notice_never_came_is_asked_after_and_settled(app, wechat
     capture.routes = {f"/v3/pay/transactions/out-trade-no/{number}": transaction(number, amount)}
     with app.app_context():
         assert settle_unnotified(provider) == 0  # too soon to ask
-        assert settle_unnotified(provider, now=utcnow() + timedelta(minutes=3)) == 1
+        assert settle_unnotified(provider, now=utcnow() + timedelta(minutes=4)) == 0  # not at 4 minutes: at 2, 3, 5 …
+        assert settle_unnotified(provider, now=utcnow() + timedelta(minutes=3, seconds=10)) == 1
         order = db.session.scalar(select(PaymentOrder))
         assert order.status == "paid" and order.receipt_no
     assert capture.seen[-1].path == f"/v3/pay/transactions/out-trade-no/{number}?mchid={MCHID}"
@@ -275,13 +276,14 @@ def test_an_order_expired_here_is_paid_only_if_the_money_came_before_it_expired(
         db.session.commit()
     late = {**transaction(number, amount), "success_time": to_china(expired_at + timedelta(minutes=1)).isoformat()}
     capture.routes = {f"/v3/pay/transactions/out-trade-no/{number}": late}
+    asked = expired_at - timedelta(minutes=30) + timedelta(minutes=45)  # 45 minutes after it was placed
     with app.app_context():
-        settle_unnotified(provider)
+        assert settle_unnotified(provider, now=asked) == 0  # asked: paid after it expired, refused
         assert db.session.scalar(select(PaymentOrder.status)) == "expired"  # not revived, not paid
     in_time = {**late, "success_time": to_china(expired_at - timedelta(minutes=1)).isoformat(timespec="seconds")}
     capture.routes = {f"/v3/pay/transactions/out-trade-no/{number}": in_time}
     with app.app_context():
-        settle_unnotified(provider)
+        settle_unnotified(provider, now=asked)
         order = db.session.scalar(select(PaymentOrder))
         assert order.status == "paid" and abs((to_china(order.paid_at) - to_china(expired_at)).total_seconds() + 60) < 2
 
