@@ -16,3 +16,11 @@ def assert_accessible(page, name: str = "") -> None:
 
     result = Axe().run(page)
     assert result.violations_count == 0, (name, result.generate_report())
+
+
+def staff_sign_in(page, base: str, username: str, password: str) -> None:
+    """The console's sign-in page, as a clerk does it; then wherever the console opens for them."""
+    page.goto(base + "/office/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()

@@ -12,7 +12,7 @@ from services.people.actors import Actor
 from services.people.identity import Person
 from tests import factories
 from tests.browser.conftest import PHONE
-from tests.browser.steps import assert_accessible, sign_in_with_shown_code
+from tests.browser.steps import assert_accessible, sign_in_with_shown_code, staff_sign_in
 from tests.browser.test_agent_console import DESKTOP, login
 from tests.browser.test_kiosk import check_screen, identify_by_simulated_card, kiosk, seeded  # noqa: F401,I001
 
@@ -119,10 +119,7 @@ def test_rating_a_case_and_the_supervision_page(app, live_server, new_page, scre
         assert db.session.scalar(select(Case.status).where(Case.number == number)) == "completed"
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = new_page(viewport=viewport)
-        page.goto(live_server + "/office/login")
-        page.get_by_label("用户名").fill("ducha")
-        page.get_by_label("密码").fill("Supervise-demo-2026")
-        page.get_by_role("button", name="登录").click()
+        staff_sign_in(page, live_server, "ducha", "Supervise-demo-2026")
         page.get_by_role("heading", name=re.compile("督查")).wait_for()
         assert page.locator("svg.chart").count() >= 4
         look(page, f"supervision-{size}", screenshot_dir)

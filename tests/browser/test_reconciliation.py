@@ -7,6 +7,7 @@ from extensions import db
 from services.clock import today
 from services.reconciliation import Reconciliation
 from tests.browser.conftest import PHONE
+from tests.browser.steps import staff_sign_in
 from tests.browser.test_agent_console import DESKTOP
 from tests.browser.test_county import look
 
@@ -26,10 +27,7 @@ def test_the_supervisor_reads_the_days_reconciliation(app, live_server, new_page
         db.session.commit()
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = new_page(viewport=viewport)
-        page.goto(live_server + "/office/login")
-        page.get_by_label("用户名").fill("ducha")
-        page.get_by_label("密码").fill("Supervise-demo-2026")
-        page.get_by_role("button", name="登录").click()
+        staff_sign_in(page, live_server, "ducha", "Supervise-demo-2026")
         page.get_by_role("link", name="对账").click()
         page.get_by_role("heading", name="支付对账").wait_for()
         assert page.get_by_text("本站已支付、账单没有：请核查").is_visible()

@@ -55,22 +55,24 @@ def push(client, state: str, sign: str | None = None, context: str = "【庆阳�
     return client.post("/api/v1/logistics/kuaidi100", data={"param": param, "sign": sign or md5(param + SALT)})
 
 
-@pytest.mark.usefixtures("staff")
-def test_a_posted_result_goes_by_kuaidi100_and_its_pushes_become_stages_once(app, client, kuaidi):
+def posted_case(app, client, key: str) -> int:
+    """户籍证明开具 (it may be posted), approved at the window and posted with 一键物流."""
     sign_in(client, "13900000001", "李秀英", ID_A)
     with app.app_context():
-        item = app.extensions["catalog"].get("621027-BM-008")  # 户籍证明开具: may be posted
+        item = app.extensions["catalog"].get("621027-BM-008")
         township = db.session.scalar(select(Township.id).where(Township.name == "城关镇"))
-        case_id = submit_case(item, db.session.scalar(select(Person)), {"purpose": "继承"}, "k-kd",
+        case_id = submit_case(item, db.session.scalar(select(Person)), {"purpose": "继承"}, key,
                               township_id=township).id
     clerk = login(app, "chengguan")
+    for name, data in (("accept", {}), ("complete", {"decision": "approved"}), ("deliver", {"method": "post", **ADDRESS})):
+        response = form_post(clerk, f"/office/cases/{case_id}", data, post_url=f"/office/cases/{case_id}/act/{name}")
+        assert response.status_code == 303
+    return case_id
 
-    def do(name, data=None):
-        return form_post(clerk, f"/office/cases/{case_id}", data or {}, post_url=f"/office/cases/{case_id}/act/{name}")
 
-    do("accept")
-    do("complete", {"decision": "approved"})
-    assert do("deliver", {"method": "post", **ADDRESS}).status_code == 303
+@pytest.mark.usefixtures("staff")
+def test_a_posted_result_goes_by_kuaidi100_and_its_pushes_become_stages_once(app, client, kuaidi):
+    case_id = posted_case(app, client, "k-kd")
     order, poll = kuaidi.seen
     form = dict(urllib.parse.parse_qsl(order.body.decode()))
     assert form["sign"] == md5(form["param"] + form["t"] + KEY + SECRET) and form["key"] == KEY
@@ -97,15 +99,7 @@ def test_a_posted_result_goes_by_kuaidi100_and_its_pushes_become_stages_once(app
 
 @pytest.mark.usefixtures("staff")
 def test_a_parcel_in_trouble_is_told_to_the_applicant(app, client, kuaidi):
-    sign_in(client, "13900000001", "李秀英", ID_A)
-    with app.app_context():
-        item = app.extensions["catalog"].get("621027-BM-008")
-        township = db.session.scalar(select(Township.id).where(Township.name == "城关镇"))
-        case_id = submit_case(item, db.session.scalar(select(Person)), {"purpose": "继承"}, "k-kd2",
-                              township_id=township).id
-    clerk = login(app, "chengguan")
-    for name, data in (("accept", {}), ("complete", {"decision": "approved"}), ("deliver", {"method": "post", **ADDRESS})):
-        form_post(clerk, f"/office/cases/{case_id}", data, post_url=f"/office/cases/{case_id}/act/{name}")
+    case_id = posted_case(app, client, "k-kd2")
     assert push(client, "2", context="收件人电话无法接通").status_code == 200
     assert push(client, "2", context="收件人电话无法接通").status_code == 200  # pushed again
     assert push(client, "2", context="第二次派送，收件人仍未接听").status_code == 200  # a new line, the same problem
