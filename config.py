@@ -82,6 +82,7 @@ class Config:
     OIDC_CLAIM_NAME = os.environ.get("OIDC_CLAIM_NAME", "name")
     OIDC_CLAIM_ID_NUMBER = os.environ.get("OIDC_CLAIM_ID_NUMBER", "id_number")
     OIDC_CLAIM_PHONE = os.environ.get("OIDC_CLAIM_PHONE", "phone_number")
+    OIDC_TRUST_PHONE = os.environ.get("OIDC_TRUST_PHONE", "") == "1"  # phones without phone_number_verified
     OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "甘肃政务服务网")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # How many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted.

@@ -29,6 +29,9 @@ class OidcProvider:
             client_kwargs={"scope": config["OIDC_SCOPE"], "code_challenge_method": "S256", "timeout": 10})
         self.claims = {"name": config["OIDC_CLAIM_NAME"], "id_number": config["OIDC_CLAIM_ID_NUMBER"],
                        "phone": config["OIDC_CLAIM_PHONE"]}
+        # A provider that never says phone_number_verified, but checks every phone (a province's
+        # own SMS check at registration), is trusted only when the county says so.
+        self.trust_phone = bool(config.get("OIDC_TRUST_PHONE"))
 
     def start(self, callback: str):
         return self.client.authorize_redirect(callback)
@@ -38,8 +41,10 @@ class OidcProvider:
         claims = dict(token.get("userinfo") or {})
         if not claims.get(self.claims["id_number"]):  # not in the ID token: ask the userinfo endpoint
             claims |= dict(self.client.userinfo(token=token))
+        # A phone the provider has not checked is not taken: here a phone is a way to sign in.
+        phone = claims.get(self.claims["phone"]) if claims.get("phone_number_verified", self.trust_phone) else None
         return ProviderIdentity("oidc", claims.get("sub", ""), claims.get(self.claims["name"]),
-                                claims.get(self.claims["id_number"]), claims.get(self.claims["phone"]))
+                                claims.get(self.claims["id_number"]), phone)
 
 
 PROVIDERS = {"oidc": OidcProvider}

@@ -48,8 +48,8 @@ class S3Storage:
 
     def put(self, key: str, data: bytes) -> None:
         # One request: the object is there whole or not at all.
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
-                               ServerSideEncryption=self.encryption)
+        extra = {"ServerSideEncryption": self.encryption} if self.encryption != "none" else {}
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
 
     def get(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()

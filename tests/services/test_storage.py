@@ -43,6 +43,9 @@ def test_an_object_is_stored_encrypted_read_back_and_deleted(store):
         store.get("ab12cd34")
     with pytest.raises(ValueError):
         store.put("../escape", b"x")
+    plain = S3Storage(store.bucket, store.client, "plain", encryption="none")  # a MinIO without a key service
+    plain.put("ef56ab78", b"x")
+    assert "ServerSideEncryption" not in store.client.head_object(Bucket=store.bucket, Key="plain/ef56ab78")
 
 
 @pytest.mark.usefixtures("staff")

@@ -72,7 +72,8 @@ def outside(tmp_path):
     host, port = s3.get_host_and_port()
     (tmp_path / "merchant.pem").write_text(MERCHANT_PEM)
     (tmp_path / "platform.pem").write_text(PLATFORM_PUBLIC)
-    users = [User(sub="gs-9", claims={"name": "李秀英", "id_number": ID_A, "phone_number": "13900000001"})]
+    users = [User(sub="gs-9", claims={"name": "李秀英", "id_number": ID_A, "phone_number": "13900000001",
+                                      "phone_number_verified": True})]
     with run_server_in_thread(user_claims=users) as provider:
         yield {"servers": {n: s[0] for n, s in servers.items()}, "s3": f"http://{host}:{port}",
                "oidc": f"http://localhost:{provider.server_port}", "keys": tmp_path}

@@ -13,7 +13,8 @@ from services.audit import AuditEntry
 from services.people.identity import Person
 from wsgi import create_app
 
-ZHANG = {"name": "张桂兰", "id_number": "622827195803150023", "phone_number": "13900000001"}
+ZHANG = {"name": "张桂兰", "id_number": "622827195803150023", "phone_number": "13900000001",
+         "phone_number_verified": True}
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,8 @@ def provider():
     from oidc_provider_mock import User, run_server_in_thread
 
     users = [User(sub="gs-0001", claims=ZHANG),
+             User(sub="gs-0003", claims={"name": "王𠈌", "id_number": "622827197511023013",
+                                         "phone_number": "13900000003", "phone_number_verified": False}),
              User(sub="gs-0002", claims={"name": "阿卜杜·热合曼", "id_number": "622827198009182021"})]
     with run_server_in_thread(user_claims=users) as server:
         yield f"http://localhost:{server.server_port}"
@@ -127,3 +130,11 @@ def test_an_id_token_that_fails_its_checks_is_a_refusal_not_a_500(province_app, 
     with province_app.app_context():
         assert db.session.scalars(select(AuditEntry.detail).where(
             AuditEntry.action == "provider_sign_in_refused")).all() == [{"error": "InvalidClaimError"}]
+
+
+def test_a_phone_the_provider_has_not_checked_is_not_taken(province_app):
+    client = province_app.test_client()
+    assert client.get(_sign_in_there(client, "gs-0003")).status_code == 303
+    with province_app.app_context():
+        person = db.session.scalar(select(Person).where(Person.id_number == "622827197511023013"))
+        assert (person.name, person.phone, person.verified_via) == ("王𠈌", None, "province")
