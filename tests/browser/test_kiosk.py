@@ -130,6 +130,7 @@ def test_birth_registration_at_the_kiosk_from_home_to_the_printed_receipt(kiosk,
     page.get_by_text("已上传：高拍仪拍照.jpg").wait_for()
     check_screen(page, "07-materials", screenshot_dir)
     page.get_by_role("link", name="下一步：核对").click()
+    page.get_by_role("heading", name="核对后提交").wait_for()
     assert page.get_by_text("阿卜杜·热合曼").is_visible() and page.get_by_text("城关镇", exact=True).is_visible()
     check_screen(page, "08-check", screenshot_dir)
     page.get_by_role("button", name="确认提交").click()

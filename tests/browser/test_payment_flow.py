@@ -17,8 +17,8 @@ def test_pay_on_a_phone(app, live_server, new_page, screenshot_dir):
     page.get_by_label(re.compile("李德福")).check()
     assert page.get_by_label(re.compile("李小军")).is_disabled()  # already paid this year
     page.get_by_role("button", name="下一步：去支付").click()
-    assert page.get_by_text("800 元").is_visible()
     page.get_by_role("heading", name="演示税务缴费渠道页面").wait_for()
+    assert page.get_by_text("800 元").is_visible()
     assert not page.get_by_text("请选择支付或取消").is_visible()  # nothing refused before anything is sent
     page.screenshot(path=str(screenshot_dir / "phone-payment-tax-channel.png"), full_page=True)
     assert_accessible(page)
