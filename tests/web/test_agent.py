@@ -298,7 +298,8 @@ def test_the_desk_showing_only_consents_is_a_logged_read(app, agents):
     agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")  # a consent, no case yet
     assert "张**" in agent.get("/agent/").get_data(as_text=True)
     with app.app_context():
-        logged = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "agent_desk")).all()
+        logged = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "agent_desk")
+                                    .order_by(AuditEntry.id)).all()
     assert logged and logged[-1].detail == {"cases": 0, "consents": 1, "to_confirm": 0}
 
 

@@ -119,7 +119,7 @@ def test_a_parallel_departments_own_system_pulls_the_case_and_gives_its_opinion(
     _act(lead, case_id, "review")
     with app.app_context():
         told = [m.payload["action"] for m in db.session.scalars(select(OutboxMessage).where(
-            OutboxMessage.channel == "department", OutboxMessage.recipient == "hbj"))]
+            OutboxMessage.channel == "department", OutboxMessage.recipient == "hbj").order_by(OutboxMessage.id))]
     assert told == ["submit", "accept", "review"]
     pulled = signed("GET", "/api/v1/exchange/hbj/cases?after=0")
     number = _case(app, case_id).number
