@@ -22,5 +22,5 @@ def kuaidi100_push():
         return {"result": False, "returnCode": "500", "message": "签名不对或内容无法识别"}, 400
     number, stage, note = pushed
     if stage != -1:
-        record_pushed(carrier.name, number, stage, note)
+        record_pushed(number, stage, note)
     return carrier.ACK, 200

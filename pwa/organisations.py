@@ -72,9 +72,9 @@ def organisation_details():
     acting, away = _acting_or_home()
     if away:
         return away
-    found = acting.organisation
-    form = Parsed(values={"address": found.address or found.registered_address, "contact_name": found.contact_name,
-                          "contact_phone": found.contact_phone})
+    kept = acting.organisation.prefill  # what the applications are prefilled with: the same address
+    form = Parsed(values={"address": kept["org_address"], "contact_name": kept["contact_name"],
+                          "contact_phone": kept["contact_phone"]})
     if request.method == "POST":
         form = parse(OrganisationDetailsInput, request.form)
         if form.ok:

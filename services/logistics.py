@@ -76,28 +76,31 @@ def sync_shipments(carrier, now: datetime | None = None) -> int:
     for shipment in db.session.scalars(select(Shipment).where(Shipment.stages_recorded < len(STAGES))):
         reported = carrier.stages(shipment.tracking_number, shipment.shipped_at, now)
         for stage in reported[shipment.stages_recorded:]:
-            record_logistics(shipment.case_id, Actor("carrier", None, shipment.carrier),
-                             f"{stage}（{shipment.carrier} {shipment.tracking_number}）", stage == STAGES[-1])
+            record_logistics(shipment.case_id, Actor("carrier", None, shipment.carrier), _said(shipment, stage),
+                             stage == STAGES[-1])
             added += 1
         shipment.stages_recorded = max(shipment.stages_recorded, len(reported))
         db.session.commit()
     return added
 
 
-def record_pushed(carrier_name: str, tracking_number: str, stage: int | None, note: str) -> int:
+def _said(shipment: Shipment, what: str) -> str:
+    """A carrier's line on the timeline: what happened, by whom, which parcel."""
+    return f"{what}（{shipment.carrier} {shipment.tracking_number}）"[:300]
+
+
+def record_pushed(tracking_number: str, stage: int | None, note: str) -> int:
     """A carrier's pushed progress (kuaidi100): the stages up to `stage` (an index of STAGES) the
     timeline does not show yet, or — stage None — a problem with the parcel (疑难, 退回, 拒签),
     told to the applicant. A push sent again records nothing twice. Returns events added."""
-    from services.cases.lifecycle import Actor, record_logistics
+    from services.cases.lifecycle import Actor, get_case, record_logistics
 
     shipment = db.session.scalar(select(Shipment).where(Shipment.tracking_number == tracking_number[:30]))
     if shipment is None:
         return 0
     actor, added = Actor("carrier", None, shipment.carrier), 0
     if stage is None:
-        from services.cases.lifecycle import get_case
-
-        told = f"异常：{note}（{shipment.carrier} {shipment.tracking_number}）"[:300]
+        told = _said(shipment, f"异常：{note}")
         state = note.split("：", 1)[0]  # 疑难件, 退回 …: one message per kind of problem, whatever line follows
         if any(e.action == "logistics" and e.note.startswith(f"异常：{state}") for e in get_case(shipment.case_id).events):
             return 0  # the same problem pushed again
@@ -105,8 +108,7 @@ def record_pushed(carrier_name: str, tracking_number: str, stage: int | None, no
         db.session.commit()
         return 1
     for index in range(shipment.stages_recorded, stage + 1):
-        record_logistics(shipment.case_id, actor, f"{STAGES[index]}（{shipment.carrier} {shipment.tracking_number}）",
-                         index == len(STAGES) - 1)
+        record_logistics(shipment.case_id, actor, _said(shipment, STAGES[index]), index == len(STAGES) - 1)
         added += 1
     shipment.stages_recorded = max(shipment.stages_recorded, stage + 1)
     db.session.commit()

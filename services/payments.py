@@ -18,6 +18,7 @@ from services.clock import aware, today, utcnow
 from services.errors import DomainError, NotFound, Unauthenticated
 from services.outbox import enqueue
 from services.people.identity import Person, mask_id_number
+from services.registry import registry
 from services.sms import message
 
 ORDER_TTL = timedelta(minutes=30)
@@ -72,24 +73,18 @@ def payable(item: Item) -> Item:
 def provider_for(item_code: str):
     """Who takes the money for this item: the tax bureau's channel for what it collects
     (Item.collector), our payment provider otherwise."""
-    from services.registry import registry
-
     found = registry()
     return found.tax_channel if found.catalog.get(item_code).collector == "tax" else found.payment_provider
 
 
 def provider_of_order(number: str):
     """Who takes the money for this order's item (an unknown order: our payment provider)."""
-    from services.registry import registry
-
     code = db.session.scalar(select(PaymentOrder.item_code).where(PaymentOrder.number == number)) \
         if inputs.is_key(number, 32) else None
     return provider_for(code) if code else registry().payment_provider
 
 
 def providers():
-    from services.registry import registry
-
     return [p for p in (registry().payment_provider, registry().tax_channel) if p is not None]
 
 
@@ -204,16 +199,12 @@ def accept_notification(provider, body: bytes, headers, ip: str = "") -> Payment
 
 def receipt_link(order: PaymentOrder) -> str:
     """What the electronic receipt's QR code opens."""
-    from services.registry import registry
-
     return f"{registry().public_base_url}/pay/orders/{order.number}"
 
 
 def scan_to_pay_url(provider, order: PaymentOrder) -> str:
     """What the QR on a kiosk's screen holds: the provider's checkout for any phone — asked of
     the provider once per order (the kiosk's page shows it again while it waits)."""
-    from services.registry import registry
-
     if hasattr(provider, "code_url"):
         if not order.scan_ref:
             order.scan_ref = provider.code_url(order)[:300]
@@ -237,19 +228,13 @@ SETTLE_AFTER = timedelta(minutes=2)
 ASK_AT = frozenset({2, 3, 5, 10, 15, 30, 45})
 
 
-def _catalog():
-    from services.registry import registry
-
-    return registry().catalog
-
-
 def settle_unnotified(provider, now: datetime | None = None) -> int:
     """Orders still waiting a while after they were placed: asked of the provider (查询订单), and
     confirmed paid if it says so — a notice that never came loses nobody their payment."""
     if not hasattr(provider, "query"):
         return 0
     now, settled = now or utcnow(), 0
-    collects = [i.code for i in _catalog().items if i.kind == "payment" and provider_for(i.code) is provider]
+    collects = [i.code for i in registry().catalog.items if i.kind == "payment" and provider_for(i.code) is provider]
     waiting = db.session.scalars(select(PaymentOrder).where(PaymentOrder.status.in_(("pending", "expired")),
                                                             PaymentOrder.item_code.in_(collects),
                                                             PaymentOrder.created_at < now - SETTLE_AFTER,

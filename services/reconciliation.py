@@ -60,9 +60,8 @@ def reconcile(provider, day: date) -> Reconciliation:
             if found is not None and found.status == "paid":
                 kind = "other_day" if found.amount_fen == row["amount_fen"] else "amount"
             elif found is not None and found.status in ("pending", "expired"):
-                confirm_late(found, row, provider.name)  # refused (and logged) if the amount differs
-                db.session.refresh(found)
-                kind = "settled_now" if found.status == "paid" else "amount"
+                # refused (and logged) if the amount differs
+                kind = "settled_now" if confirm_late(found, row, provider.name) else "amount"
             differences.append({"kind": kind, "order": row["order"], "txn": row["txn"], "theirs": row["amount_fen"],
                                 "ours": found.amount_fen if found is not None else None})
         elif order.amount_fen != row["amount_fen"]:
@@ -74,7 +73,7 @@ def reconcile(provider, day: date) -> Reconciliation:
     report = db.session.scalar(select(Reconciliation).where(Reconciliation.provider == provider.name,
                                                             Reconciliation.day == day)) \
         or Reconciliation(provider=provider.name, day=day)
-    paid = _paid_on(day)
+    paid = _paid_on(day)  # counted after the loop: what the bill settled just now was paid that day too
     report.bill_count, report.bill_fen = len(bill), sum(r["amount_fen"] for r in bill)
     report.our_count, report.our_fen = len(paid), sum(o.amount_fen for o in paid)
     report.differences, report.checked_at = differences, utcnow()

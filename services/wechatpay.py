@@ -7,6 +7,7 @@ asked after (order query); each day's bill is fetched for reconciliation (对账
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import time
@@ -177,8 +178,6 @@ class WechatPay:
             raise
         url = urllib.parse.urlsplit(answer["download_url"])
         data = self._call("GET", url.path + (f"?{url.query}" if url.query else ""), raw=True)
-        import hashlib
-
         if str(answer.get("hash_type", "")).upper() != "SHA1" or \
                 hashlib.sha1(data).hexdigest() != str(answer.get("hash_value", "")).lower():
             raise PaymentProviderError("微信支付账单校验不对，请稍后重新下载")

@@ -194,10 +194,11 @@ def _record(case: Case, action: str, from_status: str | None, actor: Actor, note
                                              link=track_link(case), note=note or "见详情", decision=decision, due=due,
                                              department=case.department, by=by),
             dedupe_key=f"case-event:{event.id}:sms")
+    lead = registry().catalog.get(case.item_code).system
     for system in systems_of(registry().catalog, case.item_code):
         if system == actor.system:  # a department's own pushes need no echo
             continue
-        key = f"case-event:{event.id}:department" + ("" if system == _lead_system(case) else f":{system}")
+        key = f"case-event:{event.id}:department" + ("" if system == lead else f":{system}")
         enqueue("department", system, {"number": case.number, "action": action, "status": case.status,
                                        "note": note, "at": event.at.isoformat()}, dedupe_key=key)
     return event
@@ -220,10 +221,6 @@ def systems_of(catalog, item_code: str) -> list[str]:
     item = catalog.get(item_code)
     parallel = sorted({i.system for i in catalog.items if i.system and i.department in item.parallel} - {item.system})
     return ([item.system] if item.system else []) + parallel
-
-
-def _lead_system(case: Case) -> str | None:
-    return registry().catalog.get(case.item_code).system
 
 
 def submit_case(item: Item, applicant: Person, answers: dict, idempotency_key: str,

@@ -45,11 +45,11 @@ def department(name: str, system: str | None = None) -> Actor:
     return Actor("department", None, f"{name}业务系统", department=name, system=system)
 
 
-def _reviewed_in_parallel(department: str | None) -> list[str]:
-    """The items on which this department gives an opinion beside the deciding one (并联审批)."""
+def _reviewed_in_parallel(*departments: str | None) -> list[str]:
+    """The items on which these departments give an opinion beside the deciding one (并联审批)."""
     from services.registry import registry
 
-    return [i.code for i in registry().catalog.items if department and department in i.parallel]
+    return [i.code for i in registry().catalog.items if set(departments) & set(i.parallel)]
 
 
 def system_departments_of(system: str | None) -> set[str]:
@@ -64,9 +64,9 @@ def _system_codes(system: str | None) -> list[str]:
     its department reviews in parallel (并联审批)."""
     from services.registry import registry
 
-    departments = system_departments_of(system)
+    parallel = _reviewed_in_parallel(*system_departments_of(system))
     return [i.code for i in registry().catalog.items if system and i.kind == "apply"
-            and (i.system == system or departments & set(i.parallel))]
+            and (i.system == system or i.code in parallel)]
 
 
 def person_of(actor: Actor) -> int | None:

@@ -213,33 +213,16 @@ def enter(person: Person, organisation_id, ip: str = "") -> Acting:
 
 def update_details(acting: Acting, person: Person, address, contact_name, contact_phone, ip: str = "") -> Organisation:
     """What the organisation keeps here for its applications; anyone acting for it may correct it."""
-    errors, values = {}, {}
-    for field, parse in (("address", lambda v: inputs.text(v, 120, field="address", required=True, label="经营场所")),
-                         ("contact_name", lambda v: inputs.person_name(v, field="contact_name", label="联系人")),
-                         ("contact_phone", lambda v: inputs.phone(v, field="contact_phone"))):
-        raw = {"address": address, "contact_name": contact_name, "contact_phone": contact_phone}[field]
-        try:
-            values[field] = parse(raw)
-        except DomainError as exc:
-            errors[field] = exc.message
-    if errors:
-        raise DetailsRefused(errors)
+    address = inputs.text(address, 120, field="address", required=True, label="经营场所")
+    contact_name = inputs.person_name(contact_name, field="contact_name", label="联系人")
+    contact_phone = inputs.phone(contact_phone, field="contact_phone")
     acting = _still(acting, person)
     organisation = acting.organisation
-    organisation.address, organisation.contact_name = values["address"], values["contact_name"]
-    organisation.contact_phone = values["contact_phone"]
+    organisation.address, organisation.contact_name, organisation.contact_phone = address, contact_name, contact_phone
     record("person", person.id, person.name, "update_organisation", f"organisation:{organisation.id}", ip=ip,
            commit=False)
     db.session.commit()
     return organisation
-
-
-class DetailsRefused(DomainError):
-    status = 422
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(next(iter(errors.values())))
-        self.errors = errors
 
 
 def authorisations(acting: Acting, today: date | None = None) -> list[Authorisation]:
