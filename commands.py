@@ -7,12 +7,18 @@ import click
 DATA = Path(__file__).parent / "data"
 
 
+# The demo staff accounts' authenticator secret (两步验证), printed by `make run`: add it to an
+# authenticator app, or ask `flask demo-code` for the current code. Demo data, never production.
+DEMO_TOTP = "ZHENYUANDEMOTOTPZHENYUANDEMOTOTP"
+
+
 def seed_demo_staff(path: Path) -> list[dict]:
     """Demo accounts for trying the staff console; never in production."""
     from sqlalchemy import func, select
 
     from extensions import db
     from services.appointments import Hospital, load_hospitals
+    from services.people import two_factor
     from services.people.staff import StaffUser, create_account
     from services.places import Township
 
@@ -25,10 +31,12 @@ def seed_demo_staff(path: Path) -> list[dict]:
                        if row.get("hospital") else None)
         township_id = (db.session.scalar(select(Township.id).where(Township.name == row["township"]))
                        if row.get("township") else None)
-        create_account(row["username"], row["password"], row["name"], row["role"], township_id,
-                       row.get("department"), created_by="demo data", hospital_id=hospital_id)
+        account = create_account(row["username"], row["password"], row["name"], row["role"], township_id,
+                                 row.get("department"), created_by="demo data", hospital_id=hospital_id)
+        two_factor.demo_enrol(account, DEMO_TOTP)
         if hospital_id:
             row["hospital_name"] = db.session.get(Hospital, hospital_id).name
+    db.session.commit()
     return rows
 
 
@@ -100,6 +108,8 @@ def register_commands(app) -> None:
             scope = (row.get("township") or row.get("department") or row.get("hospital_name")
                      or ("医院" if row.get("hospital") else "全部"))
             click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{scope}）")
+        click.echo(f"  两步验证：演示账号已绑定演示密钥 {DEMO_TOTP}（在验证器 App 里手动添加），"
+                   "或运行 .venv/bin/flask --app wsgi demo-code 查看当前验证码")
         seed_demo_kiosk()
         seed_demo_agents()
         click.echo("演示单位（“单位办事” /org）：王建国（手机 13900000002）登录后，输入统一社会信用代码 "
@@ -110,6 +120,15 @@ def register_commands(app) -> None:
         made = 0 if without_cases else seed_demo_cases(app.extensions["catalog"])
         if made:
             click.echo(f"演示办件：新增 {made} 件近 90 天的办件（办件公示 /public-cases、督查 /office/supervision 可看到）")
+
+    @app.cli.command("demo-code")
+    def demo_code():
+        """The current 两步验证 code of the demo staff accounts (not in production)."""
+        import pyotp
+
+        if app.config["APP_ENV"] == "production":
+            raise click.ClickException("生产环境没有演示账号")
+        click.echo(f"演示账号当前的两步验证码：{pyotp.TOTP(DEMO_TOTP).now()}（30 秒内有效，每个只能用一次）")
 
     @app.cli.command("create-admin")
     @click.argument("username")
@@ -147,7 +166,7 @@ def register_commands(app) -> None:
         import time
 
         from extensions import db
-        from services import attempts, kiosks
+        from services import attempts, audit, kiosks
         from services.logistics import sync_shipments
         from services.exchange.keys import forget_old_nonces
         from services.outbox import drain
@@ -169,6 +188,9 @@ def register_commands(app) -> None:
                     click.echo("支付对账：已核对昨天的账单")
                 settled_at = time.monotonic()
             kiosks.end_idle_visits()  # a kiosk switched off mid-visit: its drafts and card data go
+            sealed, head, head_hash = audit.seal()
+            if sealed:
+                click.echo(f"审计日志：封存 {sealed} 条，链头第 {head} 条 {head_hash}")
             moved = sync_shipments(app.extensions["carrier"])  # carriers' progress onto timelines
             if moved:
                 click.echo(f"物流进度：新增 {moved} 条")
@@ -180,6 +202,17 @@ def register_commands(app) -> None:
                 return
             if not (sent or failed):
                 time.sleep(interval)
+
+    @app.cli.command("audit-verify")
+    def audit_verify():
+        """Recompute the audit log's chain; exit 1 naming the first row changed, removed or added."""
+        from services.audit import verify
+
+        verdict = verify()
+        click.echo(f"审计日志：已核对 {verdict.checked} 条，尚未封存 {verdict.unsealed} 条")
+        if not verdict.intact:
+            raise click.ClickException(f"第 {verdict.broken_at} 条起链条断开：{verdict.problem}")
+        click.echo("链条完整")
 
     @app.cli.command("check-catalog")
     def check_catalog():

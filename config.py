@@ -34,6 +34,9 @@ def instance_secret_key(instance_path: str) -> str:
 class Config:
     APP_ENV = os.environ.get("APP_ENV", "development")
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Keys the audit log's hash chain (services/audit.py). Kept apart from SECRET_KEY, which may be
+    # rotated: a new AUDIT_KEY would make every sealed row fail `flask audit-verify`.
+    AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     CATALOG_DIR = os.environ.get("CATALOG_DIR", str(Path(__file__).parent / "catalog"))
     POWERS_DIR = os.environ.get("POWERS_DIR", str(Path(__file__).parent / "powers"))  # 权责清单
@@ -84,7 +87,10 @@ class Config:
     OIDC_CLAIM_PHONE = os.environ.get("OIDC_CLAIM_PHONE", "phone_number")
     OIDC_TRUST_PHONE = os.environ.get("OIDC_TRUST_PHONE", "") == "1"  # phones without phone_number_verified
     OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "甘肃政务服务网")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")  # redis://host:6379/0
+    # Redis unreachable: count in memory meanwhile rather than refuse every sign-in with a 500.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # How many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted.
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR")  # default: instance/uploads

@@ -2,7 +2,6 @@
 from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -30,5 +29,17 @@ csrf = CSRFProtect()
 htmx = HTMX()
 compress = Compress()
 login_manager = LoginManager()
-# Counts live in memory by default, in Redis when RATELIMIT_STORAGE_URI points at one (many hosts).
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+
+
+def _requester() -> str:
+    """Flood limits count per requester as the attempts table does (web.access.requester): a
+    kiosk by itself, an agent by account, others by address (an IPv6 /64)."""
+    from web.access import requester
+
+    return requester()
+
+
+# Counts live in Redis when RATELIMIT_STORAGE_URI points at one: every worker and host then sees
+# one count. The memory:// default counts per process — right for one process only (make run's
+# two workers each allow the limit; the limits people meet are in the database anyway).
+limiter = Limiter(key_func=_requester, default_limits=[], headers_enabled=False)

@@ -65,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["business_registry"] = make_business_registry(
         app.config["BUSINESS_REGISTRY"], app.config["BUSINESS_REGISTRY_SANDBOX"], app.config["APP_ENV"] == "production")
+    _check_keys(app)
     _install_registry(app)
 
     db.init_app(app)
@@ -73,6 +74,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
+    if app.config["APP_ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        app.logger.warning("RATELIMIT_STORAGE_URI=memory:// counts per worker process: set redis://… "
+                           "so every worker and host shares one count")
     # Every limit decorates a view and is checked by its decorator; the app-wide check that
     # Flask-Limiter adds (for default limits, of which there are none) costs ~60 µs a request.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
@@ -102,9 +106,16 @@ def _install_registry(app: Flask) -> None:
         exchange_secrets=ext["exchange_secrets"], payment_provider=ext["payment_provider"],
         tax_channel=ext["tax_channel"],
         carrier=ext["carrier"], business_registry=ext["business_registry"], public_base_url=app.config["PUBLIC_BASE_URL"].rstrip("/"),
-        secret_key=app.config["SECRET_KEY"], production=app.config["APP_ENV"] == "production")
+        secret_key=app.config["SECRET_KEY"], audit_key=app.config["AUDIT_KEY"], production=app.config["APP_ENV"] == "production")
     appcontext_pushed.connect(lambda sender, **_: install(sender.extensions["registry"]), app, weak=False)
     install(app.extensions["registry"])
+
+
+def _check_keys(app: Flask) -> None:
+    """Production keys that have no safe default (docs/security.md says how to make and keep them)."""
+    if app.config["APP_ENV"] == "production" and len(app.config.get("AUDIT_KEY") or "") < 32:
+        raise RuntimeError("APP_ENV=production 时必须用环境变量 AUDIT_KEY 提供审计日志链的密钥（至少 32 个随机字符，"
+                           "与 SECRET_KEY 不同，另行备份）")
 
 
 def _configure_secrets_and_database(app: Flask) -> None:
@@ -134,7 +145,7 @@ def _configure_login(app: Flask) -> None:
     from services.people.staff import StaffUser
 
     login_manager.init_app(app)
-    from web.access import SIGNIN
+    from web.access import SIGNIN, server_session_holds
 
     # Each front end sends people to its own sign-in page.
     login_manager.blueprint_login_views = {bp: endpoints[0] for bp, endpoints in SIGNIN.items()}
@@ -149,11 +160,13 @@ def _configure_login(app: Flask) -> None:
         if kind == "p":
             return db.session.get(Person, int(number))
         if kind == "s":
-            return db.session.get(StaffUser, int(number))
+            user = db.session.get(StaffUser, int(number))
+            return user if user is not None and server_session_holds("staff", user) else None
         if kind == "a":  # read afresh each request: a disabled agent is out at once
             from services.people.agents import Agent
 
-            return db.session.get(Agent, int(number))
+            agent = db.session.get(Agent, int(number))
+            return agent if agent is not None and server_session_holds("agent", agent) else None
         return None
 
 

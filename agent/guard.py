@@ -1,15 +1,14 @@
 """Who may use the agent pages, checked before any view runs: a signed-in, still active agent
 account (a disabled one is out at its next request), not idle for 30 minutes; and on a
 resident's pages, a consent of theirs in force that covers what the page does."""
-from flask import current_app, g, redirect, render_template, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import current_app, g, redirect, render_template, request
 
 from services import audit
 from services.errors import NotFound
 from services.people import consent
 from services.people.identity import get_person
 from services.registry import registry
-from web.access import account_kind, current_actor, idle_too_long
+from web.access import account_kind, current_actor, signin_again_url
 
 from . import bp
 
@@ -46,13 +45,9 @@ def agents_only():
     if request.endpoint in OPEN:
         return None
     if account_kind() != "agent":
-        return redirect(url_for("agent.login", next=request.full_path.rstrip("?")))
-    if not current_user.active:  # read afresh for every request by the user loader
-        logout_user()
-        session.clear()
-        return render_template("agent/refused.html"), 403
-    if idle_too_long():
-        return redirect(url_for("agent.login", next=request.full_path.rstrip("?"), timeout=1))
+        if g.get("session_ended") == "disabled":  # disabled while signed in: told so, not sent to sign in
+            return render_template("agent/refused.html"), 403
+        return redirect(signin_again_url("agent.login"))
     if g.mandate_id is not None:
         mandate = consent.in_force(current_actor(), g.mandate_id)  # NotFound: 404, nothing shown
         _in_scope(mandate, request.endpoint, request.view_args or {})  # before anything of theirs shows

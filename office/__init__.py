@@ -3,4 +3,17 @@ from flask import Blueprint
 
 bp = Blueprint("office", __name__)
 
-from . import admin, agents, api_keys, bookings, kiosks, people, ratings, reconciliation, routes, supervision, webhooks  # noqa: E402,F401,E501
+from . import (  # noqa: E402,F401,E501
+    admin,
+    agents,
+    api_keys,
+    bookings,
+    kiosks,
+    people,
+    ratings,
+    reconciliation,
+    routes,
+    security,
+    supervision,
+    webhooks,
+)

@@ -5,6 +5,7 @@ from flask_login import current_user
 from services import audit
 from services.cases.handling import load_year, loaded_years
 from services.errors import DomainError
+from services.people import sessions
 from services.people.staff import ROLES, create_account
 from services.people.staff import accounts as staff_accounts
 from services.places import township_choices
@@ -39,6 +40,7 @@ def accounts():
     townships = township_choices()
     return render_template(
         "office/accounts.html", form=form, users=staff_accounts(), townships=dict(townships),
+        online=sessions.live_counts("staff"),
         roles=[("", "请选择")] + list(ROLES.items()),
         township_options=[("", "（不适用）")] + [(str(t), n) for t, n in townships],
         department_options=[("", "（不适用）")] + [(d, d) for d in _departments()]), 422 if form.errors else 200

@@ -1,6 +1,6 @@
 """The staff console: sign in, the queue, a case, its actions and notices, its files."""
-from flask import redirect, render_template, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
 
 from extensions import limiter
 from services import audit
@@ -32,7 +32,7 @@ from services.people.staff import authenticate
 from services.places import township_name
 from services.registry import registry
 from services.workdays import load_calendar
-from web.access import current_actor, password_login, staff_required
+from web.access import current_actor, password_login, sign_out, staff_required
 from web.files import send_upload
 from web.forms import CaseActionInput, QueueQuery
 from web.inputs import parse
@@ -48,15 +48,14 @@ def _ip() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20 per 10 minutes", methods=["POST"], error_message="登录尝试太频繁，请 10 分钟后再试")
 def login():
-    return password_login(authenticate, "/office", "office.queue", "office/login.html")
+    return password_login(authenticate, "staff", "/office", "office.queue", "office/login.html", "office.second_step")
 
 
 @bp.post("/logout")
 @staff_required()
 def logout():
     audit.record("staff", current_user.id, current_user.name, "logout", ip=_ip())
-    logout_user()
-    session.clear()
+    sign_out()
     return redirect(url_for("office.login"), code=303)
 
 

@@ -1,13 +1,27 @@
-"""Audit log (审计日志): every read of personal data and every staff action, append-only."""
+"""Audit log (审计日志): every read of personal data and every staff action — append-only and
+tamper-evident.
+
+Append-only: the database refuses to delete a row or change what it says (triggers, migration
+0025). Tamper-evident: the worker seals new rows into a chain, each carrying a keyed hash
+(HMAC-SM3, AUDIT_KEY) of itself and of the row before; `flask audit-verify` recomputes the
+chain and names the first row that was changed, removed or slipped in. Sealing is after the
+fact, not in the writer's transaction: a chain written as rows are made would make every
+audited request in the county take its turn on one lock."""
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Integer, String, select
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+from sqlalchemy import JSON, DateTime, Integer, String, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
-from services.clock import utcnow
+from services.clock import aware, utcnow
 
 
 class AuditEntry(db.Model):
@@ -22,10 +36,18 @@ class AuditEntry(db.Model):
     target: Mapped[str] = mapped_column(String(60), default="")  # e.g. case:ZY26112500001X
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(45), default="")
+    # The chain: this row's place in it, the hash of the row before, its own. None: not sealed yet.
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 ACTION_NAMES = {
-    "login": "登录", "login_failed": "登录失败", "locked": "账号锁定", "logout": "退出",
+    "login": "登录", "login_failed": "登录失败", "login_slowed": "登录被限速", "logout": "退出",
+    "change_password": "修改密码", "two_factor_enrolled": "开通两步验证", "two_factor_failed": "两步验证码错误",
+    "recovery_code_used": "使用恢复码", "recovery_codes_renewed": "重新生成恢复码", "reset_two_factor": "重置两步验证",
+    "enable_staff": "启用工作人员账号", "disable_staff": "停用工作人员账号", "sign_out_everywhere": "全部退出",
+    "clear_throttle": "清除登录限速",
     "view_case": "查看办件", "reveal_id": "查看完整身份证号", "view_file": "查看材料",
     "case_action": "办件操作", "create_account": "创建账号", "load_calendar": "导入节假日安排",
     "view_audit": "查看审计日志", "query": "查询个人数据", "correct_real_name": "更正实名信息", "view_person": "查看群众信息",
@@ -74,3 +96,83 @@ def recent(limit: int = 200, action: str | None = None, target: str | None = Non
     if target:
         query = query.where(AuditEntry.target == target)
     return list(db.session.scalars(query))
+
+
+GENESIS = "0" * 64
+SEAL_BATCH = 2000
+
+
+def audit_key() -> bytes:
+    from services.registry import registry
+
+    reg = registry()
+    return (reg.audit_key or hashlib.sha256(("audit:" + reg.secret_key).encode()).hexdigest()).encode()
+
+
+def _content(entry: AuditEntry) -> bytes:
+    at = aware(entry.at).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    fields = [entry.seq, at, entry.actor_kind, entry.actor_id, entry.actor_name, entry.action, entry.target,
+              json.dumps(entry.detail or {}, sort_keys=True, ensure_ascii=False), entry.ip]
+    return json.dumps(fields, ensure_ascii=False).encode()
+
+
+def _hash(key: bytes, prev: str, entry: AuditEntry) -> str:
+    mac = crypto_hmac.HMAC(key, hashes.SM3())
+    mac.update(prev.encode() + b"|" + _content(entry))
+    return mac.finalize().hex()
+
+
+def seal(limit: int = SEAL_BATCH) -> tuple[int, int, str]:
+    """Chain the rows not sealed yet, oldest first, after the last sealed one (the worker calls
+    this every few seconds). One sealer at a time: a lock on PostgreSQL, SQLite's one writer.
+    How many were sealed, and the chain's head (its number and hash) — which the worker writes
+    to the system log, outside the database: cutting rows off the end then shows too."""
+    key = audit_key()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('audit_log.seal'))"))
+    last = db.session.execute(select(AuditEntry.seq, AuditEntry.row_hash).where(AuditEntry.seq.is_not(None))
+                              .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    seq, prev = (last.seq, last.row_hash) if last else (0, GENESIS)
+    rows = list(db.session.scalars(select(AuditEntry).where(AuditEntry.seq.is_(None))
+                                   .order_by(AuditEntry.id).limit(limit)))
+    for entry in rows:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev
+        entry.row_hash = prev = _hash(key, prev, entry)
+    db.session.commit()
+    return len(rows), seq, prev
+
+
+@dataclass
+class Verdict:
+    checked: int
+    unsealed: int
+    broken_at: int | None = None  # the seq of the first row that does not check out
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(batch: int = 5000) -> Verdict:
+    """Walk the chain from its start: each row's hash recomputed, each linked to the one before,
+    no number missing. Reads only."""
+    key, prev, expected, checked = audit_key(), GENESIS, 1, 0
+    while True:
+        rows = list(db.session.scalars(select(AuditEntry).where(AuditEntry.seq >= expected)
+                                       .order_by(AuditEntry.seq).limit(batch)))
+        for entry in rows:
+            problem = ("缺少第 {} 条".format(expected) if entry.seq != expected else
+                       "与上一条不衔接" if entry.prev_hash != prev else
+                       "内容被改动" if not hmac.compare_digest(entry.row_hash or "", _hash(key, prev, entry)) else "")
+            if problem:
+                return Verdict(checked, _unsealed(), expected, problem)
+            prev, expected, checked = entry.row_hash, expected + 1, checked + 1
+        db.session.expunge_all()
+        if len(rows) < batch:
+            return Verdict(checked, _unsealed())
+
+
+def _unsealed() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.seq.is_(None))) or 0

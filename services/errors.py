@@ -14,6 +14,11 @@ class NotFound(DomainError):
     status = 404
 
 
+class Refused(DomainError):
+    """Someone signed in asks for what their role may not do."""
+    status = 403
+
+
 class Unauthenticated(DomainError):
     """A machine request whose signature does not check out."""
     status = 401

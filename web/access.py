@@ -3,21 +3,22 @@ so each front end checks the kind of account, not only that someone is signed in
 end names its own sign-in page (SIGNIN below), so a kiosk or an agent page never sends people
 to the phone's sign-in."""
 import ipaddress
+import secrets
 from functools import wraps
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import Forbidden
 
 from services import kiosks
 from services.clock import utcnow
 from services.errors import DomainError
-from services.people import actors, agents, organisations
+from services.people import actors, agents, organisations, sessions
 from web.forms import StaffLoginInput
 from web.inputs import Parsed, parse
 from web.preferences import safe_next
 
-STAFF_IDLE_MINUTES = 30
 # blueprint -> (sign-in endpoint, real-name endpoint); front ends add themselves here.
 SIGNIN = {"pwa": ("pwa.signin", "pwa.verify"), "office": ("office.login", None),
           "kiosk": ("kiosk.identify", "kiosk.identify"), "agent": ("agent.login", None)}
@@ -130,27 +131,34 @@ def verified_required(view):
     return wrapped
 
 
-def idle_too_long() -> bool:
-    """Staff and agents are signed out after 30 idle minutes (a shared office or station PC)."""
-    now = utcnow().timestamp()
-    if now - session.get("staff_seen", now) > STAFF_IDLE_MINUTES * 60:
-        logout_user()
-        session.clear()
+SESSION_TOKEN = "sid"  # the session's key: the server-side session of staff and agents
+
+
+def server_session_holds(kind: str, account) -> bool:
+    """For the user loader: the browser's token names a live session of this account (not ended
+    by 退出, a password change, a disabled account, 全部退出, or 30 idle minutes). Why not is
+    kept for the page that sends them to sign in again."""
+    why = sessions.check(session.get(SESSION_TOKEN), kind, account.id)
+    if why is None and account.active:
         return True
-    session["staff_seen"] = now
+    g.session_ended = why or "disabled"
+    session.pop(SESSION_TOKEN, None)
     return False
 
 
+def signin_again_url(login: str) -> str:
+    """The sign-in page, saying so when the session ended by itself after 30 idle minutes."""
+    idle = g.get("session_ended") in ("idle", "expired")
+    return url_for(login, next=_here(), **({"timeout": 1} if idle else {}))
+
+
 def staff_required(*roles: str):
-    """Staff only (optionally of given roles); signed out after 30 idle minutes."""
+    """Staff only (optionally of given roles), in a live server-side session."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            login = _signin_endpoint("office.login")
             if account_kind() != "staff":
-                return redirect(url_for(login, next=_here()))
-            if idle_too_long():
-                return redirect(url_for(login, next=_here(), timeout=1))
+                return redirect(signin_again_url(_signin_endpoint("office.login")))
             if roles and current_user.role not in roles:
                 raise Forbidden()
             return view(*args, **kwargs)
@@ -158,22 +166,82 @@ def staff_required(*roles: str):
     return decorator
 
 
-def password_login(authenticate, area: str, home: str, template: str):
+PENDING = "pending_sign_in"  # the session's key: a password proved, the second step to come
+PENDING_FOR = 300  # seconds to type the code
+DEVICE_COOKIE = "zy_device"
+DEVICE_MARKS = 8  # names one shared office computer remembers
+
+
+def password_login(authenticate, kind: str, area: str, home: str, template: str, second_step: str | None = None):
     """The sign-in page of accounts with a password (staff at /office, agents at /agent): the
-    form, a fresh session for whoever signs in, and back to where they were going in their area."""
+    form, then a second step when the area has one (staff: 两步验证), else a fresh session
+    for whoever signed in, and back to where they were going in their area."""
     form = Parsed(values={"username": "", "password": ""})
     if request.method == "POST":
         form = parse(StaffLoginInput, request.form)
         form.values["password"] = ""  # never sent back
         if form.ok:
             try:
-                user = authenticate(form.data.username, form.data.password, request.remote_addr or "")
+                user = authenticate(form.data.username, form.data.password, requester(),
+                                    _device_mark(kind, form.data.username), request.remote_addr or "")
             except DomainError as exc:
                 form.refuse(exc, "password")
             else:
-                session.clear()  # a fresh session: nothing of a previous user survives
-                login_user(user)
-                session["staff_seen"] = utcnow().timestamp()
                 target = request.args.get("next", "")
-                return redirect(safe_next(target) if target.startswith(area + "/") else url_for(home), code=303)
+                target = safe_next(target) if target.startswith(area + "/") else url_for(home)
+                if second_step is None:
+                    return finish_sign_in(user, kind, target)
+                session.clear()  # nothing of a previous user survives; nobody is signed in yet
+                session[PENDING] = {"id": user.id, "at": utcnow().timestamp(), "next": target}
+                return redirect(url_for(second_step), code=303)
     return render_template(template, form=form, timeout=request.args.get("timeout")), 422 if form.errors else 200
+
+
+def pending_sign_in() -> tuple[int, str] | None:
+    """(account id, where to go) of a sign-in waiting for its second step, if still fresh."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or utcnow().timestamp() - pending.get("at", 0) > PENDING_FOR:
+        session.pop(PENDING, None)
+        return None
+    return pending["id"], pending["next"]
+
+
+def finish_sign_in(user, kind: str, target: str, response=None):
+    """A fresh session for a proven account: the server-side session, its token in the cookie,
+    this browser remembered for the name (its tries are then counted on their own)."""
+    session.clear()
+    login_user(user)
+    session[SESSION_TOKEN] = sessions.start(user, kind, request.remote_addr or "", request.user_agent.string)
+    response = response or redirect(target, code=303)
+    _remember_device(response, kind, user.username)
+    return response
+
+
+def sign_out() -> None:
+    sessions.end(session.get(SESSION_TOKEN))
+    logout_user()
+    session.clear()
+
+
+def _marks() -> dict:
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    try:
+        marks = URLSafeSerializer(current_app.secret_key, salt="device-marks").loads(raw) if raw else {}
+    except BadSignature:
+        return {}
+    return marks if isinstance(marks, dict) else {}
+
+
+def _device_mark(kind: str, username) -> str | None:
+    mark = _marks().get(f"{kind}:{str(username).strip().lower()[:40]}")
+    return mark if isinstance(mark, str) else None
+
+
+def _remember_device(response, kind: str, username: str) -> None:
+    marks = _marks()
+    key = f"{kind}:{username}"
+    marks[key] = marks.pop(key, None) or secrets.token_hex(8)
+    marks = dict(list(marks.items())[-DEVICE_MARKS:])
+    response.set_cookie(DEVICE_COOKIE, URLSafeSerializer(current_app.secret_key, salt="device-marks").dumps(marks),
+                        max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))

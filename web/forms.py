@@ -130,6 +130,19 @@ class StaffLoginInput(Input):
     password: Password
 
 
+class SecondStepInput(Input):
+    code: Text(20, required=True, label="验证码")
+
+
+class PasswordChangeInput(Input):
+    current: Password
+    password: Password
+
+
+class ThrottleClearInput(Input):
+    key: Text(120, required=True, label="记录")
+
+
 class AccountInput(Input):
     username: Text(40, required=True, label="用户名")
     name: PersonName

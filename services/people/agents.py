@@ -14,7 +14,7 @@ from services import inputs
 from services.audit import record
 from services.clock import utcnow
 from services.errors import DomainError, NotFound
-from services.people import passwords
+from services.people import passwords, sessions
 from services.people.actors import Actor
 from services.places import Village, get_village
 
@@ -64,7 +64,7 @@ def create_agent(actor: Actor, username, password, name, village_id, role="agent
         raise DomainError("请选择身份", field="role")
     username = passwords.check_username(username)
     name = inputs.person_name(name)
-    password_hash = passwords.hashed(password)
+    password_hash = passwords.hashed(password, username, name)
     if db.session.scalar(select(Agent.id).where(Agent.username == username)):
         raise DomainError("这个用户名已被使用", field="username")
     agent = Agent(username=username, password_hash=password_hash, name=name, role=role, village_id=village.id,
@@ -103,14 +103,16 @@ def set_active(actor: Actor, agent_id, active: bool, ip: str = "") -> Agent:
     if not _may_keep(actor, get_village(agent.village_id)):
         raise NotFound("没有这个代办员账号")
     agent.active = bool(active)
+    if not active:
+        sessions.end_all("agent", agent.id, "disabled")
     record(actor.kind, actor.id, actor.name, "enable_agent" if active else "disable_agent", f"agent:{agent.id}",
            ip=ip, commit=False)
     db.session.commit()
     return agent
 
 
-def authenticate(username, password, ip: str = "") -> Agent:
-    return passwords.authenticate(Agent, "agent", username, password, ip)
+def authenticate(username, password, requester: str, device: str | None = None, ip: str = "") -> Agent:
+    return passwords.authenticate(Agent, "agent", username, password, requester, device, ip)
 
 
 DEMO = ({"username": "daiban", "password": "Agent-demo-2026", "name": "赵红梅", "role": "agent"},

@@ -1,33 +1,35 @@
 """Accounts that sign in with a user name and a password (staff, village agents): the password
-rules, hashing, and a lock after repeated failures — one set of rules for every such account."""
+rules, hashing, and checking a password under services.people.throttle's slowdown — one set of
+rules for every such account."""
 from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, DateTime, Integer, String, select
+from sqlalchemy import Boolean, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from extensions import db
 from services import inputs
 from services.audit import record
-from services.clock import to_china, utcnow
 from services.errors import DomainError
+from services.people import sessions, throttle
 
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
-MIN_PASSWORD = 10
+MIN_PASSWORD = 12
+# What guessers try first here and zxcvbn's English lists do not hold: the county, the
+# province, the portal, pinyin of love and luck, the commonest surnames.
+LOCAL_WORDS = ("zhenyuan", "qingyang", "gansu", "zhengwu", "zwfw", "yiwangtongban", "bianmin",
+               "woaini", "aini", "wojiaini", "woaiwojia", "zhongguo", "china", "beijing",
+               "wang", "zhang", "liu", "chen", "yang", "zhao", "huang", "zhou", "sun", "ma")
 
 
 class PasswordAccount:
-    """What a table of such accounts has (a mixin of its model): the name and password, the lock,
-    whether it is enabled — and flask-login's user protocol, one definition for all of them."""
+    """What a table of such accounts has (a mixin of its model): the name and password, whether
+    it is enabled — and flask-login's user protocol, one definition for all of them."""
     username: Mapped[str] = mapped_column(String(40), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     is_authenticated = True
@@ -38,11 +40,16 @@ class PasswordAccount:
         return self.active
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, *about: str) -> None:
+    """Length, and not guessable: no common password, keyboard walk, date or repeat, and not
+    built from the account's own name (`about`). No rules of character classes: a long
+    phrase is stronger than "Passw0rd!" and easier to remember."""
     if len(password or "") < MIN_PASSWORD:
         raise DomainError(f"密码至少 {MIN_PASSWORD} 位", field="password")
-    if password.isdigit() or password.isalpha():
-        raise DomainError("密码要同时包含字母和数字", field="password")
+    words = [w for w in about if w] + list(LOCAL_WORDS)
+    if zxcvbn(password[:72], user_inputs=words)["score"] < 3:  # zxcvbn takes 72 at most
+        raise DomainError("这个密码太常见或太好猜（常用密码、键盘顺序、日期、姓名拼音等），"
+                          "请换一个更长、不常见的，比如几个词连在一起", field="password")
 
 
 def check_username(username) -> str:
@@ -52,8 +59,8 @@ def check_username(username) -> str:
     return username
 
 
-def hashed(password: str) -> str:
-    check_password_rules(password)
+def hashed(password: str, *about: str) -> str:
+    check_password_rules(password, *about)
     return generate_password_hash(password)
 
 
@@ -63,31 +70,42 @@ def _dummy_hash() -> str:
     return generate_password_hash("not-a-password-anyone-has")
 
 
-def authenticate(model, kind: str, username, password, ip: str = ""):
-    """The account of `model` (a table with username, password_hash, active, failed_logins,
-    locked_until) — the same message for an unknown name and a wrong password; a lock after 5
-    failures. `kind` is the actor kind the audit log records."""
+def authenticate(model, kind: str, username, password, requester: str, device: str | None = None,
+                 ip: str = ""):
+    """The account of `model` whose name and password these are, or one refusal for an unknown
+    name, a disabled account and a wrong password alike. Tries are slowed (throttle): by the
+    browser's own count when `device` is its mark for this name, else by name and by source.
+    `kind` is the actor kind the audit log records. The caller records the sign-in itself."""
     name = username.strip().lower() if isinstance(username, str) else ""
     password = password if isinstance(password, str) else ""
+    keys = ([throttle.device_key(kind, device)] if device
+            else [throttle.name_key(kind, name), throttle.source_key(kind, requester)])
+    pause = throttle.wait(keys)
+    if pause:
+        record(kind, None, name[:40], "login_slowed", ip=ip)
+        raise DomainError(throttle.message(pause), field="password")
     user = db.session.scalar(select(model).where(model.username == name)) if name.isascii() and \
         name.isprintable() and len(name) <= 40 else None
-    now = utcnow()
-    wrong = DomainError("用户名或密码不对", field="password")
-    if user is None or not user.active:
-        check_password_hash(_dummy_hash(), password)  # as slow as a real check: names stay secret
-        record(kind, None, name[:40], "login_failed", detail={"reason": "unknown"}, ip=ip)
-        raise wrong
-    if user.locked_until and to_china(user.locked_until) > to_china(now):
-        record(kind, user.id, user.name, "login_failed", detail={"reason": "locked"}, ip=ip)
-        raise DomainError(f"密码错误次数太多，账号已锁定，请 {to_china(user.locked_until):%H:%M} 后再试，"
-                          "或请管理员解锁", field="password")
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until, user.failed_logins = now + LOCK_FOR, 0
-            record(kind, user.id, user.name, "locked", ip=ip, commit=False)
-        record(kind, user.id, user.name, "login_failed", detail={"reason": "password"}, ip=ip)
-        raise wrong
-    user.failed_logins, user.locked_until = 0, None
-    record(kind, user.id, user.name, "login", ip=ip)
+    right = check_password_hash(user.password_hash if user else _dummy_hash(), password)  # as slow either way
+    if user is None or not user.active or not right:
+        throttle.failed(keys)
+        reason = "unknown" if user is None else ("disabled" if not user.active else "password")
+        record(kind, user.id if user else None, user.name if user else name[:40], "login_failed",
+               detail={"reason": reason}, ip=ip)
+        raise DomainError("用户名或密码不对", field="password")
+    throttle.forget(keys[:1])
     return user
+
+
+def change_password(account, kind: str, current: str, new: str, keep_token: str | None, ip: str = "") -> None:
+    """The account holder's own change: the current password first; every other session of the
+    account ends (services.people.sessions), the one `keep_token` names goes on."""
+    if not check_password_hash(account.password_hash, current if isinstance(current, str) else ""):
+        raise DomainError("当前密码不对", field="current")
+    if current == new:
+        raise DomainError("新密码不能和当前密码相同", field="password")
+    account.password_hash = hashed(new, account.username, account.name)
+    ended = sessions.end_all(kind, account.id, "password", keep_token=keep_token)
+    record(kind, account.id, account.name, "change_password", f"{kind}:{account.id}", {"ended": ended}, ip=ip,
+           commit=False)
+    db.session.commit()

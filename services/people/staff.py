@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,8 +13,8 @@ from services import inputs
 from services.appointments import Hospital
 from services.audit import record
 from services.clock import utcnow
-from services.errors import DomainError
-from services.people import passwords
+from services.errors import DomainError, NotFound, Refused
+from services.people import passwords, sessions, two_factor
 from services.places import Township
 
 ROLES = {"window": "乡镇窗口人员", "town_admin": "乡镇管理员", "reviewer": "县直部门审批人员",
@@ -33,6 +33,11 @@ class StaffUser(passwords.PasswordAccount, db.Model):
     department: Mapped[str | None] = mapped_column(String(80))
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # 两步验证 (services.people.two_factor): the authenticator's secret, the last code's time
+    # step (a code is good once), and since when it is confirmed (None: enrol at next sign-in).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    two_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     account_kind = "staff"
 
@@ -61,7 +66,7 @@ def create_account(username: str, password: str, name: str, role: str, township_
     if role == "hospital" and (not hospital_id or db.session.get(Hospital, hospital_id) is None):
         raise DomainError("医院挂号人员须指定医院", field="hospital_id")
     name = inputs.person_name(name)
-    password_hash = passwords.hashed(password)
+    password_hash = passwords.hashed(password, username, name)
     if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise DomainError("这个用户名已被使用", field="username")
     user = StaffUser(username=username, password_hash=password_hash, name=name,
@@ -83,5 +88,54 @@ def accounts() -> list[StaffUser]:
     return list(db.session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username)))
 
 
-def authenticate(username, password, ip: str = "") -> StaffUser:
-    return passwords.authenticate(StaffUser, "staff", username, password, ip)
+def authenticate(username, password, requester: str, device: str | None = None, ip: str = "") -> StaffUser:
+    return passwords.authenticate(StaffUser, "staff", username, password, requester, device, ip)
+
+
+def get_account(user_id) -> StaffUser:
+    user = db.session.get(StaffUser, user_id) if isinstance(user_id, int) else None
+    if user is None:
+        raise NotFound("没有这个账号")
+    return user
+
+
+def _administrator(actor, user: StaffUser) -> None:
+    if actor.kind != "staff" or actor.role != "admin":
+        raise Refused("只有系统管理员可以管理工作人员账号")
+    if user.id == actor.id:
+        raise DomainError("不能对自己的账号这样操作，请另一位管理员办理")
+
+
+def set_active(actor, user_id, active: bool, ip: str = "") -> StaffUser:
+    """Disable or enable an account; disabling ends its sessions at once."""
+    user = get_account(user_id)
+    _administrator(actor, user)
+    user.active = bool(active)
+    if not active:
+        sessions.end_all("staff", user.id, "disabled")
+    record(actor.kind, actor.id, actor.name, "enable_staff" if active else "disable_staff", f"staff:{user.id}",
+           ip=ip, commit=False)
+    db.session.commit()
+    return user
+
+
+def sign_out_everywhere(actor, user_id, ip: str = "") -> int:
+    """全部退出: every session of the account ends (a lost laptop, a member who left)."""
+    user = get_account(user_id)
+    _administrator(actor, user)
+    ended = sessions.end_all("staff", user.id, "everywhere")
+    record(actor.kind, actor.id, actor.name, "sign_out_everywhere", f"staff:{user.id}", {"ended": ended},
+           ip=ip, commit=False)
+    db.session.commit()
+    return ended
+
+
+def reset_two_factor(actor, user_id, ip: str = "") -> None:
+    """For a member who lost their phone: they enrol again at their next sign-in; every session
+    of theirs ends now."""
+    user = get_account(user_id)
+    _administrator(actor, user)
+    two_factor.forget_enrolment(user)
+    sessions.end_all("staff", user.id, "two_factor_reset")
+    record(actor.kind, actor.id, actor.name, "reset_two_factor", f"staff:{user.id}", ip=ip, commit=False)
+    db.session.commit()

@@ -18,9 +18,16 @@ def assert_accessible(page, name: str = "") -> None:
     assert result.violations_count == 0, (name, result.generate_report())
 
 
-def staff_sign_in(page, base: str, username: str, password: str) -> None:
-    """The console's sign-in page, as a clerk does it; then wherever the console opens for them."""
+def staff_sign_in(page, base: str, username: str, password: str, app) -> None:
+    """The console's sign-in page, as a clerk does it, then the code their authenticator shows;
+    then wherever the console opens for them."""
+    from tests.conftest import second_step_code
+
+    code = second_step_code(app, username)  # enrols an account the test made: the page asks for a code
     page.goto(base + "/office/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="两步验证", exact=True).wait_for()
+    page.get_by_label("验证码").fill(code)
+    page.get_by_role("button", name="验证并登录").click()

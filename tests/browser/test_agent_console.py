@@ -6,6 +6,7 @@ import re
 from commands import DATA, seed_demo_staff
 from extensions import db
 from services.cases.lifecycle import Case
+from tests.browser.steps import staff_sign_in
 from tests.browser.test_agent import look
 from tests.factories import id_number
 from tests.web.test_agent import _apply
@@ -14,11 +15,8 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def login(page, base: str, username: str, password: str) -> None:
-    page.goto(base + "/office/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+def login(page, base: str, username: str, password: str, app) -> None:
+    staff_sign_in(page, base, username, password, app)
     page.get_by_role("heading", name=re.compile("办件")).wait_for()
 
 
@@ -34,7 +32,7 @@ def test_the_console_pages_for_village_agents(app, agents, live_server, new_page
 
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = new_page(viewport=viewport)
-        login(page, live_server, "cgadmin", "Township-demo-2026")
+        login(page, live_server, "cgadmin", "Township-demo-2026", app)
         page.goto(live_server + "/office/agents")
         page.get_by_role("cell", name="daiban1").wait_for()
         look(page, f"console-agents-{size}", screenshot_dir)

@@ -119,12 +119,12 @@ def test_rating_a_case_and_the_supervision_page(app, live_server, new_page, scre
         assert db.session.scalar(select(Case.status).where(Case.number == number)) == "completed"
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = new_page(viewport=viewport)
-        staff_sign_in(page, live_server, "ducha", "Supervise-demo-2026")
+        staff_sign_in(page, live_server, "ducha", "Supervise-demo-2026", app)
         page.get_by_role("heading", name=re.compile("督查")).wait_for()
         assert page.locator("svg.chart").count() >= 4
         look(page, f"supervision-{size}", screenshot_dir)
     page = new_page(viewport=DESKTOP)
-    login(page, live_server, "minzheng", "Review-demo-2026")
+    login(page, live_server, "minzheng", "Review-demo-2026", app)
     page.get_by_role("link", name="差评整改", exact=True).click()
     page.get_by_role("link", name=number).click()
     page.get_by_role("heading", name=re.compile("差评整改")).wait_for()

@@ -75,7 +75,7 @@ def test_an_enterprise_applies_and_receives_an_electronic_licence(app, live_serv
 
     # The county's 市场监管局 at its desk
     desk = new_page(viewport=DESKTOP)
-    login(desk, live_server, "shichang", "Review-demo-2026")
+    login(desk, live_server, "shichang", "Review-demo-2026", app)
     desk.get_by_role("link", name=number).click()
     desk.get_by_text("申请单位").wait_for()
     assert desk.get_by_text("镇原县建国农业科技有限公司").first.is_visible()

@@ -11,6 +11,7 @@ from services.people.staff import create_account
 from services.places import township_id_by_name
 from tests import factories
 from tests.browser.conftest import PHONE
+from tests.browser.steps import staff_sign_in
 from tests.browser.test_agent_console import DESKTOP, login
 from tests.browser.test_county import look
 
@@ -28,7 +29,7 @@ def test_a_township_forwards_to_the_county_and_parallel_opinions_show(app, live_
         act(project, "review", lead)
         low_id, project_id = low_income.id, project.id
     page = new_page(viewport=DESKTOP)
-    login(page, live_server, "chengguan", "Window-demo-2026")
+    login(page, live_server, "chengguan", "Window-demo-2026", app)
     page.goto(f"{live_server}/office/cases/{low_id}")
     page.get_by_role("button", name="受理", exact=True).click()
     page.get_by_role("button", name="报县级审批").wait_for()
@@ -39,10 +40,7 @@ def test_a_township_forwards_to_the_county_and_parallel_opinions_show(app, live_
     look(page, "township-follows-desktop", screenshot_dir)
 
     page = new_page(viewport=DESKTOP)
-    page.goto(live_server + "/office/login")
-    page.get_by_label("用户名").fill("ziran")
-    page.get_by_label("密码").fill("Review-test-2026")
-    page.get_by_role("button", name="登录").click()
+    staff_sign_in(page, live_server, "ziran", "Review-test-2026", app)
     page.goto(f"{live_server}/office/cases/{project_id}")
     page.get_by_label("同意", exact=True).check()
     page.get_by_label("审查意见").fill("用地符合国土空间规划")
@@ -58,7 +56,7 @@ def test_the_administrator_makes_a_department_key(app, live_server, new_page, sc
         seed_demo_staff(DATA / "demo_staff.toml")
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = new_page(viewport=viewport)
-        login(page, live_server, "admin", "Admin-demo-2026")
+        login(page, live_server, "admin", "Admin-demo-2026", app)
         page.goto(live_server + "/office/api-keys")
         page.get_by_label("部门系统").select_option("wjj")
         page.get_by_role("button", name="生成").click()

@@ -27,7 +27,7 @@ def test_the_supervisor_reads_the_days_reconciliation(app, live_server, new_page
         db.session.commit()
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = new_page(viewport=viewport)
-        staff_sign_in(page, live_server, "ducha", "Supervise-demo-2026")
+        staff_sign_in(page, live_server, "ducha", "Supervise-demo-2026", app)
         page.get_by_role("link", name="对账").click()
         page.get_by_role("heading", name="支付对账").wait_for()
         assert page.get_by_text("本站已支付、账单没有：请核查").is_visible()

@@ -3,17 +3,14 @@ the villager's timeline shows every step."""
 import re
 
 from commands import DATA, seed_demo_staff
-from tests.browser.steps import assert_accessible
+from tests.browser.steps import assert_accessible, staff_sign_in
 from tests.browser.test_apply_flow import apply_for_birth_registration, sign_in
 
 DESKTOP = {"width": 1280, "height": 900}
 
 
-def staff_login(page, base):
-    page.goto(base + "/office/login")
-    page.get_by_label("用户名").fill("chengguan")
-    page.get_by_label("密码").fill("Window-demo-2026")
-    page.get_by_role("button", name="登录").click()
+def staff_login(page, base, app):
+    staff_sign_in(page, base, "chengguan", "Window-demo-2026", app)
     page.get_by_role("heading", name=re.compile("办件")).wait_for()
 
 
@@ -31,7 +28,7 @@ def test_the_whole_loop_between_a_window_and_a_villager(app, live_server, new_pa
     number = villager.locator(".receipt .number").inner_text().replace(" ", "")
 
     staff = new_page(DESKTOP)
-    staff_login(staff, live_server)
+    staff_login(staff, live_server, app)
     assert_accessible(staff, "queue")
     staff.get_by_role("link", name=number).click()
     assert_accessible(staff, "case page")

@@ -8,7 +8,7 @@ from commands import DATA
 from extensions import db
 from services.appointments import Booking, ClinicSession, load_hospitals, open_coming_week
 from tests import factories
-from tests.conftest import form_post, sign_in
+from tests.conftest import form_post, sign_in, staff_sign_in
 
 ME = factories.id_number("19900303", "221")
 
@@ -106,7 +106,7 @@ def test_hospital_staff_see_the_days_bookings_and_check_in_once(app, villager):
         db.session.get(ClinicSession, session_id).day = today()
         db.session.commit()
     staff = app.test_client()
-    form_post(staff, "/office/login", {"username": "yiyuan", "password": "Hospital-demo-2026"})
+    staff_sign_in(app, staff, "yiyuan", "Hospital-demo-2026")
     assert "李秀英" in text(staff.get("/office/bookings"))
     done = form_post(staff, "/office/bookings", {"code": code})
     assert done.status_code == 200 and "已取号：李秀英" in text(done)
@@ -114,5 +114,5 @@ def test_hospital_staff_see_the_days_bookings_and_check_in_once(app, villager):
     assert again.status_code == 422 and "已取号，不能再取号" in text(again)
     assert staff.get("/office/").headers["Location"].endswith("/office/bookings")
     window = app.test_client()
-    form_post(window, "/office/login", {"username": "chengguan", "password": "Window-demo-2026"})
+    staff_sign_in(app, window, "chengguan", "Window-demo-2026")
     assert window.get("/office/bookings").status_code == 403

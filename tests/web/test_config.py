@@ -80,8 +80,10 @@ def test_production_sends_cookies_only_over_https(monkeypatch):
                     "CARRIER": "ems", "BUSINESS_REGISTRY": "shared"})
     app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn", "EXCHANGE": REAL_DEPARTMENTS,
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
-                      "CARRIER": "ems", "BUSINESS_REGISTRY": "shared", "TAX_CHANNEL": "none"})
+                      "CARRIER": "ems", "BUSINESS_REGISTRY": "shared", "TAX_CHANNEL": "none", "AUDIT_KEY": "a" * 32})
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    with pytest.raises(RuntimeError, match="AUDIT_KEY"):  # the audit chain's key has no safe default
+        create_app({**app.config, "AUDIT_KEY": "short"})
     response = app.test_client().get("/elder?on=1&next=/")
     assert "Secure" in response.headers["Set-Cookie"]
 
@@ -111,3 +113,4 @@ def test_production_refuses_a_plain_address_or_a_placeholder_key(changes, messag
     with pytest.raises(RuntimeError, match=message):
         create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn",
                     "SQLALCHEMY_DATABASE_URI": "sqlite://", **changes})
+

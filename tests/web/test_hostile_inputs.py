@@ -58,6 +58,7 @@ from tests.conftest import (
     kiosk_identify,
     register_kiosk,
     sign_in,
+    staff_sign_in,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -621,8 +622,7 @@ class World:
     # actors ------------------------------------------------------------------------------
     def staff(self, username: str) -> Actor:
         actor = Actor(username, self.app.test_client())
-        response = form_post(actor.client, "/office/login", {"username": username,
-                                                             "password": STAFF_PASSWORDS[username]})
+        response = staff_sign_in(self.app, actor.client, username, STAFF_PASSWORDS[username])
         assert response.status_code == 303, f"setup: staff login {username}: {response.status_code}"
         actor.refresh_token("/office/login")
         return actor

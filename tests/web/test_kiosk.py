@@ -18,6 +18,7 @@ from tests.conftest import (
     form_post,
     register_kiosk,
     sign_in,
+    staff_sign_in,
 )
 
 BIRTH = "621027-BM-004"
@@ -72,7 +73,7 @@ def test_a_disabled_kiosk_stops_at_once_and_comes_back_when_enabled(app, client,
     kiosk_id = kiosk.register()
     assert kiosk.identify().status_code == 303
     admin = app.test_client()
-    form_post(admin, "/office/login", {"username": "admin", "password": "Admin-demo-2026"})
+    staff_sign_in(app, admin, "admin", "Admin-demo-2026")
     assert form_post(admin, "/office/kiosks", {"active": "0"}, post_url=f"/office/kiosks/{kiosk_id}/active").status_code == 303
     stopped = client.get("/kiosk/my")
     assert stopped.status_code == 403 and "本机已停用" in stopped.get_data(as_text=True)
@@ -260,7 +261,7 @@ def test_the_scanner_opens_a_receipts_timeline_and_a_bookings_state(app, client,
 def test_the_console_registers_kiosks_and_shows_their_state(app, client):
     _seed(app)
     admin = app.test_client()
-    form_post(admin, "/office/login", {"username": "admin", "password": "Admin-demo-2026"})
+    staff_sign_in(app, admin, "admin", "Admin-demo-2026")
     with app.app_context():
         from services.places import township_id_by_name
 
@@ -276,7 +277,7 @@ def test_the_console_registers_kiosks_and_shows_their_state(app, client):
     html = admin.get("/office/kiosks").get_data(as_text=True)
     assert "设备故障" in html and "身份证阅读器：故障 读卡服务无响应" in html
     window = app.test_client()
-    form_post(window, "/office/login", {"username": "chengguan", "password": "Window-demo-2026"})
+    staff_sign_in(app, window, "chengguan", "Window-demo-2026")
     assert window.get("/office/kiosks").status_code == 403
 
 

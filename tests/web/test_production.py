@@ -27,7 +27,7 @@ from services.registry import install
 from services.sms import PARAMETERS
 from tests import images
 from tests.capture import serve
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, staff_sign_in
 from tests.web.test_apply import FIELDS, ID_A
 from tests.web.test_wechatpay import (
     APIV3,
@@ -85,7 +85,8 @@ def outside(tmp_path):
 def production_config(outside, database_url) -> dict:
     s = outside["servers"]
     return {
-        "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "SQLALCHEMY_DATABASE_URI": database_url,
+        "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "AUDIT_KEY": secrets.token_hex(32),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "PUBLIC_BASE_URL": "https://localhost",
         "SMS_SENDER": "aliyun", "SMS_SIGN_NAME": "镇原县政务服务", "SMS_ENDPOINT": s["sms"].url,
         "SMS_TEMPLATES": json.dumps({kind: f"SMS_{n}" for n, kind in enumerate(PARAMETERS)}),
@@ -163,7 +164,7 @@ def test_a_production_start_walks_sign_in_apply_deliver_and_pay(app, outside, da
         # The window accepts, approves and hands over the electronic result: kept in the store too
         clerk = production.test_client()
         clerk.environ_base["wsgi.url_scheme"] = "https"
-        assert _post(clerk, "/office/login", {"username": "chengguan", "password": "Window-prod-2026"}).status_code == 303
+        assert staff_sign_in(production, clerk, "chengguan", "Window-prod-2026", post=_post).status_code == 303
         for name, data, kwargs in (("accept", {}, {}), ("complete", {"decision": "approved"}, {}),
                                    ("deliver", {"method": "electronic", "result": (io.BytesIO(images.pdf()), "登记卡.pdf")},
                                     {"content_type": "multipart/form-data"})):

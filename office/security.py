@@ -1,0 +1,136 @@
+"""Staff security: the second step of signing in (两步验证), one's own password, recovery codes
+and sessions; an administrator's account actions and the slowed sign-in tries."""
+from flask import redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from extensions import limiter
+from services import audit
+from services.cases.receipts import qr_svg
+from services.errors import DomainError, NotFound
+from services.people import passwords, sessions, staff, throttle, two_factor
+from web.access import (
+    SESSION_TOKEN,
+    current_actor,
+    finish_sign_in,
+    pending_sign_in,
+    sign_out,
+    staff_required,
+)
+from web.forms import PasswordChangeInput, SecondStepInput, ThrottleClearInput
+from web.inputs import Parsed, parse
+from web.security import no_store
+
+from . import bp
+
+
+def _ip() -> str:
+    return request.remote_addr or ""
+
+
+@bp.route("/login/second", methods=["GET", "POST"])
+@limiter.limit("30 per 10 minutes", methods=["POST"], error_message="尝试太频繁，请 10 分钟后再试")
+def second_step():
+    """After the password: enrol an authenticator (the first time), else type its code."""
+    pending = pending_sign_in()
+    if pending is None:
+        return redirect(url_for("office.login"))
+    user, target = staff.get_account(pending[0]), pending[1]
+    form = Parsed(values={"code": ""})
+    if request.method == "POST":
+        form = parse(SecondStepInput, request.form)
+        if form.ok:
+            try:
+                if two_factor.enrolled(user):
+                    two_factor.verify(user, form.data.code, _ip())
+                    return finish_sign_in(user, "staff", target)
+                codes = two_factor.enrol(user, form.data.code, _ip())
+            except DomainError as exc:
+                form.refuse(exc, "code")
+            else:  # signed in; the codes are shown this once, before going on
+                page = no_store(render_template("office/recovery_codes.html", codes=codes, target=target))
+                return finish_sign_in(user, "staff", target, response=page)
+    if two_factor.enrolled(user):
+        return render_template("office/second_step.html", form=form), form.status
+    secret = two_factor.pending_secret(user)
+    return no_store(render_template(
+        "office/enrol.html", form=form, secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+        qr=qr_svg(two_factor.provisioning_uri(user, secret)), issuer=two_factor.ISSUER, username=user.username),
+        form.status)
+
+
+def _own_page(form=None, codes=None, changed=False):
+    return no_store(render_template(
+        "office/security.html", form=form or Parsed(values={"current": "", "password": ""}), codes=codes,
+        changed=changed, codes_left=two_factor.recovery_codes_left(current_user),
+        live=sessions.live("staff", current_user.id), here=sessions.hash_of(session.get(SESSION_TOKEN, "")))), (form.status if form else 200)
+
+
+@bp.get("/security")
+@staff_required()
+def security():
+    return _own_page()
+
+
+@bp.post("/security/password")
+@staff_required()
+def change_password():
+    form = parse(PasswordChangeInput, request.form)
+    form.values.update(current="", password="")
+    if form.ok:
+        try:
+            passwords.change_password(current_user, "staff", form.data.current, form.data.password,
+                                      session.get(SESSION_TOKEN), _ip())
+        except DomainError as exc:
+            form.refuse(exc, "password")
+        else:  # every other browser signed in as this member is out now
+            return _own_page(changed=True)
+    return _own_page(form)
+
+
+@bp.post("/security/recovery-codes")
+@staff_required()
+def renew_recovery_codes():
+    return _own_page(codes=two_factor.renew_recovery_codes(current_user, _ip()))
+
+
+ACCOUNT_ACTIONS = {
+    "disable": lambda actor, user_id, ip: staff.set_active(actor, user_id, False, ip),
+    "enable": lambda actor, user_id, ip: staff.set_active(actor, user_id, True, ip),
+    "sign-out": staff.sign_out_everywhere,
+    "reset-two-factor": staff.reset_two_factor,
+}
+
+
+@bp.post("/accounts/<int:user_id>/<action>")
+@staff_required("admin")
+def account_action(user_id: int, action: str):
+    if action not in ACCOUNT_ACTIONS:
+        raise NotFound("没有这个操作")
+    ACCOUNT_ACTIONS[action](current_actor(), user_id, _ip())
+    return redirect(url_for("office.accounts"), code=303)
+
+
+@bp.get("/throttles")
+@staff_required("admin")
+def throttles():
+    return render_template("office/throttles.html", slowed=throttle.current(), now_cleared=request.args.get("cleared"))
+
+
+@bp.post("/throttles/clear")
+@staff_required("admin")
+def clear_throttle():
+    form = parse(ThrottleClearInput, request.form)
+    if form.ok:
+        throttle.clear(current_actor(), form.data.key, _ip())
+    return redirect(url_for("office.throttles", cleared=1), code=303)
+
+
+@bp.post("/logout/everywhere")
+@staff_required()
+def sign_out_all_mine():
+    """One's own 全部退出 (a browser left signed in elsewhere): this one too."""
+    sessions.end_all("staff", current_user.id, "everywhere")
+    audit.record("staff", current_user.id, current_user.name, "sign_out_everywhere", f"staff:{current_user.id}",
+                 ip=_ip())
+    sign_out()
+    return redirect(url_for("office.login"), code=303)

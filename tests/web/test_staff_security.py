@@ -1,0 +1,247 @@
+"""Staff security as an attacker would try it: two-step sign-in with single-use codes, a
+slowdown nobody can turn against a colleague, and server-side sessions that end everywhere."""
+import html
+import re
+from datetime import timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import select, update
+
+from commands import DATA, DEMO_TOTP, seed_demo_staff
+from extensions import db
+from services.attempts import Attempt
+from services.audit import AuditEntry
+from services.people.sessions import AccountSession
+from services.people.staff import StaffUser
+from tests.conftest import form_post, staff_sign_in
+
+ADMIN, WINDOW = ("admin", "Admin-demo-2026"), ("chengguan", "Window-demo-2026")
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def staff(app):
+    with app.app_context():
+        seed_demo_staff(DATA / "demo_staff.toml")
+
+
+def signed_in(app, username, password):
+    client = app.test_client()
+    assert staff_sign_in(app, client, username, password).status_code == 303
+    return client
+
+
+def password_step(client, username, password):
+    return form_post(client, "/office/login", {"username": username, "password": password})
+
+
+def account(app, username) -> StaffUser:
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+        db.session.expunge(user)
+        return user
+
+
+def earlier(app, model, column: str, by: timedelta) -> None:
+    """Move the clock: every row's time `by` earlier (in Python: SQLite does no date arithmetic)."""
+    with app.app_context():
+        for row in db.session.scalars(select(model)):
+            setattr(row, column, getattr(row, column) - by)
+        db.session.commit()
+
+
+def actions(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def test_a_new_member_enrols_an_authenticator_at_first_sign_in_and_gets_recovery_codes(app, staff):
+    admin = signed_in(app, *ADMIN)
+    made = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
+                                                  "township_id": "", "department": "", "password": "Maple-river-2026"})
+    assert made.status_code == 422  # a window needs its township: pick one
+    with app.app_context():
+        from services.places import township_id_by_name
+        xinji = str(township_id_by_name("新集乡"))
+    made = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
+                                                  "township_id": xinji, "department": "", "password": "Maple-river-2026"})
+    assert made.status_code == 303
+
+    member = app.test_client()
+    assert password_step(member, "xinji", "Maple-river-2026").headers["Location"].endswith("/office/login/second")
+    assert member.get("/office/").status_code == 302  # the password alone signs nobody in
+    page = text(member.get("/office/login/second"))
+    secret = re.search(r"data-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
+    assert "<svg" in page and "开通两步验证" in page
+    assert secret == account(app, "xinji").totp_secret  # reloading shows the same one
+    wrong = form_post(member, "/office/login/second", {"code": "000000"})
+    assert wrong.status_code == 422 and "验证码不对" in text(wrong)
+    done = form_post(member, "/office/login/second", {"code": pyotp.TOTP(secret).now()})
+    codes = re.findall(r'<span class="code">([0-9a-f]{8}-[0-9a-f]{8})</span>', text(done))
+    assert done.status_code == 200 and len(set(codes)) == 10 and "只显示这一次" in text(done)
+    assert "no-store" in done.headers["Cache-Control"]
+    assert member.get("/office/").status_code == 200
+    assert {"two_factor_enrolled", "login"} <= set(actions(app))
+
+    # The next sign-in asks for the code; one of the paper codes stands in for it, once
+    again = app.test_client()
+    password_step(again, "xinji", "Maple-river-2026")
+    assert "两步验证" in text(again.get("/office/login/second"))
+    assert form_post(again, "/office/login/second", {"code": codes[0].upper()}).status_code == 303
+    reused = app.test_client()
+    password_step(reused, "xinji", "Maple-river-2026")
+    refused = form_post(reused, "/office/login/second", {"code": codes[0]})
+    assert refused.status_code == 422 and "已经用过" in text(refused)
+    assert "recovery_code_used" in actions(app)
+
+
+def test_a_code_is_good_once(app, staff):
+    with app.app_context():
+        db.session.execute(update(StaffUser).values(totp_last_step=None))
+        db.session.commit()
+    code = pyotp.TOTP(DEMO_TOTP).now()
+    first, second = app.test_client(), app.test_client()
+    password_step(first, *WINDOW)
+    password_step(second, *WINDOW)
+    assert form_post(first, "/office/login/second", {"code": code}).status_code == 303
+    replay = form_post(second, "/office/login/second", {"code": code})  # seen over a shoulder
+    assert replay.status_code == 422 and second.get("/office/").status_code == 302
+
+
+def test_the_second_step_waits_only_five_minutes(app, staff):
+    client = app.test_client()
+    password_step(client, *WINDOW)
+    with client.session_transaction() as session:
+        session["pending_sign_in"] = {**session["pending_sign_in"], "at": session["pending_sign_in"]["at"] - 301}
+    assert client.get("/office/login/second").headers["Location"].endswith("/office/login")
+
+
+def test_wrong_passwords_slow_down_the_name_alike_whether_it_exists_or_not(app, staff):
+    def five_wrong_then_right(username, password):
+        client = app.test_client()
+        answers = [text(password_step(client, username, "Wrong-guess-2026")) for _ in range(5)]
+        answers.append(text(password_step(client, username, password)))
+        return [re.search(r'class="error"[^>]*>([^<]+)<', a).group(1) for a in answers]
+
+    real = five_wrong_then_right("chengguan", WINDOW[1])
+    unknown = five_wrong_then_right("nobody.here", "Whatever-it-2026")
+    assert real[:5] == ["用户名或密码不对"] * 5 and "请 30 秒后再试" in real[5]
+    assert real == unknown  # the answers tell nothing about which names exist
+    earlier(app, Attempt, "at", timedelta(seconds=31))  # half a minute later the name may try again
+    assert password_step(app.test_client(), *WINDOW).status_code == 303
+
+
+def test_a_stranger_cannot_lock_the_owner_out_of_their_own_browser(app, staff):
+    owner = signed_in(app, *WINDOW)  # this browser now carries its mark for chengguan
+    form_post(owner, "/office/", {}, post_url="/office/logout")
+    attacker = app.test_client()
+    for _ in range(12):
+        password_step(attacker, "chengguan", "Wrong-guess-2026")
+    assert "后再试" in text(password_step(app.test_client(), *WINDOW))  # a fresh browser is slowed
+    assert staff_sign_in(app, owner, *WINDOW).status_code == 303  # the owner's own is not
+
+
+def test_the_administrator_sees_and_clears_slowed_names(app, staff):
+    for _ in range(6):
+        password_step(app.test_client(), "chengguan", "Wrong-guess-2026")
+    admin = signed_in(app, *ADMIN)
+    page = text(admin.get("/office/throttles"))
+    assert "用户名：chengguan" in page and "来源地址：ip:127.0.0.1" in page
+    key = re.search(r'data-throttle="(slow:staff:name:chengguan)"', page).group(1)
+    assert form_post(admin, "/office/throttles", {"key": key}, post_url="/office/throttles/clear").status_code == 303
+    assert "用户名：chengguan" not in text(admin.get("/office/throttles"))
+    assert "clear_throttle" in actions(app)
+    assert password_step(app.test_client(), *WINDOW).status_code == 303
+    window = signed_in(app, *WINDOW)
+    assert window.get("/office/throttles").status_code == 403
+
+
+def test_a_cookie_copied_before_signing_out_is_worth_nothing_after(app, staff):
+    member = signed_in(app, *WINDOW)
+    thief = app.test_client()
+    thief.set_cookie("session", member.get_cookie("session").value)
+    assert thief.get("/office/").status_code == 200
+    form_post(member, "/office/", {}, post_url="/office/logout")
+    assert thief.get("/office/").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(AccountSession.ended_why)) == "logout"
+
+
+def test_changing_the_password_ends_every_other_session(app, staff):
+    here, elsewhere = signed_in(app, *WINDOW), signed_in(app, *WINDOW)
+    wrong = form_post(here, "/office/security", {"current": "Not-my-password-1", "password": "Maple-river-lantern-9"},
+                      post_url="/office/security/password")
+    assert wrong.status_code == 422 and "当前密码不对" in text(wrong)
+    weak = form_post(here, "/office/security", {"current": WINDOW[1], "password": "1234567890ab"},
+                     post_url="/office/security/password")
+    assert weak.status_code == 422 and "太常见或太好猜" in text(weak)
+    done = form_post(here, "/office/security", {"current": WINDOW[1], "password": "Maple-river-lantern-9"},
+                     post_url="/office/security/password")
+    assert done.status_code == 200 and "其他电脑和手机上的登录已全部退出" in text(done)
+    assert here.get("/office/").status_code == 200 and elsewhere.get("/office/").status_code == 302
+    assert staff_sign_in(app, app.test_client(), "chengguan", "Maple-river-lantern-9").status_code == 303
+
+
+def test_disabling_an_account_or_signing_it_out_everywhere_ends_its_sessions_at_once(app, staff):
+    admin, member = signed_in(app, *ADMIN), signed_in(app, *WINDOW)
+    user_id = account(app, "chengguan").id
+    accounts = text(admin.get("/office/accounts"))
+    assert 'data-account="chengguan"' in accounts and "已开通" in accounts
+
+    form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/sign-out")
+    assert member.get("/office/").status_code == 302
+    member = signed_in(app, *WINDOW)
+    form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/disable")
+    assert member.get("/office/").status_code == 302
+    refused = password_step(app.test_client(), *WINDOW)
+    assert refused.status_code == 422 and "用户名或密码不对" in text(refused)
+    form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/enable")
+    assert signed_in(app, *WINDOW).get("/office/").status_code == 200
+    own = form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{account(app, 'admin').id}/disable")
+    assert own.status_code == 400 and "另一位管理员" in text(own)
+    assert {"sign_out_everywhere", "disable_staff", "enable_staff"} <= set(actions(app))
+
+
+def test_the_administrator_resets_a_lost_authenticator(app, staff):
+    admin, member = signed_in(app, *ADMIN), signed_in(app, *WINDOW)
+    user_id = account(app, "chengguan").id
+    assert form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"
+                     ).status_code == 303
+    assert member.get("/office/").status_code == 302
+    client = app.test_client()
+    password_step(client, *WINDOW)
+    assert "开通两步验证" in text(client.get("/office/login/second"))
+    assert account(app, "chengguan").two_factor_since is None
+    assert "reset_two_factor" in actions(app)
+
+
+def test_thirty_idle_minutes_end_a_session(app, staff):
+    member = signed_in(app, *WINDOW)
+    earlier(app, AccountSession, "seen_at", timedelta(minutes=31))
+    response = member.get("/office/")
+    assert response.status_code == 302 and "timeout=1" in response.headers["Location"]
+    assert member.get("/office/").status_code == 302  # ended, not merely idle: no way back
+
+
+def test_the_security_page_lists_sessions_and_renews_recovery_codes(app, staff):
+    member = signed_in(app, *WINDOW)
+    signed_in(app, *WINDOW)
+    page = text(member.get("/office/security"))
+    assert page.count("<tr><td>") == 2 and "（本机）" in page
+    renewed = form_post(member, "/office/security", {}, post_url="/office/security/recovery-codes")
+    assert len(re.findall(r'<span class="code">[0-9a-f]{8}-[0-9a-f]{8}</span>', text(renewed))) == 10
+    assert "还剩 <b>10</b>" in member.get("/office/security").get_data(as_text=True)
+
+
+def test_an_agents_session_ends_everywhere_too(app, agents):
+    """Village agents sign in with a password as staff do: the same server-side sessions."""
+    agent = agents.signed_in("daiban1")
+    copied = app.test_client()
+    copied.set_cookie("session", agent.get_cookie("session").value)
+    assert copied.get("/agent/").status_code == 200
+    form_post(agent, "/agent/", {}, post_url="/agent/logout")
+    assert copied.get("/agent/").status_code == 302
