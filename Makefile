@@ -47,6 +47,7 @@ bench: install-dev
 	bench/query
 	bench/lighthouse
 	bench/kiosk
+	bench/scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts bench/out

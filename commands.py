@@ -167,12 +167,12 @@ def register_commands(app) -> None:
 
         from extensions import db
         from services import attempts, audit, kiosks
-        from services.logistics import sync_shipments
         from services.exchange.keys import forget_old_nonces
+        from services.logistics import sync_shipments
         from services.outbox import drain
-
         from services.payments import providers, settle_unnotified
         from services.reconciliation import reconcile_due
+        from services.retention import purge_due
 
         senders = app.extensions["senders"]
         pruned_at = settled_at = 0.0
@@ -180,6 +180,9 @@ def register_commands(app) -> None:
             if time.monotonic() - pruned_at > 3600:  # wrong-try counts no limit looks at any more
                 attempts.prune()
                 forget_old_nonces()  # past the timestamp window, a nonce can never be replayed
+                purged = purge_due(storage=app.extensions["storage"], days=app.config["MATERIALS_RETENTION_DAYS"])
+                if purged:  # closed cases past their retention period: their materials' files go
+                    click.echo(f"保存期限：删除了 {purged} 件已结束办件的材料")
                 pruned_at = time.monotonic()
             if time.monotonic() - settled_at > 60:  # payments whose notice never came: ask the provider
                 if sum(settle_unnotified(provider) for provider in providers()):
@@ -202,6 +205,43 @@ def register_commands(app) -> None:
                 return
             if not (sent or failed):
                 time.sleep(interval)
+
+    @app.cli.command("purge-materials")
+    @click.option("--dry-run", is_flag=True, help="Count the cases due; delete nothing.")
+    def purge_materials(dry_run: bool):
+        """Delete the materials of cases closed longer ago than MATERIALS_RETENTION_DAYS (the worker
+        does this hourly); results handed over are kept."""
+        from services.retention import BATCH, due_count, purge_due
+
+        days = app.config["MATERIALS_RETENTION_DAYS"]
+        if dry_run:
+            click.echo(f"保存期限 {days} 天：有 {due_count(days=days)} 件已结束的办件到期，材料待删除（未删除任何文件）")
+            return
+        total = 0
+        while True:  # in batches; a case the store would not delete is left for the next run
+            try:
+                purged = purge_due(storage=app.extensions["storage"], days=days)
+            except ValueError as exc:  # a period that makes no sense
+                raise click.ClickException(str(exc))
+            total += purged
+            if purged < BATCH:
+                break
+        left = due_count(days=days)
+        click.echo(f"保存期限 {days} 天：删除了 {total} 件已结束办件的材料（办理结果保留）"
+                   + (f"；还有 {left} 件没能删除，详见日志，下次运行会再试" if left else "；没有其他到期的材料"))
+
+    @app.cli.command("rotate-keys")
+    @click.option("--reindex", is_flag=True, help="Also recompute every blind index (after BLIND_INDEX_KEY changed).")
+    def rotate_keys(reindex: bool):
+        """Seal every personal value again under the first key of PERSONAL_DATA_KEYS."""
+        from services.key_rotation import rotate
+
+        done = rotate(reindex)
+        for name, count in done.items():
+            if count:
+                click.echo(f"  {name}：{count} 条")
+        click.echo(f"已用密钥 {app.extensions['keys'].current} 重新加密 {sum(done.values())} 条"
+                   + ("，并重算了查找索引" if reindex else "") + "。确认无误后可从 PERSONAL_DATA_KEYS 去掉旧密钥。")
 
     @app.cli.command("audit-verify")
     def audit_verify():

@@ -37,6 +37,10 @@ class Config:
     # Keys the audit log's hash chain (services/audit.py). Kept apart from SECRET_KEY, which may be
     # rotated: a new AUDIT_KEY would make every sealed row fail `flask audit-verify`.
     AUDIT_KEY = os.environ.get("AUDIT_KEY", "")
+    # Personal data at rest (services/sealing.py): "2:<32 hex>,1:<32 hex>", the first seals, all open;
+    # and the blind index's key (64 hex). Unset outside production: derived from SECRET_KEY.
+    PERSONAL_DATA_KEYS = os.environ.get("PERSONAL_DATA_KEYS", "")
+    BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", "")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     CATALOG_DIR = os.environ.get("CATALOG_DIR", str(Path(__file__).parent / "catalog"))
     POWERS_DIR = os.environ.get("POWERS_DIR", str(Path(__file__).parent / "powers"))  # 权责清单
@@ -95,6 +99,7 @@ class Config:
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR")  # default: instance/uploads
     STORAGE = os.environ.get("STORAGE", "local")  # local | s3
+    MATERIALS_RETENTION_DAYS = int(os.environ.get("MATERIALS_RETENTION_DAYS", "1095"))  # after a case closes: services/retention.py
     S3_BUCKET = os.environ.get("S3_BUCKET", "")
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # MinIO or a cloud's S3-compatible address
     S3_REGION = os.environ.get("S3_REGION", "")

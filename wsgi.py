@@ -18,6 +18,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_secrets_and_database(app)
+    from web import logsafe
+
+    logsafe.init_app(app)  # no ID number, phone, code or token in a log; after the engine options
 
     from services.catalog import load_catalog
 
@@ -106,13 +109,19 @@ def _install_registry(app: Flask) -> None:
         exchange_secrets=ext["exchange_secrets"], payment_provider=ext["payment_provider"],
         tax_channel=ext["tax_channel"],
         carrier=ext["carrier"], business_registry=ext["business_registry"], public_base_url=app.config["PUBLIC_BASE_URL"].rstrip("/"),
-        secret_key=app.config["SECRET_KEY"], audit_key=app.config["AUDIT_KEY"], production=app.config["APP_ENV"] == "production")
+        secret_key=app.config["SECRET_KEY"], keys=ext["keys"], audit_key=app.config["AUDIT_KEY"], production=app.config["APP_ENV"] == "production")
     appcontext_pushed.connect(lambda sender, **_: install(sender.extensions["registry"]), app, weak=False)
     install(app.extensions["registry"])
 
 
 def _check_keys(app: Flask) -> None:
-    """Production keys that have no safe default (docs/security.md says how to make and keep them)."""
+    """Keys that have no safe default in production (docs/security.md says how to make and keep them)."""
+    from services.sealing import KeyProblem, keys_from
+
+    try:
+        app.extensions["keys"] = keys_from(app.config, app.config["SECRET_KEY"], app.config["APP_ENV"] == "production")
+    except KeyProblem as exc:
+        raise RuntimeError(str(exc)) from None
     if app.config["APP_ENV"] == "production" and len(app.config.get("AUDIT_KEY") or "") < 32:
         raise RuntimeError("APP_ENV=production 时必须用环境变量 AUDIT_KEY 提供审计日志链的密钥（至少 32 个随机字符，"
                            "与 SECRET_KEY 不同，另行备份）")
@@ -138,6 +147,12 @@ def _configure_secrets_and_database(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     if url.startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
+    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # After a restart or failover of PostgreSQL, every pooled connection is dead: each is tested
+        # as it is taken and replaced, so no request gets one (the app heals without a restart). An
+        # unreachable server is a 503 in seconds (web/errors.py), not a worker hung past its timeout.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True,
+                                                            "connect_args": {"connect_timeout": 5}})
 
 
 def _configure_login(app: Flask) -> None:

@@ -78,7 +78,7 @@ def document() -> dict:
                 "put": {"tags": ["exchange"], "operationId": "registerWebhook", "summary": "登记接收地址（webhook）",
                         "description": "此后本系统事项的每一步办理，都签名后 POST 到这个地址：请求头 X-Key-Id（最新的有效密钥）、"
                                        "X-Timestamp、X-Idempotency-Key 和 X-Signature（对 timestamp + 换行 + 请求体）。"
-                                       "回复 2xx 算送达；否则稍后重试，间隔逐次加长，最多 5 次。重试和重新投递的 "
+                                       "回复 2xx 算送达；否则稍后重试，间隔逐次加长（最长 10 分钟），连续 3 天不成功才放弃。重试和重新投递的 "
                                        "X-Idempotency-Key 不变，请据此只办理一次。",
                         "parameters": [SYSTEM, *SIGNED],
                         "requestBody": {"required": True, "content": {"application/json": {

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("pwa", __name__)
 
-from . import agents, apply, auth, booking, organisations, pay, phone_upload, province, public, query, ratings, routes, track  # noqa: E402,F401,I001  (routes attach to bp)
+from . import agents, apply, auth, booking, my_data, organisations, pay, phone_upload, province, public, query, ratings, routes, track  # noqa: E402,F401,I001  (routes attach to bp)

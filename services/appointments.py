@@ -29,6 +29,7 @@ from services.clock import CHINA, today, utcnow
 from services.errors import DomainError, NotFound
 from services.outbox import enqueue
 from services.people.identity import Person
+from services.sealing import Sealed, sealed_value
 from services.sms import message
 
 PERIODS = {"am": "上午", "pm": "下午"}
@@ -87,7 +88,7 @@ class Booking(db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
         # One active booking per patient per session, enforced by the database itself.
-        Index("uq_bookings_active_patient", "session_id", "patient_id_number", unique=True,
+        Index("uq_bookings_active_patient", "session_id", "patient_id_number_index", unique=True,
               sqlite_where=text("status = 'booked'"), postgresql_where=text("status = 'booked'")),
     )
 
@@ -98,7 +99,9 @@ class Booking(db.Model):
     actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")  # who booked: a kiosk, an agent …
     actor_id: Mapped[int | None] = mapped_column(Integer)
     patient_name: Mapped[str] = mapped_column(String(40))
-    patient_id_number: Mapped[str] = mapped_column(String(18))
+    _patient_id_number: Mapped[str] = mapped_column("patient_id_number", Sealed("bookings.patient_id_number"))
+    patient_id_number_index: Mapped[str] = mapped_column(String(64))
+    patient_id_number = sealed_value("patient_id_number", "id_number")
     status: Mapped[str] = mapped_column(String(12), default="booked")  # booked | cancelled | checked_in
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

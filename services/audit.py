@@ -33,7 +33,7 @@ class AuditEntry(db.Model):
     actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_name: Mapped[str] = mapped_column(String(60))
     action: Mapped[str] = mapped_column(String(40), index=True)
-    target: Mapped[str] = mapped_column(String(60), default="")  # e.g. case:ZY26112500001X
+    target: Mapped[str] = mapped_column(String(60), default="", index=True)  # e.g. case:ZY26112500001X
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(45), default="")
     # The chain: this row's place in it, the hash of the row before, its own. None: not sealed yet.
@@ -63,6 +63,7 @@ ACTION_NAMES = {
     "consent_review": "第二人查看纸质委托", "consent_refused": "纸质委托未通过", "consent_withdrawn": "撤销委托",
     "agent_collect": "记录收件清单", "agent_return": "记录回交", "cancel_booking": "代为取消预约",
     "cancel_order": "代为取消缴费订单", "claim_record": "读卡认领代办员登记的记录",
+    "purge_materials": "按保存期限删除材料", "export_personal_data": "下载个人信息副本",
 }
 
 

@@ -30,6 +30,7 @@ from services.clock import aware, utcnow
 from services.errors import DomainError, NotFound
 from services.people.actors import Actor
 from services.people.cards import Card
+from services.sealing import Sealed, SealedJSON
 
 SETUP_TTL = timedelta(hours=24)
 SEEN_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often
@@ -276,8 +277,8 @@ class KioskVisit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kiosk_id: Mapped[int] = mapped_column(ForeignKey("kiosks.id"), index=True)
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    card: Mapped[dict | None] = mapped_column(JSON)  # name, id_number, valid_until, via
-    phone: Mapped[str | None] = mapped_column(String(11))
+    card: Mapped[dict | None] = mapped_column(SealedJSON("kiosk_visits.card"))  # name, id_number, valid_until, via
+    phone: Mapped[str | None] = mapped_column(Sealed("kiosk_visits.phone"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 from services import inputs
 from services.clock import aware, utcnow
 from services.errors import DomainError
+from services.sealing import SealedJSON
 
 STAGES = ["已揽收", "运输中", "派送中", "已签收"]
 ADDRESS_FIELDS = {"province": "省", "city": "市", "county": "县（区）", "township": "乡镇", "village": "村（社区）",
@@ -26,7 +27,7 @@ class Shipment(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
     carrier: Mapped[str] = mapped_column(String(20))
     tracking_number: Mapped[str] = mapped_column(String(30), unique=True)
-    address: Mapped[dict] = mapped_column(JSON)
+    address: Mapped[dict] = mapped_column(SealedJSON("shipments.address"))  # recipient, phone, home
     stages_recorded: Mapped[int] = mapped_column(Integer, default=0)
     shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

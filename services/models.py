@@ -16,4 +16,13 @@ from services import (  # noqa: F401
 )
 from services.cases import drafts, lifecycle, materials, numbers, papers, ratings  # noqa: F401
 from services.exchange import keys, webhooks  # noqa: F401
-from services.people import agents, consent, identity, organisations, sessions, signin, staff, two_factor  # noqa: F401
+from services.people import (  # noqa: F401
+                      agents,
+                      consent,
+                      identity,
+                      organisations,
+                      sessions,
+                      signin,
+                      staff,
+                      two_factor,
+)

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
+from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+from services.clock import aware
+from services.sealing import Sealed, SealedJSON, sealed_value
 
+# A gateway or a department system down for hours, or over a long weekend, loses nothing: its
+# messages are tried again and again for KEEP_TRYING, at most MAX_PAUSE apart, so once it is back
+# everything waiting goes within minutes. Only then, and after MAX_ATTEMPTS tries at least (a
+# delivery replayed from the console gets its tries again), is a message given up as failed.
+KEEP_TRYING = timedelta(days=3)
+MAX_PAUSE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 CLAIM_TIMEOUT = timedelta(minutes=5)  # a worker that died mid-send gives its claim back
 
@@ -18,17 +26,27 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def pause_after(attempts: int) -> timedelta:
+    """1, 2, 4, 8 minutes, then every 10: a blip costs a minute, an outage no busy loop."""
+    return min(timedelta(seconds=30 * 2 ** min(attempts, 10)), MAX_PAUSE)
+
+
 class OutboxMessage(db.Model):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))  # sms | department
-    recipient: Mapped[str] = mapped_column(String(80))
-    payload: Mapped[dict] = mapped_column(JSON)
+    # A phone or a department system's key, sealed like every phone (services.sealing); and what
+    # is sent, sealed too: an SMS's words carry sign-in codes and names.
+    _recipient: Mapped[str] = mapped_column("recipient", Sealed("outbox.recipient"))
+    recipient_index: Mapped[str] = mapped_column(String(64), index=True)
+    recipient = sealed_value("recipient", "phone")
+    payload: Mapped[dict] = mapped_column(SealedJSON("outbox.payload"))
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Late-bound, so the outbox keeps one clock (utcnow above) that a test can move.
+    available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: utcnow())
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str] = mapped_column(Text, default="")
@@ -37,7 +55,11 @@ class OutboxMessage(db.Model):
     delivery: Mapped[str | None] = mapped_column(String(12))  # delivered | undelivered
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivery_note: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: utcnow())
+
+
+def gives_up(message: OutboxMessage, now: datetime) -> bool:
+    return message.attempts >= MAX_ATTEMPTS and now - aware(message.created_at) >= KEEP_TRYING
 
 
 def enqueue(channel: str, recipient: str | None, payload: dict, dedupe_key: str) -> None:
@@ -82,10 +104,10 @@ def deliver_claimed(message_ids: list[int], senders: dict) -> tuple[int, int]:
         try:
             answer = senders[message.channel].send(message.recipient, message.payload, message.dedupe_key)
         except Exception as exc:  # the adapter failed: retry later, with a growing pause
+            now = utcnow()
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            give_up = message.attempts >= MAX_ATTEMPTS
-            message.status = "failed" if give_up else "pending"
-            message.available_at = utcnow() + timedelta(seconds=30 * 2 ** message.attempts)
+            message.status = "failed" if gives_up(message, now) else "pending"
+            message.available_at = now + pause_after(message.attempts)
             failed += 1
         else:
             message.status, message.sent_at = "sent", utcnow()

@@ -21,6 +21,7 @@ class Registry:
     business_registry: Any = None  # 市场主体登记信息 (services.people.business_registry)
     public_base_url: str = "http://localhost:8000"
     secret_key: str = ""
+    keys: Any = None  # personal data's sealing and blind-index keys (services.sealing.Keys)
     audit_key: str = ""  # keys the audit log's chain (services.audit); derived from secret_key when unset
     production: bool = False  # sandboxes and simulated devices are refused in production
 

@@ -1,12 +1,29 @@
 """Where uploaded materials and result files live: a folder under instance/ by default,
 outside static/, so files are only ever served through a view that checks who is asking; or an
 S3-compatible object store (MinIO, or a cloud's) when STORAGE=s3, each object encrypted at rest
-by the store. Both have the same three methods."""
+by the store. Both have the same three methods, and both refuse with StorageFull when there is no
+room left, having kept nothing of the file."""
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import tempfile
 from pathlib import Path
+
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+FULL = {errno.ENOSPC, errno.EDQUOT}  # the disk, or this account's quota on it
+
+
+class StorageFull(DomainError):
+    """No room for the file: the person is told beside the upload, the operators in the log."""
+    status = 507  # Insufficient Storage: the server's fault, seen as such in the access log
+
+    def __init__(self, cause: Exception):
+        super().__init__("服务器存储空间已满，文件没有保存，请稍后再试或到窗口办理", field="files")
+        log.error("upload storage full: %s", cause)
 
 
 class LocalStorage:
@@ -21,11 +38,26 @@ class LocalStorage:
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent)  # write then rename: never a half file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(exist_ok=True)
+            self._write_whole(path, data)
+        except OSError as exc:
+            if exc.errno in FULL:
+                raise StorageFull(exc) from exc
+            raise
+
+    @staticmethod
+    def _write_whole(path: Path, data: bytes) -> None:
+        """Write beside, then rename: the file is there whole or not at all, even when the disk
+        fills half way (the part written is removed)."""
+        fd, tmp = tempfile.mkstemp(dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:  # a full disk, or the worker stopped mid-write
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
@@ -49,13 +81,25 @@ class S3Storage:
     def put(self, key: str, data: bytes) -> None:
         # One request: the object is there whole or not at all.
         extra = {"ServerSideEncryption": self.encryption} if self.encryption != "none" else {}
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
+        except Exception as exc:
+            if _store_is_full(exc):
+                raise StorageFull(exc) from exc
+            raise
 
     def get(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+
+def _store_is_full(exc: Exception) -> bool:
+    """A store refusing for want of room: MinIO's XMinioStorageFull, or any 507 Insufficient Storage."""
+    answer = getattr(exc, "response", None) or {}  # botocore's ClientError carries the store's answer
+    return (answer.get("Error", {}).get("Code") == "XMinioStorageFull"
+            or answer.get("ResponseMetadata", {}).get("HTTPStatusCode") == 507)
 
 
 def make_storage(config: dict, default_root: Path):

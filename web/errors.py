@@ -1,9 +1,12 @@
 """One place turns errors into a Chinese page, an htmx fragment, or JSON for /api."""
-from flask import jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from extensions import db
 from services.errors import DomainError
 
 from .fragments import wants_fragment
@@ -17,7 +20,9 @@ MESSAGES = {
     413: ("文件太大", "上传的文件超过了大小限制，请压缩后再试。"),
     429: ("操作太频繁", "请稍等几分钟再试。"),
     500: ("系统出了点问题", "不是您的错。请稍后再试；如着急办理，请拨打 12345 政务服务便民热线。"),
+    503: ("系统正在维护", "数据库暂时连不上，请稍等一两分钟再试；如着急办理，请拨打 12345 政务服务便民热线。"),
 }
+RETRY_AFTER_SECONDS = 60  # what the 503 page asks for: a restart or failover of the database
 
 
 def _wants_json() -> bool:
@@ -55,3 +60,49 @@ def register_error_handlers(app):
     def unexpected(exc):
         app.logger.exception("unhandled error")
         return render_error(500)
+
+    @app.errorhandler(OperationalError)  # unreachable, restarting, shutting down, locked too long
+    @app.errorhandler(PoolTimeout)  # every connection busy
+    def database_unavailable(exc):
+        return _database_unavailable(exc)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc):
+        if exc.connection_invalidated:  # the server went away mid-query, whatever the driver called it
+            return _database_unavailable(exc)
+        return unexpected(exc)
+
+    # Runs before Flask-SQLAlchemy's own teardown (the last registered runs first), which would
+    # raise when the server went away after the page was made, turning the answer into a 500.
+    app.teardown_appcontext(lambda exc: _release_connection())
+
+
+def _database_unavailable(exc):
+    """The database is restarting, failing over or out of connections: a 503 the person can act on.
+    The pool heals by itself (wsgi.py tests each connection it hands out), so nothing else is done."""
+    current_app.logger.error("database unavailable: %s", exc)
+    _as_a_visitor()
+    try:
+        response = current_app.make_response(render_error(503))
+    except SQLAlchemyError:  # the page itself needed the database: its words alone
+        title, message = MESSAGES[503]
+        response = current_app.make_response((f"<!doctype html><h1>{title}</h1><p>{message}</p>", 503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _release_connection() -> None:
+    """End the request's transaction; one whose server went away can only be dropped."""
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        db.session().invalidate()  # no ROLLBACK sent down a dead line; the pool opens a fresh one
+        db.session.remove()
+
+
+def _as_a_visitor() -> None:
+    """End the failed transaction, and show the page as to a visitor: the layout asks who is signed
+    in and for whom they act, which would read the database again. The session is kept as it is."""
+    _release_connection()
+    current_app.login_manager._update_request_context_with_user()  # anonymous, for this request only
+    g.acting = None  # web.access.acting_organisation: no look-up, nothing dropped from the session

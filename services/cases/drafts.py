@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -23,6 +23,7 @@ from services.people.actors import Actor
 from services.people.identity import Person, age_on
 from services.people.organisations import Organisation
 from services.places import is_township
+from services.sealing import SealedJSON
 
 TEXT_MAX, TEXTAREA_MAX = 100, 1000
 
@@ -37,7 +38,7 @@ class Draft(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))  # applying for it
     item_code: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(64), unique=True)  # becomes the case's idempotency key
-    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict] = mapped_column(SealedJSON("drafts.answers"), default=dict)
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -25,7 +25,7 @@ from services.cases.lifecycle import (
     recompute_open_deadlines,
     remaining_workdays,
 )
-from services.cases.materials import RESULT, discard, file_for, store_files
+from services.cases.materials import RESULT, check_kept, discard, file_for, store_files
 from services.clock import today as china_today
 from services.errors import DomainError, IllegalTransition, NotFound
 from services.inputs import InvalidInput
@@ -92,6 +92,7 @@ def file_for_actor(actor: Actor, key: str, ip: str = ""):
         if upload.case_id is not None:  # a case's file: whoever may see the case (an organisation's people)
             case = db.session.get(Case, upload.case_id)
             if may_see(actor, case):
+                check_kept(upload)  # before the read is logged: a deleted file is read by nobody
                 if upload.owner_id != person_of(actor):  # a colleague's upload (an ID card scan): logged
                     audit.record(actor.kind, actor.id, actor.name, "view_file", f"case:{case.number}",
                                  {"file": upload.key}, ip=ip)
@@ -108,6 +109,7 @@ def file_for_actor(actor: Actor, key: str, ip: str = ""):
             return upload  # a draft's file the agent uploaded themself, of an item the consent covers
     elif upload is not None and upload.case_id is not None:
         case = case_for(actor, upload.case_id)
+        check_kept(upload)
         audit.record(actor.kind, actor.id, actor.name, "view_file", f"case:{case.number}", {"file": upload.key}, ip=ip)
         return upload
     raise NotFound("没有找到这个文件")

@@ -40,6 +40,7 @@ from services.outbox import enqueue
 from services.people.actors import Actor, citizen
 from services.people.identity import Person
 from services.registry import registry
+from services.sealing import Sealed, SealedJSON
 from services.sms import message
 from services.workdays import WorkCalendar, load_calendar
 
@@ -88,8 +89,8 @@ class Case(db.Model):
     township_id: Mapped[int | None] = mapped_column(ForeignKey("townships.id"), index=True)
     applicant_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     applicant_name: Mapped[str] = mapped_column(String(40))
-    applicant_id_number: Mapped[str] = mapped_column(String(18))
-    applicant_phone: Mapped[str | None] = mapped_column(String(11))  # None: no phone, no SMS
+    applicant_id_number: Mapped[str] = mapped_column(Sealed("cases.applicant_id_number"))
+    applicant_phone: Mapped[str | None] = mapped_column(Sealed("cases.applicant_phone"))  # None: no phone, no SMS
     # Who submitted it: the applicant themself, or an agent, a kiosk … acting for them; an
     # agent under the resident's consent (代办), kept with the case.
     actor_kind: Mapped[str] = mapped_column(String(12), default="citizen")
@@ -103,7 +104,7 @@ class Case(db.Model):
     # Of an item accepted and decided at given levels (Item.accepts/decides): where it is now —
     # "township" until forwarded, then "county"; None for items any of their staff handle.
     level: Mapped[str | None] = mapped_column(String(10), index=True)
-    answers: Mapped[dict] = mapped_column(JSON)
+    answers: Mapped[dict] = mapped_column(SealedJSON("cases.answers"))  # family members' ID numbers too
     status: Mapped[str] = mapped_column(String(20), index=True)
     decision: Mapped[str | None] = mapped_column(String(10))  # approved | denied
     promised_days: Mapped[int] = mapped_column(Integer)

@@ -6,7 +6,7 @@ import hashlib
 import io
 import secrets
 import warnings
-from datetime import datetime
+from datetime import date, datetime
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import DateTime, ForeignKey, Integer, String, select
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 from services import inputs
-from services.clock import utcnow
-from services.errors import DomainError
+from services.clock import to_china, utcnow
+from services.errors import DomainError, NotFound
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs long before they reach memory
@@ -43,6 +43,14 @@ class Upload(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     original_name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The file deleted at the end of its retention period (services.retention); the row stays, so
+    # the case still says what was handed in, and when it went.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def purged_on(self) -> date | None:
+        """The China date its file was deleted, as pages say it."""
+        return to_china(self.purged_at).date() if self.purged_at else None
 
 
 def sniff(data: bytes) -> str:
@@ -131,6 +139,15 @@ def _file_name(name: str) -> str:
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     return name[-120:] or "材料"
+
+
+def check_kept(upload: Upload) -> Upload:
+    """The upload, unless its file was deleted at the end of its retention period: then a
+    message saying so, never a missing file's error."""
+    if upload.purged_at is not None:
+        raise NotFound(f"这份材料已按保存期限于{upload.purged_on:%Y年%-m月%-d日}删除，不能再查看。"
+                       "办理结果不受影响；如有疑问，请联系办理窗口")
+    return upload
 
 
 def file_for(key: str) -> Upload | None:

@@ -45,6 +45,7 @@ from services.people.identity import (
     resident_for_agent,
 )
 from services.registry import registry
+from services.sealing import Sealed
 from services.sms import message
 
 STATUS_NAMES = {"pending": "等待本人念出验证码", "confirming": "等待村里第二人确认", "active": "有效",
@@ -70,7 +71,7 @@ class Mandate(db.Model):
     valid_until: Mapped[date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(8))  # sms | paper
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
-    phone: Mapped[str | None] = mapped_column(String(11))  # where the code went
+    phone: Mapped[str | None] = mapped_column(Sealed("mandates.phone"))  # where the code went
     code_hash: Mapped[str | None] = mapped_column(String(64))
     code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     code_wrong_tries: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,6 +12,7 @@ from services import inputs
 from services.audit import record
 from services.errors import DomainError, NotFound
 from services.outbox import enqueue
+from services.sealing import Sealed, sealed_value
 from services.sms import message
 
 ELDER_AGE = 60
@@ -30,9 +31,13 @@ class Person(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # None for a resident with no phone, recorded by a village agent (services.people.consent).
-    phone: Mapped[str | None] = mapped_column(String(11), unique=True)
+    _phone: Mapped[str | None] = mapped_column("phone", Sealed("persons.phone"))
+    phone_index: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone = sealed_value("phone", "phone")
     name: Mapped[str | None] = mapped_column(String(40))
-    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    _id_number: Mapped[str | None] = mapped_column("id_number", Sealed("persons.id_number"))
+    id_number_index: Mapped[str | None] = mapped_column(String(64), unique=True)
+    id_number = sealed_value("id_number", "id_number")
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # How the real name was checked: "typed" (a number typed in), "agent" (typed by a village
     # agent from the card, with the resident's consent), "province" (vouched for by the unified

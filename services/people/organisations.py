@@ -33,6 +33,7 @@ from services.people.actors import Actor
 from services.people.business_registry import ACTIVE, Registered
 from services.people.identity import Person, mask_id_number
 from services.registry import registry
+from services.sealing import Sealed, sealed_value
 
 MONTHS = (1, 3, 6, 12)  # an authorisation is renewed at least yearly
 # How old the registry's answer may be while someone acts for an organisation: a legal
@@ -51,7 +52,9 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     legal_rep_name: Mapped[str] = mapped_column(String(40))
-    legal_rep_id_number: Mapped[str] = mapped_column(String(18), index=True)
+    _legal_rep_id_number: Mapped[str] = mapped_column("legal_rep_id_number", Sealed("organisations.legal_rep_id_number"))
+    legal_rep_id_number_index: Mapped[str] = mapped_column(String(64), index=True)
+    legal_rep_id_number = sealed_value("legal_rep_id_number", "id_number")
     registered_address: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(10))
     demo: Mapped[bool] = mapped_column(default=False)  # the registry's answer was the sandbox's
@@ -59,7 +62,7 @@ class Organisation(db.Model):
     # Kept here by the organisation, prefilled into applications:
     address: Mapped[str] = mapped_column(String(120), default="")  # where it operates (经营场所)
     contact_name: Mapped[str] = mapped_column(String(40), default="")
-    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    contact_phone: Mapped[str] = mapped_column(Sealed("organisations.contact_phone"), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @property
@@ -75,16 +78,22 @@ class Authorisation(db.Model):
     It lapses when the registry names another legal representative: it was the old one's word."""
     __tablename__ = "organisation_authorisations"
     # One in force per person and organisation, even when two taps race.
-    __table_args__ = (Index("uq_organisation_authorisations_live", "organisation_id", "id_number", unique=True,
+    __table_args__ = (Index("uq_organisation_authorisations_live", "organisation_id", "id_number_index", unique=True,
                             sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(String(40))
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    _id_number: Mapped[str] = mapped_column("id_number", Sealed("organisation_authorisations.id_number"))
+    id_number_index: Mapped[str] = mapped_column(String(64), index=True)
+    id_number = sealed_value("id_number", "id_number")
     valid_until: Mapped[date] = mapped_column(Date)
     granted_by: Mapped[str] = mapped_column(String(40))
-    granted_by_id_number: Mapped[str] = mapped_column(String(18))  # the legal representative who granted it
+    # The legal representative who granted it:
+    _granted_by_id_number: Mapped[str] = mapped_column("granted_by_id_number",
+                                                       Sealed("organisation_authorisations.granted_by_id_number"))
+    granted_by_id_number_index: Mapped[str] = mapped_column(String(64))
+    granted_by_id_number = sealed_value("granted_by_id_number", "id_number")
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_by: Mapped[str | None] = mapped_column(String(40))

@@ -16,6 +16,7 @@ from services.errors import DomainError, TooManyTries
 from services.outbox import enqueue
 from services.people.identity import Person, find_or_create_person
 from services.registry import registry
+from services.sealing import Sealed, sealed_value
 from services.sms import message
 
 CODE_TTL = timedelta(minutes=5)
@@ -37,7 +38,9 @@ class SmsCode(db.Model):
     __tablename__ = "sms_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(11), index=True)
+    _phone: Mapped[str] = mapped_column("phone", Sealed("sms_codes.phone"))
+    phone_index: Mapped[str] = mapped_column(String(64), index=True)
+    phone = sealed_value("phone", "phone")
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

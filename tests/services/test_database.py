@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from extensions import db
 
@@ -115,3 +115,33 @@ def test_migration_0015_fills_in_the_day_and_working_days_of_cases_already_done(
             (1, "2026-11-20", 6), (2, "2026-11-19", 2), (3, None, 2)]
         db.session.commit()
         downgrade(revision="0014")
+
+
+def test_migration_0027_seals_what_was_stored_in_clear_and_opens_it_going_back(app, tmp_path):
+    """Rows written before 0027 are sealed in place and found by their blind index; a rollback
+    leaves them in clear again."""
+    from flask_migrate import downgrade, upgrade
+
+    from services.cases.lifecycle import Case
+    from services.people.identity import Person
+
+    with _at_revision(tmp_path, "0026") as run:
+        run("UPDATE persons SET id_number = '622827199003032222', name = '李秀英'")
+        run("INSERT INTO cases (id, number, track_token, idempotency_key, item_code, item_name, department, "
+            "applicant_id, applicant_name, applicant_id_number, applicant_phone, answers, status, promised_days, "
+            "submitted_at, workdays_used, due_estimated, version, actor_kind) VALUES (1, 'ZY261101000011', 't', 'k', "
+            "'621027-BM-004', '生育登记', '镇原县卫生健康局', 1, '李秀英', '622827199003032222', '13900000001', "
+            "'{\"father_id\": \"622827198801011234\"}', 'submitted', 1, '2026-11-01', 0, false, 1, 'citizen')")
+        db.session.commit()
+        upgrade()
+        stored = " ".join(str(v) for v in run("SELECT phone, id_number, phone_index FROM persons").one()) + " ".join(
+            str(v) for v in run("SELECT applicant_id_number, applicant_phone, answers FROM cases").one())
+        for clear in ("13900000001", "622827199003032222", "622827198801011234"):
+            assert clear not in stored
+        person = db.session.scalar(select(Person).where(Person.phone == "13900000001"))
+        assert person.id_number == "622827199003032222"
+        assert db.session.get(Case, 1).answers == {"father_id": "622827198801011234"}
+        db.session.commit()
+        downgrade(revision="0026")
+        assert run("SELECT phone, id_number FROM persons").one() == ("13900000001", "622827199003032222")
+        assert "622827198801011234" in str(run("SELECT answers FROM cases").scalar())

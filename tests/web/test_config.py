@@ -80,10 +80,14 @@ def test_production_sends_cookies_only_over_https(monkeypatch):
                     "CARRIER": "ems", "BUSINESS_REGISTRY": "shared"})
     app = create_app({"APP_ENV": "production", "SECRET_KEY": "k" * 32, "PUBLIC_BASE_URL": "https://zwfw.example.gov.cn", "EXCHANGE": REAL_DEPARTMENTS,
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "SMS_SENDER": "gateway", "PAYMENT_PROVIDER": "bank",
-                      "CARRIER": "ems", "BUSINESS_REGISTRY": "shared", "TAX_CHANNEL": "none", "AUDIT_KEY": "a" * 32})
+                      "CARRIER": "ems", "BUSINESS_REGISTRY": "shared", "TAX_CHANNEL": "none", "AUDIT_KEY": "a" * 32,
+                      "PERSONAL_DATA_KEYS": "1:" + "ab" * 16, "BLIND_INDEX_KEY": "cd" * 32})
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    with pytest.raises(RuntimeError, match="AUDIT_KEY"):  # the audit chain's key has no safe default
-        create_app({**app.config, "AUDIT_KEY": "short"})
+    # Keys with no safe default: the audit chain's, and personal data's
+    for missing, named in (({"AUDIT_KEY": "short"}, "AUDIT_KEY"), ({"BLIND_INDEX_KEY": ""}, "BLIND_INDEX_KEY"),
+                           ({"PERSONAL_DATA_KEYS": "1:abcd"}, "PERSONAL_DATA_KEYS")):
+        with pytest.raises(RuntimeError, match=named):
+            create_app({**app.config, **missing})
     response = app.test_client().get("/elder?on=1&next=/")
     assert "Secure" in response.headers["Set-Cookie"]
 

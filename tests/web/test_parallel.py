@@ -135,5 +135,5 @@ def test_a_parallel_departments_own_system_pulls_the_case_and_gives_its_opinion(
     assert "庆阳市生态环境局镇原分局：同意。环评报告表已批复" in page
     assert "庆阳市生态环境局镇原分局业务系统" in page
     with app.app_context():  # its own push is not echoed back to it
-        assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "hbj",
-                                                             OutboxMessage.payload["action"].as_string() == "opinion")) is None
+        sent = db.session.scalars(select(OutboxMessage.payload).where(OutboxMessage.recipient == "hbj"))
+        assert "opinion" not in [payload["action"] for payload in sent]  # (sealed: looked at here, not in SQL)

@@ -86,6 +86,7 @@ def production_config(outside, database_url) -> dict:
     s = outside["servers"]
     return {
         "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "AUDIT_KEY": secrets.token_hex(32),
+        "PERSONAL_DATA_KEYS": "2:" + secrets.token_hex(16), "BLIND_INDEX_KEY": secrets.token_hex(32),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "PUBLIC_BASE_URL": "https://localhost",
         "SMS_SENDER": "aliyun", "SMS_SIGN_NAME": "镇原县政务服务", "SMS_ENDPOINT": s["sms"].url,
