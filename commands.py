@@ -193,7 +193,7 @@ def register_commands(app) -> None:
             kiosks.end_idle_visits()  # a kiosk switched off mid-visit: its drafts and card data go
             sealed, head, head_hash = audit.seal()
             if sealed:
-                click.echo(f"审计日志：封存 {sealed} 条，链头第 {head} 条 {head_hash}")
+                click.echo(f"审计日志：封存 {sealed} 条，链头 {head}:{head_hash}")
             moved = sync_shipments(app.extensions["carrier"])  # carriers' progress onto timelines
             if moved:
                 click.echo(f"物流进度：新增 {moved} 条")
@@ -244,11 +244,15 @@ def register_commands(app) -> None:
                    + ("，并重算了查找索引" if reindex else "") + "。确认无误后可从 PERSONAL_DATA_KEYS 去掉旧密钥。")
 
     @app.cli.command("audit-verify")
-    def audit_verify():
+    @click.option("--head", default="", help="A head the worker logged, N:hash: it must still be there.")
+    def audit_verify(head: str):
         """Recompute the audit log's chain; exit 1 naming the first row changed, removed or added."""
         from services.audit import verify
 
-        verdict = verify()
+        number, _, digest = head.partition(":")
+        if head and not (number.isdigit() and len(digest) == 64):
+            raise click.BadParameter("写成 第几条:哈希，如 1024:9f…（worker 的日志里“链头”那一行）", param_hint="--head")
+        verdict = verify((int(number), digest) if head else None)
         click.echo(f"审计日志：已核对 {verdict.checked} 条，尚未封存 {verdict.unsealed} 条")
         if not verdict.intact:
             raise click.ClickException(f"第 {verdict.broken_at} 条起链条断开：{verdict.problem}")

@@ -9,6 +9,7 @@ from services.cases.receipts import qr_svg
 from services.errors import DomainError, NotFound
 from services.people import passwords, sessions, staff, throttle, two_factor
 from web.access import (
+    PENDING,
     SESSION_TOKEN,
     current_actor,
     finish_sign_in,
@@ -43,7 +44,7 @@ def second_step():
                 if two_factor.enrolled(user):
                     two_factor.verify(user, form.data.code, _ip())
                     return finish_sign_in(user, "staff", target)
-                codes = two_factor.enrol(user, form.data.code, _ip())
+                codes = two_factor.enrol(user, _enrolment_secret(), form.data.code, _ip())
             except DomainError as exc:
                 form.refuse(exc, "code")
             else:  # signed in; the codes are shown this once, before going on
@@ -51,18 +52,28 @@ def second_step():
                 return finish_sign_in(user, "staff", target, response=page)
     if two_factor.enrolled(user):
         return render_template("office/second_step.html", form=form), form.status
-    secret = two_factor.pending_secret(user)
+    secret = _enrolment_secret()
     return no_store(render_template(
         "office/enrol.html", form=form, secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
         qr=qr_svg(two_factor.provisioning_uri(user, secret)), issuer=two_factor.ISSUER, username=user.username),
         form.status)
 
 
-def _own_page(form=None, codes=None, changed=False):
+def _enrolment_secret() -> str:
+    """This browser's secret to enrol, kept in its session (never shared with another browser)."""
+    pending = session[PENDING]
+    if "secret" not in pending:
+        session[PENDING] = pending = {**pending, "secret": two_factor.new_secret()}
+    return pending["secret"]
+
+
+def _own_page(form=None, codes=None, changed=False, code_form=None):
+    status = max(form.status if form else 200, code_form.status if code_form else 200)
     return no_store(render_template(
         "office/security.html", form=form or Parsed(values={"current": "", "password": ""}), codes=codes,
+        code_form=code_form or Parsed(values={"code": ""}),
         changed=changed, codes_left=two_factor.recovery_codes_left(current_user),
-        live=sessions.live("staff", current_user.id), here=sessions.hash_of(session.get(SESSION_TOKEN, "")))), (form.status if form else 200)
+        live=sessions.live("staff", current_user.id), here=sessions.hash_of(session.get(SESSION_TOKEN, "")))), status
 
 
 @bp.get("/security")
@@ -90,7 +101,14 @@ def change_password():
 @bp.post("/security/recovery-codes")
 @staff_required()
 def renew_recovery_codes():
-    return _own_page(codes=two_factor.renew_recovery_codes(current_user, _ip()))
+    form = parse(SecondStepInput, request.form)
+    form.values["code"] = ""
+    if form.ok:
+        try:
+            return _own_page(codes=two_factor.renew_recovery_codes(current_user, form.data.code, _ip()))
+        except DomainError as exc:
+            form.refuse(exc, "code")
+    return _own_page(code_form=form)
 
 
 ACCOUNT_ACTIONS = {

@@ -156,10 +156,11 @@ class Verdict:
         return self.broken_at is None
 
 
-def verify(batch: int = 5000) -> Verdict:
+def verify(head: tuple[int, str] | None = None, batch: int = 5000) -> Verdict:
     """Walk the chain from its start: each row's hash recomputed, each linked to the one before,
-    no number missing. Reads only."""
-    key, prev, expected, checked = audit_key(), GENESIS, 1, 0
+    no number missing; and, given a head the worker wrote to the system log (number, hash), that
+    row still there as it was — rows cut off the end, or the whole log emptied, show. Reads only."""
+    key, prev, expected, checked, seen = audit_key(), GENESIS, 1, 0, None
     while True:
         rows = list(db.session.scalars(select(AuditEntry).where(AuditEntry.seq >= expected)
                                        .order_by(AuditEntry.seq).limit(batch)))
@@ -169,10 +170,15 @@ def verify(batch: int = 5000) -> Verdict:
                        "内容被改动" if not hmac.compare_digest(entry.row_hash or "", _hash(key, prev, entry)) else "")
             if problem:
                 return Verdict(checked, _unsealed(), expected, problem)
+            if head and entry.seq == head[0]:
+                seen = entry.row_hash
             prev, expected, checked = entry.row_hash, expected + 1, checked + 1
         db.session.expunge_all()
         if len(rows) < batch:
-            return Verdict(checked, _unsealed())
+            break
+    if head and seen != head[1]:
+        return Verdict(checked, _unsealed(), head[0], "系统日志记下的链头不在了" if seen is None else "链头与系统日志记下的不同")
+    return Verdict(checked, _unsealed())
 
 
 def _unsealed() -> int:

@@ -4,7 +4,7 @@ computed again (after BLIND_INDEX_KEY changed — lookups miss until this has ru
 
 Works on the raw stored text, table by table, in batches of ids, each batch its own
 transaction: it can be stopped and run again, and the site stays up meanwhile (old keys
-still open what is not done yet)."""
+still open what is not done yet; a value changed since it was read is left for the next run)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,8 +64,9 @@ def rotate(reindex: bool = False) -> dict[str, int]:
                 values = {sc.name: seal(plain, sc.purpose) if key_id_of(stored) != keys.current else stored}
                 if sc.index_kind and reindex:
                     values[f"{sc.name}_index"] = blind(plain, sc.index_kind)
-                db.session.execute(update(raw).where(raw.c.id == row_id).values(**values))
-                count += 1
+                # Only if nobody changed it since it was read: a person's new phone is never undone.
+                count += db.session.execute(update(raw).where(raw.c.id == row_id, raw.c[sc.name] == stored)
+                                            .values(**values)).rowcount
             db.session.commit()
             if len(rows) < BATCH:
                 break

@@ -1,6 +1,7 @@
 """Personal data sealed at rest: ID numbers, phones and the form answers that hold them are
-stored encrypted (SM4-GCM: confidential and authenticated — a value changed in the database
-no longer opens), each with the key id it was sealed under, so keys rotate (`flask
+stored encrypted (SM4-GCM: confidential and authenticated — a value changed in the database,
+or moved to another column, no longer opens; one moved whole to another row of the same column
+still does: the row's id is not known before the row is written), each with the key id it was sealed under, so keys rotate (`flask
 rotate-keys`). Exact lookups ("the person with this phone") go through a blind index beside the
 value: HMAC-SM3 of it under a key of its own, the same for one kind of value in every table,
 so an ID number in one table still matches the same number in another.
@@ -176,7 +177,14 @@ class _BlindComparator(Comparator):
         return self.index.is_not(None) if other is None else self.index != self._index_of(other)
 
     def in_(self, values):
+        if not isinstance(values, (list, tuple, set)) or any(not isinstance(v, str) for v in values):
+            raise TypeError("a sealed value is looked up among strings only")
         return self.index.in_([blind(v, self.kind) for v in values])
+
+    def asc(self):
+        raise TypeError("sealed values have no order: sort in Python after reading them")
+
+    desc = asc
 
     def is_(self, other):
         return self.index.is_(other)

@@ -18,7 +18,7 @@ import re
 # Query parameters and fields whose value is a secret, or personal data under another name.
 SECRET_NAMES = ("k", "t", "token", "code", "state", "nonce", "secret", "signature", "sig", "sign", "key",
                 "password", "otp", "ticket", "access_token", "id_token", "refresh_token", "code_verifier",
-                "phone", "mobile", "id_number")
+                "phone", "mobile", "id_number", "q")  # q: the console's search for a person by ID or phone
 # Lower case only: a case-insensitive pattern is several times slower, and every log line pays it.
 _NAMES = "|".join(sorted(SECRET_NAMES, key=len, reverse=True))
 _SLASH = r"(?:/|%2[Ff])"

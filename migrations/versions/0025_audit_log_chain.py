@@ -30,6 +30,12 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
   FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+CREATE FUNCTION audit_log_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only: it cannot be truncated';
+END $$;
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_no_truncate();
 """ % " OR ".join(f"NEW.{c}::text IS DISTINCT FROM OLD.{c}::text" for c in CONTENT)
 
 SQLITE = ["""
@@ -57,7 +63,8 @@ def upgrade():
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER audit_log_append_only ON audit_log; DROP FUNCTION audit_log_append_only()")
+        op.execute("DROP TRIGGER audit_log_append_only ON audit_log; DROP FUNCTION audit_log_append_only(); "
+                   "DROP TRIGGER audit_log_no_truncate ON audit_log; DROP FUNCTION audit_log_no_truncate()")
     else:
         op.execute("DROP TRIGGER audit_log_no_delete")
         op.execute("DROP TRIGGER audit_log_no_change")

@@ -80,7 +80,7 @@ def authenticate(model, kind: str, username, password, requester: str, device: s
     password = password if isinstance(password, str) else ""
     keys = ([throttle.device_key(kind, device)] if device
             else [throttle.name_key(kind, name), throttle.source_key(kind, requester)])
-    pause = throttle.wait(keys)
+    tried, pause = throttle.take(keys)
     if pause:
         record(kind, None, name[:40], "login_slowed", ip=ip)
         raise DomainError(throttle.message(pause), field="password")
@@ -88,20 +88,33 @@ def authenticate(model, kind: str, username, password, requester: str, device: s
         name.isprintable() and len(name) <= 40 else None
     right = check_password_hash(user.password_hash if user else _dummy_hash(), password)  # as slow either way
     if user is None or not user.active or not right:
-        throttle.failed(keys)
         reason = "unknown" if user is None else ("disabled" if not user.active else "password")
         record(kind, user.id if user else None, user.name if user else name[:40], "login_failed",
                detail={"reason": reason}, ip=ip)
         raise DomainError("用户名或密码不对", field="password")
+    throttle.give_back(tried)
     throttle.forget(keys[:1])
     return user
+
+
+def check_current(account, kind: str, typed, ip: str = "") -> None:
+    """The account holder's password again, before a change that would lock them out if made
+    by someone at their unlocked computer: slowed and logged like a sign-in."""
+    keys = [throttle.current_key(kind, account.id)]
+    tried, pause = throttle.take(keys)
+    if pause:
+        raise DomainError(throttle.message(pause), field="current")
+    if not check_password_hash(account.password_hash, typed if isinstance(typed, str) else ""):
+        record(kind, account.id, account.name, "login_failed", detail={"reason": "current_password"}, ip=ip)
+        raise DomainError("当前密码不对", field="current")
+    throttle.give_back(tried)
+    throttle.forget(keys)
 
 
 def change_password(account, kind: str, current: str, new: str, keep_token: str | None, ip: str = "") -> None:
     """The account holder's own change: the current password first; every other session of the
     account ends (services.people.sessions), the one `keep_token` names goes on."""
-    if not check_password_hash(account.password_hash, current if isinstance(current, str) else ""):
-        raise DomainError("当前密码不对", field="current")
+    check_current(account, kind, current, ip)
     if current == new:
         raise DomainError("新密码不能和当前密码相同", field="password")
     account.password_hash = hashed(new, account.username, account.name)

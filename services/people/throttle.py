@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 
 from extensions import db
 from services.attempts import Attempt
@@ -28,8 +28,9 @@ FIRST_WAIT = timedelta(seconds=30)
 MAX_WAIT = timedelta(minutes=5)
 PREFIX = "slow:"
 # Free tries before any wait, by what is counted. A township hall's staff share one address.
-FREE = {"name": 5, "from": 20, "device": 10, "code": 5}
-KIND_NAMES = {"name": "用户名", "from": "来源地址", "device": "已登录过的浏览器", "code": "动态验证码"}
+FREE = {"name": 5, "from": 20, "device": 10, "code": 5, "current": 5}
+KIND_NAMES = {"name": "用户名", "from": "来源地址", "device": "已登录过的浏览器", "code": "动态验证码",
+              "current": "修改前核对的当前密码"}
 
 
 def name_key(area: str, username: str) -> str:
@@ -51,6 +52,10 @@ def code_key(area: str, account_id: int) -> str:
     return f"{PREFIX}{area}:code:{account_id}"
 
 
+def current_key(area: str, account_id: int) -> str:
+    return f"{PREFIX}{area}:current:{account_id}"
+
+
 def _kind(key: str) -> str:
     return key.removeprefix(PREFIX).split(":")[1]
 
@@ -62,27 +67,41 @@ def _wait_after(failures: int, last: datetime | None, free: int, now: datetime) 
     return max(aware(last) + wait - now, timedelta(0))
 
 
-def _counts(keys: list[str], now: datetime) -> dict[str, tuple[int, datetime]]:
-    rows = db.session.execute(
+def _counts(conn, keys: list[str], now: datetime, leaving_out: list[int] = ()) -> dict[str, tuple[int, datetime]]:
+    rows = conn.execute(
         select(Attempt.key, func.count(), func.max(Attempt.at))
-        .where(Attempt.key.in_(keys), Attempt.at > now - WINDOW).group_by(Attempt.key))
+        .where(Attempt.key.in_(keys), Attempt.at > now - WINDOW, Attempt.id.not_in(leaving_out)).group_by(Attempt.key))
     return {key: (count, last) for key, count, last in rows}
 
 
-def wait(keys: list[str]) -> timedelta:
-    """How long before the next try on these keys is looked at (zero: now)."""
-    now = utcnow()
-    counts = _counts(keys, now)
+def _longest_wait(counts: dict, keys: list[str], now: datetime) -> timedelta:
     return max((_wait_after(*counts.get(key, (0, None)), FREE[_kind(key)], now) for key in keys),
                default=timedelta(0))
 
 
-def failed(keys: list[str]) -> None:
-    """A wrong try, counted in its own transaction: a caller's rollback must not undo it."""
+def take(keys: list[str]) -> tuple[list[int], timedelta]:
+    """Count this try on every key before its password or code is looked at — in a transaction
+    of its own in which tries on the same keys take turns (written first, then counted: SQLite's
+    one writer; an advisory lock per key on PostgreSQL), so guesses sent all at once each see
+    the ones before them. The ids to give back should the try be right; or, when the keys are
+    slowed, no ids and how long to wait (a slowed try is not counted: it was not made)."""
     now = utcnow()
-    with db.engine.begin() as conn:
-        for key in keys:
-            conn.execute(insert(Attempt).values(key=key, at=now))
+    with db.engine.begin() as conn:  # its own connection: a caller's rollback must not undo a count
+        if conn.dialect.name == "postgresql":
+            for key in sorted(set(keys)):
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        ids = [conn.execute(insert(Attempt).values(key=key, at=now).returning(Attempt.id)).scalar_one()
+               for key in keys]
+        pause = _longest_wait(_counts(conn, keys, now, ids), keys, now)
+        if pause:
+            conn.execute(delete(Attempt).where(Attempt.id.in_(ids)))
+            return [], pause
+    return ids, timedelta(0)
+
+
+def give_back(ids: list[int]) -> None:
+    """A right try: its own counts were not failures."""
+    db.session.execute(delete(Attempt).where(Attempt.id.in_(ids)))
 
 
 def forget(keys: list[str]) -> None:

@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from sqlalchemy import DateTime, ForeignKey, String, delete, func, select
+from sqlalchemy import DateTime, ForeignKey, String, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -40,15 +40,10 @@ def enrolled(user) -> bool:
     return user.two_factor_since is not None
 
 
-def pending_secret(user) -> str:
-    """The secret being enrolled: made once and kept until confirmed, so reloading the page
-    shows the same QR code the member may already have scanned."""
-    if user.totp_secret is None or enrolled(user):
-        if enrolled(user):
-            raise DomainError("已经开通两步验证")
-        user.totp_secret = pyotp.random_base32()
-        db.session.commit()
-    return user.totp_secret
+def new_secret() -> str:
+    """A secret for one enrolment, kept by the browser enrolling (its session) until confirmed:
+    another browser past the password step gets a secret of its own, never this one."""
+    return pyotp.random_base32()
 
 
 def provisioning_uri(user, secret: str) -> str:
@@ -87,58 +82,66 @@ def _new_recovery_codes(user) -> list[str]:
     return codes
 
 
-def enrol(user, code, ip: str = "") -> list[str]:
-    """Confirm the pending secret with a code from the app; the recovery codes, shown once."""
-    if enrolled(user) or user.totp_secret is None:
-        raise DomainError("请重新登录后再开通两步验证")
-    keys = [throttle.code_key(AREA, user.id)]
-    _not_slowed(keys)
-    step = _totp_step(user.totp_secret, _digits(code), None)
+def enrol(user, secret: str, code, ip: str = "") -> list[str]:
+    """Confirm this browser's secret with a code from the app; the recovery codes, shown once."""
+    if enrolled(user):
+        raise DomainError("这个账号已经开通两步验证，请重新登录")
+    tried = _taken(user)
+    step = _totp_step(secret, _digits(code), None)
     if step is None:
-        throttle.failed(keys)
         raise DomainError("验证码不对：请输入验证器 App 里这个账号当前显示的 6 位数字", field="code")
-    user.totp_last_step, user.two_factor_since = step, utcnow()
+    # Confirmed only if nobody confirmed another secret meanwhile (two browsers at once).
+    cls = user.__class__  # (current_user is a proxy: its class is the model's)
+    if not db.session.execute(update(cls).where(cls.id == user.id, cls.two_factor_since.is_(None))
+                              .values(totp_secret=secret, totp_last_step=step, two_factor_since=utcnow())).rowcount:
+        db.session.rollback()
+        raise DomainError("这个账号已经开通两步验证，请重新登录")
     codes = _new_recovery_codes(user)
-    throttle.forget(keys)
+    throttle.give_back(tried)
     record("staff", user.id, user.name, "two_factor_enrolled", f"staff:{user.id}", ip=ip, commit=False)
     db.session.commit()
+    db.session.refresh(user)
     return codes
 
 
 def verify(user, code, ip: str = "") -> None:
-    """The second step of a sign-in: a fresh TOTP code, or an unused recovery code (used up)."""
-    keys = [throttle.code_key(AREA, user.id)]
-    _not_slowed(keys)
+    """The second step of a sign-in: a fresh TOTP code, or an unused recovery code (used up).
+    Each is taken by one guarded UPDATE: two browsers sending the same code at once, one wins."""
+    tried = _taken(user)
     typed = _digits(code)
     step = _totp_step(user.totp_secret, typed, user.totp_last_step) if enrolled(user) else None
-    if step is not None:
-        user.totp_last_step = step
-    elif not _use_recovery_code(user, typed, ip):
-        throttle.failed(keys)
+    cls = user.__class__
+    took_step = step is not None and db.session.execute(
+        update(cls).where(cls.id == user.id, or_(cls.totp_last_step.is_(None), cls.totp_last_step < step))
+        .values(totp_last_step=step)).rowcount == 1
+    if not took_step and not _use_recovery_code(user, typed, ip):
+        db.session.rollback()
         record("staff", user.id, user.name, "two_factor_failed", ip=ip)
         raise DomainError("验证码不对或已经用过：请输入验证器 App 里现在显示的 6 位数字，或一个没用过的恢复码", field="code")
-    throttle.forget(keys)
+    throttle.give_back(tried)
+    throttle.forget([throttle.code_key(AREA, user.id)])
     db.session.commit()
 
 
 def _use_recovery_code(user, typed: str, ip: str) -> bool:
     if not re.fullmatch(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{8}", typed):
         return False
-    row = db.session.scalar(select(RecoveryCode).where(
+    used = db.session.execute(update(RecoveryCode).where(
         RecoveryCode.staff_id == user.id, RecoveryCode.code_hash == _hash_code(_normalised_recovery(typed)),
-        RecoveryCode.used_at.is_(None)).with_for_update())
-    if row is None:
+        RecoveryCode.used_at.is_(None)).values(used_at=utcnow())).rowcount
+    if not used:
         return False
-    row.used_at = utcnow()
     record("staff", user.id, user.name, "recovery_code_used", f"staff:{user.id}",
-           {"left": recovery_codes_left(user) - 1}, ip=ip, commit=False)
+           {"left": recovery_codes_left(user)}, ip=ip, commit=False)
     return True
 
 
-def _not_slowed(keys: list[str]) -> None:
-    pause = throttle.wait(keys)
+def _taken(user) -> list[int]:
+    """This try counted against the account's codes before it is looked at (throttle.take)."""
+    tried, pause = throttle.take([throttle.code_key(AREA, user.id)])
     if pause:
         raise DomainError(throttle.message(pause), field="code")
+    return tried
 
 
 def recovery_codes_left(user) -> int:
@@ -146,8 +149,10 @@ def recovery_codes_left(user) -> int:
         RecoveryCode.staff_id == user.id, RecoveryCode.used_at.is_(None))) or 0
 
 
-def renew_recovery_codes(user, ip: str = "") -> list[str]:
-    """New codes for the member's own use (the old ones stop working)."""
+def renew_recovery_codes(user, code, ip: str = "") -> list[str]:
+    """New codes for the member's own use (the old ones stop working) — after a fresh code from
+    their authenticator: whoever finds their computer unlocked cannot mint codes of their own."""
+    verify(user, code, ip)
     codes = _new_recovery_codes(user)
     record("staff", user.id, user.name, "recovery_codes_renewed", f"staff:{user.id}", ip=ip, commit=False)
     db.session.commit()

@@ -52,9 +52,10 @@ def test_the_database_refuses_to_delete_or_change_a_row(app):
         entries(2)
         seal()
         entries(1)  # not sealed yet: still its words may not change
+        postgres = db.session.get_bind().dialect.name == "postgresql"
         for statement in ("DELETE FROM audit_log", "UPDATE audit_log SET actor_name = '王五' WHERE seq = 1",
                           "UPDATE audit_log SET seq = NULL WHERE seq = 2",
-                          "UPDATE audit_log SET action = 'login' WHERE seq IS NULL"):
+                          "UPDATE audit_log SET action = 'login' WHERE seq IS NULL") + (("TRUNCATE audit_log",) if postgres else ()):
             with pytest.raises(DatabaseError, match="append-only"):
                 db.session.execute(text(statement))
                 db.session.flush()
@@ -103,3 +104,18 @@ def test_the_verify_command_exits_non_zero_on_a_broken_chain(app):
         raw("DELETE FROM audit_log WHERE seq = 1")
     broken = runner.invoke(args=["audit-verify"])
     assert broken.exit_code == 1 and "第 1 条起链条断开：缺少第 1 条" in broken.output
+
+
+def test_rows_cut_off_the_end_show_against_a_head_the_worker_logged(app):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        entries(5)
+        _, head, head_hash = seal()
+        assert verify((head, head_hash)).intact
+        raw("DELETE FROM audit_log WHERE seq >= 4")
+        assert verify().intact  # the chain alone cannot tell its end was cut
+        verdict = verify((head, head_hash))
+        assert (verdict.broken_at, verdict.problem) == (5, "系统日志记下的链头不在了")
+    cut = runner.invoke(args=["audit-verify", "--head", f"{head}:{head_hash}"])
+    assert cut.exit_code == 1 and "系统日志记下的链头不在了" in cut.output
+    assert runner.invoke(args=["audit-verify", "--head", "x"]).exit_code == 2

@@ -14,7 +14,7 @@ from services.attempts import Attempt
 from services.audit import AuditEntry
 from services.people.sessions import AccountSession
 from services.people.staff import StaffUser
-from tests.conftest import form_post, staff_sign_in
+from tests.conftest import form_post, second_step_code, staff_sign_in
 
 ADMIN, WINDOW = ("admin", "Admin-demo-2026"), ("chengguan", "Window-demo-2026")
 
@@ -77,12 +77,18 @@ def test_a_new_member_enrols_an_authenticator_at_first_sign_in_and_gets_recovery
     page = text(member.get("/office/login/second"))
     secret = re.search(r"data-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
     assert "<svg" in page and "开通两步验证" in page
-    assert secret == account(app, "xinji").totp_secret  # reloading shows the same one
+    assert secret in text(member.get("/office/login/second")).replace(" ", "")  # reloading shows the same one
+    assert account(app, "xinji").totp_secret is None  # kept by this browser only, until confirmed
+    # Someone else past the password step meanwhile gets a secret of their own, never this one
+    other = app.test_client()
+    password_step(other, "xinji", "Maple-river-2026")
+    assert secret not in text(other.get("/office/login/second")).replace(" ", "")
     wrong = form_post(member, "/office/login/second", {"code": "000000"})
     assert wrong.status_code == 422 and "验证码不对" in text(wrong)
     done = form_post(member, "/office/login/second", {"code": pyotp.TOTP(secret).now()})
     codes = re.findall(r'<span class="code">([0-9a-f]{8}-[0-9a-f]{8})</span>', text(done))
     assert done.status_code == 200 and len(set(codes)) == 10 and "只显示这一次" in text(done)
+    assert account(app, "xinji").totp_secret == secret
     assert "no-store" in done.headers["Cache-Control"]
     assert member.get("/office/").status_code == 200
     assert {"two_factor_enrolled", "login"} <= set(actions(app))
@@ -232,7 +238,10 @@ def test_the_security_page_lists_sessions_and_renews_recovery_codes(app, staff):
     signed_in(app, *WINDOW)
     page = text(member.get("/office/security"))
     assert page.count("<tr><td>") == 2 and "（本机）" in page
-    renewed = form_post(member, "/office/security", {}, post_url="/office/security/recovery-codes")
+    unproven = form_post(member, "/office/security", {"code": "000000"}, post_url="/office/security/recovery-codes")
+    assert unproven.status_code == 422 and "验证码不对" in text(unproven)  # an unlocked computer is not enough
+    renewed = form_post(member, "/office/security", {"code": second_step_code(app, "chengguan")},
+                        post_url="/office/security/recovery-codes")
     assert len(re.findall(r'<span class="code">[0-9a-f]{8}-[0-9a-f]{8}</span>', text(renewed))) == 10
     assert "还剩 <b>10</b>" in member.get("/office/security").get_data(as_text=True)
 
@@ -245,3 +254,30 @@ def test_an_agents_session_ends_everywhere_too(app, agents):
     assert copied.get("/agent/").status_code == 200
     form_post(agent, "/agent/", {}, post_url="/agent/logout")
     assert copied.get("/agent/").status_code == 302
+
+
+def test_the_current_password_is_guessed_no_faster_than_at_sign_in(app, staff):
+    member = signed_in(app, *WINDOW)
+    answers = [text(form_post(member, "/office/security", {"current": f"Guess-number-{n}", "password": "Maple-river-9x"},
+                              post_url="/office/security/password")) for n in range(6)]
+    assert all("当前密码不对" in a for a in answers[:5]) and "后再试" in answers[5]
+    assert actions(app).count("login_failed") == 5
+
+
+def test_guesses_sent_all_at_once_each_see_the_ones_before(app, staff):
+    """Five free tries, then a wait — also for twelve sent in the same instant (many workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.people.passwords import authenticate
+    from services.people.staff import StaffUser as Model
+
+    def guess(n):
+        with app.app_context():
+            try:
+                authenticate(Model, "staff", "admin", "Wrong-guess-2026", f"net:2001:db8:{n}::/64")
+            except Exception as exc:  # noqa: BLE001  (the refusal is the answer)
+                return str(exc)
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(guess, range(12)))
+    assert answers.count("用户名或密码不对") == 5 and sum("后再试" in a for a in answers) == 7
