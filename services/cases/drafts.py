@@ -299,15 +299,23 @@ def submit_draft(actor: Actor, applicant: Person, item: Item, draft_key: str) ->
     """Idempotent: a double tap, a retry or the back button posts the same draft key, and the
     case that key made comes back, for this applicant only."""
     key = inputs.token(draft_key, field="draft_key")
-    existing = case_by_key(key)
-    if existing is not None and existing.applicant_id == applicant.id \
-            and existing.organisation_id == actor.organisation_id:
+
+    def made_already() -> Case | None:
+        existing = case_by_key(key)
+        if existing is not None and existing.applicant_id == applicant.id \
+                and existing.organisation_id == actor.organisation_id:
+            return existing
+        return None
+
+    if (existing := made_already()) is not None:
         return existing
     draft = db.session.scalar(select(Draft).where(Draft.key == key, Draft.person_id == applicant.id,
                                                   Draft.actor_kind == actor.kind, _same(Draft.actor_id, actor.id),
                                                   _same(Draft.organisation_id, actor.organisation_id),
                                                   Draft.item_code == item.code, Draft.case_id.is_(None)))
-    if draft is None:
+    if draft is None:  # the first of two taps may have made the case between our two looks
+        if (existing := made_already()) is not None:
+            return existing
         raise DomainError("页面已过期，请返回核对后重新提交")
     missing = missing_for_submit(draft, item)
     if missing:

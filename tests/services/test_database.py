@@ -145,3 +145,34 @@ def test_migration_0027_seals_what_was_stored_in_clear_and_opens_it_going_back(a
         downgrade(revision="0026")
         assert run("SELECT phone, id_number FROM persons").one() == ("13900000001", "622827199003032222")
         assert "622827198801011234" in str(run("SELECT answers FROM cases").scalar())
+
+
+def test_the_queue_cuts_after_sorting_so_the_overdue_always_show(app, monkeypatch):
+    """Past QUEUE_MAX open cases, the ones shown are those with the nearest deadlines — an
+    overdue case made last must not fall off the end (it did: the cut came before the sort)."""
+    from datetime import timedelta
+
+    from services.cases import handling
+    from services.cases.lifecycle import Case, act, submit_case
+    from services.clock import today
+    from services.people.actors import Actor, staff
+    from services.people.staff import create_account
+    from services.places import township_id_by_name
+    from tests import factories
+
+    monkeypatch.setattr(handling, "QUEUE_MAX", 2)
+    with app.app_context():
+        item = app.extensions["catalog"].get("621027-BM-005")
+        township = township_id_by_name("城关镇")
+        person = factories.person()
+        clerk = Actor("staff", None, "李娜")
+        made = []
+        for due in (30, 20, -3):  # the overdue one last, with the highest id
+            case = submit_case(item, person, {"elder_name": "李秀英"}, factories.key(), township_id=township)
+            act(case, "accept", clerk)
+            case.due_on = today() + timedelta(days=due)
+            made.append(case.id)
+        db.session.commit()
+        window = create_account("cgwindow", "Maple-river-2026", "李娜", "window", township)
+        shown = [c.id for c, _ in handling.queue(staff(window))]
+    assert sorted(shown) == sorted([made[2], made[1]])  # the one due in 30 days is the one cut
