@@ -60,7 +60,7 @@ def queue(actor: Actor, status: str = "open", item_code: str = "", today: date |
         query = query.where(Case.item_code == inputs.text_of(item_code)[:40])
     # Nearest deadline first in SQL too, before the cut: past QUEUE_MAX the overdue must still show.
     # Events are not shown here: not loaded.
-    query = query.order_by(Case.due_on.is_(None), Case.due_on, Case.submitted_at, Case.id).options(noload(Case.events))
+    query = query.order_by(Case.due_on.asc().nulls_last(), Case.submitted_at, Case.id).options(noload(Case.events))
     cases = list(db.session.scalars(query.limit(QUEUE_MAX)))
     calendar, now = load_calendar(), today or china_today()
     rows = [(c, remaining_workdays(c, now, calendar)) for c in cases]
