@@ -42,26 +42,45 @@ def for_requester(limit: tuple[int, timedelta], requester: str) -> tuple[int, ti
 
 
 def take(limits: list[tuple[str, int, timedelta]]) -> list[int] | None:
-    """Count this try under every (key, limit, window), then look, in one transaction of its own
-    in which tries on the same keys take turns: None when a limit would be passed (the try is
-    not kept: it was not made), else the ids to give back should the try turn out right."""
+    """Count this try under every (key, limit, window), then look: None when a limit would be
+    passed (the try is not kept: it was not made), else the ids to give back should the try
+    turn out right."""
+    ids, passed = take_unless([key for key, _, _ in limits], lambda conn, ids, now: any(
+        _count(conn, key, now - window) > limit for key, limit, window in limits))
+    return None if passed else ids
+
+
+def take_unless(keys: list[str], refusal):
+    """Count this try under every key, then ask `refusal(conn, ids, now)` — in one transaction of
+    its own in which tries on the same keys take turns (written first, then looked at: SQLite's
+    one writer; an advisory lock per key on PostgreSQL), so tries sent all at once each see the
+    ones before them. (ids, None) to go on; ([], what refusal said) when it said something: the
+    try is not kept."""
     now = utcnow()
-    keys = list(dict.fromkeys(key[:120] for key, _, _ in limits))
+    keys = list(dict.fromkeys(key[:120] for key in keys))
     with db.engine.begin() as conn:  # its own connection: never commits a caller's half-done work
         if conn.dialect.name == "postgresql":  # SQLite's single writer already takes turns
             for key in sorted(keys):
                 conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
         ids = [conn.execute(insert(Attempt).values(key=key, at=now).returning(Attempt.id)).scalar_one()
                for key in keys]
-        if any(_count(conn, key[:120], now - window) > limit for key, limit, window in limits):
+        refused = refusal(conn, ids, now)
+        if refused:
             conn.execute(delete(Attempt).where(Attempt.id.in_(ids)))
-            return None
-    return ids
+            return [], refused
+    return ids, None
 
 
 def give_back(ids: list[int]) -> None:
+    """A try that turned out right, uncounted at once, whatever becomes of the caller's transaction."""
     with db.engine.begin() as conn:
         conn.execute(delete(Attempt).where(Attempt.id.in_(ids)))
+
+
+def forget(keys: list[str]) -> None:
+    """Every count under these keys gone at once, whatever becomes of the caller's transaction."""
+    with db.engine.begin() as conn:
+        conn.execute(delete(Attempt).where(Attempt.key.in_([key[:120] for key in keys])))
 
 
 def prune(older_than: timedelta = timedelta(days=1)) -> int:

@@ -92,8 +92,7 @@ def authenticate(model, kind: str, username, password, requester: str, device: s
         record(kind, user.id if user else None, user.name if user else name[:40], "login_failed",
                detail={"reason": reason}, ip=ip)
         raise DomainError("用户名或密码不对", field="password")
-    throttle.give_back(tried)
-    throttle.forget(keys[:1])
+    throttle.right(tried, keys[:1])
     return user
 
 
@@ -107,8 +106,7 @@ def check_current(account, kind: str, typed, ip: str = "") -> None:
     if not check_password_hash(account.password_hash, typed if isinstance(typed, str) else ""):
         record(kind, account.id, account.name, "login_failed", detail={"reason": "current_password"}, ip=ip)
         raise DomainError("当前密码不对", field="current")
-    throttle.give_back(tried)
-    throttle.forget(keys)
+    throttle.right(tried, keys)
 
 
 def change_password(account, kind: str, current: str, new: str, keep_token: str | None, ip: str = "") -> None:

@@ -16,10 +16,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, select
 
 from extensions import db
-from services.attempts import Attempt
+from services.attempts import Attempt, forget, give_back, take_unless
 from services.audit import record
 from services.clock import aware, utcnow
 
@@ -80,34 +80,21 @@ def _longest_wait(counts: dict, keys: list[str], now: datetime) -> timedelta:
 
 
 def take(keys: list[str]) -> tuple[list[int], timedelta]:
-    """Count this try on every key before its password or code is looked at — in a transaction
-    of its own in which tries on the same keys take turns (written first, then counted: SQLite's
-    one writer; an advisory lock per key on PostgreSQL), so guesses sent all at once each see
-    the ones before them. The ids to give back should the try be right; or, when the keys are
-    slowed, no ids and how long to wait (a slowed try is not counted: it was not made)."""
-    now = utcnow()
-    with db.engine.begin() as conn:  # its own connection: a caller's rollback must not undo a count
-        if conn.dialect.name == "postgresql":
-            for key in sorted(set(keys)):
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-        ids = [conn.execute(insert(Attempt).values(key=key, at=now).returning(Attempt.id)).scalar_one()
-               for key in keys]
-        pause = _longest_wait(_counts(conn, keys, now, ids), keys, now)
-        if pause:
-            conn.execute(delete(Attempt).where(Attempt.id.in_(ids)))
-            return [], pause
-    return ids, timedelta(0)
+    """Count this try on every key before its password or code is looked at, in turns with tries
+    on the same keys (attempts.take_unless): guesses sent all at once each see the ones before
+    them. The ids to give back should the try be right; or, when the keys are slowed, no ids and
+    how long to wait (a slowed try is not counted: it was not made)."""
+    ids, pause = take_unless(keys, lambda conn, ids, now: _longest_wait(_counts(conn, keys, now, ids), keys, now))
+    return ids, pause or timedelta(0)
 
 
-def give_back(ids: list[int]) -> None:
-    """A right try: its own counts were not failures."""
-    db.session.execute(delete(Attempt).where(Attempt.id.in_(ids)))
-
-
-def forget(keys: list[str]) -> None:
-    """A right try clears the counts that were its own (never the source's: signing in to one's
-    own account must not wash away guesses at others from the same place)."""
-    db.session.execute(delete(Attempt).where(Attempt.key.in_(keys)))
+def right(tried: list[int], own_keys: list[str]) -> None:
+    """A right try: its counts given back, and the failures before it on `own_keys` forgotten
+    (never the source's: signing in to one's own account must not wash away guesses at others
+    from the same place). At once, in transactions of their own: a sign-in's second step is
+    another request, and its first must not stay counted as a failure."""
+    give_back(tried)
+    forget(own_keys)
 
 
 def message(wait_for: timedelta) -> str:

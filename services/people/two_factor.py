@@ -97,9 +97,9 @@ def enrol(user, secret: str, code, ip: str = "") -> list[str]:
         db.session.rollback()
         raise DomainError("这个账号已经开通两步验证，请重新登录")
     codes = _new_recovery_codes(user)
-    throttle.give_back(tried)
     record("staff", user.id, user.name, "two_factor_enrolled", f"staff:{user.id}", ip=ip, commit=False)
     db.session.commit()
+    throttle.right(tried, [])  # after the commit: its own connection must not wait on ours (SQLite)
     db.session.refresh(user)
     return codes
 
@@ -118,9 +118,8 @@ def verify(user, code, ip: str = "") -> None:
         db.session.rollback()
         record("staff", user.id, user.name, "two_factor_failed", ip=ip)
         raise DomainError("验证码不对或已经用过：请输入验证器 App 里现在显示的 6 位数字，或一个没用过的恢复码", field="code")
-    throttle.give_back(tried)
-    throttle.forget([throttle.code_key(AREA, user.id)])
     db.session.commit()
+    throttle.right(tried, [throttle.code_key(AREA, user.id)])  # after the commit, as in enrol
 
 
 def _use_recovery_code(user, typed: str, ip: str) -> bool:

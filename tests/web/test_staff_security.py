@@ -17,6 +17,7 @@ from services.people.staff import StaffUser
 from tests.conftest import form_post, second_step_code, staff_sign_in
 
 ADMIN, WINDOW = ("admin", "Admin-demo-2026"), ("chengguan", "Window-demo-2026")
+FREE_NAME = 5  # tries of a name before any wait (services.people.throttle.FREE)
 
 
 def text(response) -> str:
@@ -281,3 +282,12 @@ def test_guesses_sent_all_at_once_each_see_the_ones_before(app, staff):
     with ThreadPoolExecutor(12) as pool:
         answers = list(pool.map(guess, range(12)))
     assert answers.count("用户名或密码不对") == 5 and sum("后再试" in a for a in answers) == 7
+
+
+def test_right_passwords_are_never_counted_as_wrong_ones(app, staff):
+    """A right password's count is given back at once, though the sign-in ends a request later
+    (the second step): a member signing in all morning from new browsers is never slowed."""
+    for _ in range(FREE_NAME + 3):
+        assert password_step(app.test_client(), *WINDOW).status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(Attempt.key)).all() == []
