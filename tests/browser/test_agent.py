@@ -192,6 +192,7 @@ def test_a_resident_without_a_phone_signs_and_a_second_person_confirms(
     page.get_by_role("button", name="保存签名").click()
     page.get_by_role("heading", name=re.compile("已签")).wait_for()
     signature = page.get_by_role("img", name="群众的手写签名")
+    signature.evaluate("img => img.decode()")  # loaded and decoded, however slow the machine
     assert signature.evaluate("img => img.complete && img.naturalWidth") == 600
     letter = tmp_path / "letter.png"
     letter.write_bytes(images.png())
@@ -212,6 +213,7 @@ def test_a_resident_without_a_phone_signs_and_a_second_person_confirms(
     committee.get_by_role("heading", name="确认纸质委托").wait_for()
     assert committee.get_by_text("马秀英").is_visible()
     shown = committee.get_by_role("img", name="群众的手写签名")
+    shown.evaluate("img => img.decode()")  # loaded and decoded, however slow the machine
     assert shown.evaluate("img => img.complete && img.naturalWidth") == 600  # the drawn PNG itself
     look(committee, "24-confirm", screenshot_dir)
     committee.get_by_text("核对无误，确认委托").click()

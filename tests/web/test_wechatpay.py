@@ -194,11 +194,12 @@ def test_a_trade_bill_is_read_row_by_row_without_its_summary():
                                  "paid_at": datetime(2026, 11, 25, 10, 0, tzinfo=CHINA)}]
 
 
-def _bill(rows: list[tuple[str, int]]) -> bytes:
+def _bill(rows: list[tuple[str, int]], day) -> bytes:
+    """A day's trade bill as WeChat Pay sends it: every trade that day (China time)."""
     header = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
               "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
               "手续费,费率,订单金额,申请退款金额,费率备注\n")
-    lines = [f"`2026-11-26 10:00:00,`{APPID},`{MCHID},`0,`,`42000{n:023d},`{number},`o,`NATIVE,`SUCCESS,`OTHERS,`CNY,"
+    lines = [f"`{day:%Y-%m-%d} 10:00:00,`{APPID},`{MCHID},`0,`,`42000{n:023d},`{number},`o,`NATIVE,`SUCCESS,`OTHERS,`CNY,"
              f"`{fen / 100:.2f},`0.00,`0,`0,`0.00,`0.00,`,`,`缴费,`,`0.00,`0.60%,`{fen / 100:.2f},`0.00,`\n"
              for n, (number, fen) in enumerate(rows)]
     return (header + "".join(lines) + "总交易单数,应结订单总金额\n`1,`0.00\n").encode()
@@ -221,7 +222,7 @@ def test_the_days_bill_is_reconciled_lost_notices_settled_and_differences_listed
         amount = db.session.scalar(select(PaymentOrder.amount_fen))
         confirm_paid(paid, amount, "T-A", "wechat")
         confirm_paid(only_here, amount, "T-D", "wechat")
-    bill = _bill([(paid, amount), (lost, amount), ("PO-NOT-OURS", 5000)])
+    bill = _bill([(paid, amount), (lost, amount), ("PO-NOT-OURS", 5000)], today())
     capture.routes = {"/v3/bill/tradebill": {"hash_type": "SHA1", "hash_value": hashlib.sha1(bill).hexdigest(),
                                              "download_url": capture.url + "/v3/billdownload/file?token=T"},
                       "/v3/billdownload/file": bill}
@@ -305,7 +306,7 @@ def test_a_payment_early_in_the_china_morning_counts_on_that_china_day(app, wech
         order.expires_at = morning + timedelta(minutes=30)
         db.session.commit()
         confirm_paid(number, amount, "T-M", "wechat", paid_at=morning)
-    bill = _bill([(number, amount)])
+    bill = _bill([(number, amount)], today())
     capture.routes = {"/v3/bill/tradebill": {"hash_type": "SHA1", "hash_value": hashlib.sha1(bill).hexdigest(),
                                              "download_url": capture.url + "/v3/billdownload/file?token=T"},
                       "/v3/billdownload/file": bill}
