@@ -137,13 +137,16 @@ def register_commands(app) -> None:
     def create_admin(username: str, name: str, password: str):
         """The county's first administrator (production has no demo accounts); the console makes the rest."""
         from services.errors import DomainError
-        from services.people.staff import create_account
+        from services.people.staff import first_administrator
+        from web.filters import china_time
 
         try:
-            account = create_account(username, password, name, "admin", created_by="flask create-admin")
+            handover = first_administrator(username, password, name)
         except DomainError as exc:
             raise click.ClickException(exc.message)
-        click.echo(f"已创建系统管理员 {account.username}（{account.name}）")
+        click.echo(f"已创建系统管理员 {handover.user.username}（{handover.user.name}）")
+        click.echo(f"两步验证开通码：{handover.enrolment_code}（{china_time(handover.until)} 前有效，只能用一次），"
+                   "请当面交给本人；首次登录须修改密码")
 
     @app.cli.command("reconcile")
     @click.option("--day", default="", help="YYYY-MM-DD (China date); default: yesterday.")

@@ -19,7 +19,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_secrets_and_database(app)
     from web import logsafe
+    from web.cookies import CookieSessions
 
+    app.session_interface = CookieSessions()
     logsafe.init_app(app)  # no ID number, phone, code or token in a log; after the engine options
 
     from services.catalog import load_catalog

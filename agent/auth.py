@@ -1,17 +1,21 @@
 """Signing in and out: the account the township administrator created, bound to one village."""
-from flask import redirect, request, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from extensions import limiter
 from services import audit
+from services.errors import DomainError
+from services.people import passwords
 from services.people.agents import authenticate
-from web.access import password_login, sign_out
+from web.access import SESSION_TOKEN, SIGNIN_FLOOD, password_login, sign_out
+from web.forms import PasswordChangeInput
+from web.inputs import Parsed, parse
 
 from . import bp
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per 10 minutes", methods=["POST"], error_message="登录尝试太频繁，请 10 分钟后再试")
+@limiter.limit("20 per 10 minutes", **SIGNIN_FLOOD)
 def login():
     return password_login(authenticate, "agent", "/agent", "agent.home", "agent/login.html")
 
@@ -21,3 +25,24 @@ def logout():
     audit.record("agent", current_user.id, current_user.name, "logout", ip=request.remote_addr or "")
     sign_out()
     return redirect(url_for("agent.login"), code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    """The agent's own password: first of all after an administrator chose it (guard.py sends
+    them here), and whenever they like; every other session of theirs ends."""
+    form, changed, first = Parsed(values={"current": "", "password": ""}), False, current_user.must_change_password
+    if request.method == "POST":
+        form = parse(PasswordChangeInput, request.form)
+        form.values.update(current="", password="")
+        if form.ok:
+            try:
+                passwords.change_password(current_user, "agent", form.data.current, form.data.password,
+                                          session.get(SESSION_TOKEN), request.remote_addr or "")
+            except DomainError as exc:
+                form.refuse(exc, "password")
+            else:
+                if first:
+                    return redirect(url_for("agent.home"), code=303)
+                changed = True
+    return render_template("agent/password.html", form=form, changed=changed, first=first), form.status

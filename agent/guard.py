@@ -8,7 +8,12 @@ from services.errors import NotFound
 from services.people import consent
 from services.people.identity import get_person
 from services.registry import registry
-from web.access import account_kind, current_actor, signin_again_url
+from web.access import (
+    account_kind,
+    current_actor,
+    password_change_due,
+    signin_again_url,
+)
 
 from . import bp
 
@@ -48,6 +53,8 @@ def agents_only():
         if g.get("session_ended") == "disabled":  # disabled while signed in: told so, not sent to sign in
             return render_template("agent/refused.html"), 403
         return redirect(signin_again_url("agent.login"))
+    if (due := password_change_due("agent")) is not None:
+        return due
     if g.mandate_id is not None:
         mandate = consent.in_force(current_actor(), g.mandate_id)  # NotFound: 404, nothing shown
         _in_scope(mandate, request.endpoint, request.view_args or {})  # before anything of theirs shows

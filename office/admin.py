@@ -1,12 +1,11 @@
 """Administrators: accounts, the audit log, the year's holiday arrangement."""
-from flask import redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import render_template, request
 
 from services import audit
 from services.cases.handling import load_year, loaded_years
 from services.errors import DomainError
 from services.people import sessions
-from services.people.staff import ROLES, create_account
+from services.people.staff import ROLES, open_account
 from services.people.staff import accounts as staff_accounts
 from services.places import township_choices
 from services.registry import registry
@@ -15,6 +14,7 @@ from web.forms import AccountInput, CalendarInput
 from web.inputs import Parsed, parse
 
 from . import bp
+from .security import handover_page
 
 
 def _departments() -> list[str]:
@@ -31,12 +31,12 @@ def accounts():
         if form.ok:
             data = form.data
             try:
-                create_account(data.username, data.password, data.name, data.role, data.township_id,
-                               data.department or None, created_by=current_user.name)
+                handover = open_account(current_actor(), data.username, data.password, data.name, data.role,
+                                        data.township_id, data.department or None, request.remote_addr or "")
             except DomainError as exc:
                 form.refuse(exc, "username")
-            else:
-                return redirect(url_for("office.accounts"), code=303)
+            else:  # the enrolment code is shown this once: no redirect that would lose it
+                return handover_page(handover, new=True)
     townships = township_choices()
     return render_template(
         "office/accounts.html", form=form, users=staff_accounts(), townships=dict(townships),

@@ -13,6 +13,7 @@ from web.access import current_actor, staff_required
 from web.files import send_upload
 from web.forms import AgentInput
 from web.inputs import Parsed, parse
+from web.security import no_store
 
 from . import bp
 
@@ -49,6 +50,15 @@ def agent_list():
 def agent_active(agent_id: int):
     agents.set_active(current_actor(), agent_id, request.form.get("active") == "1", _ip())
     return redirect(url_for("office.agent_list"), code=303)
+
+
+@bp.post("/agents/<int:agent_id>/password")
+@staff_required("admin", "town_admin")
+def agent_password_reset(agent_id: int):
+    """A temporary password to hand the agent in person, shown this once."""
+    password = agents.reset_password(current_actor(), agent_id, _ip())
+    return no_store(render_template("office/agent_password.html", agent=agents.get_agent(agent_id),
+                                    password=password))
 
 
 @bp.get("/consents")

@@ -32,7 +32,13 @@ from services.people.staff import authenticate
 from services.places import township_name
 from services.registry import registry
 from services.workdays import load_calendar
-from web.access import current_actor, password_login, sign_out, staff_required
+from web.access import (
+    SIGNIN_FLOOD,
+    current_actor,
+    password_login,
+    sign_out,
+    staff_required,
+)
 from web.files import send_upload
 from web.forms import CaseActionInput, QueueQuery
 from web.inputs import parse
@@ -46,7 +52,7 @@ def _ip() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per 10 minutes", methods=["POST"], error_message="登录尝试太频繁，请 10 分钟后再试")
+@limiter.limit("20 per 10 minutes", **SIGNIN_FLOOD)
 def login():
     return password_login(authenticate, "staff", "/office", "office.queue", "office/login.html", "office.second_step")
 
@@ -68,9 +74,9 @@ def queue():
     if current_user.role in HOME_ELSEWHERE:
         return redirect(url_for(HOME_ELSEWHERE[current_user.role]))
     query = parse(QueueQuery, request.args)
-    status, item_code = (query.data.status, query.data.item) if query.ok else ("open", "")
+    status, item_code, page = (query.data.status, query.data.item, query.data.page or 1) if query.ok else ("open", "", 1)
     items = [i for i in registry().catalog.items if i.kind == "apply"]
-    return render_template("office/queue.html", rows=case_queue(current_actor(), status, item_code),
+    return render_template("office/queue.html", listing=case_queue(current_actor(), status, item_code, page=page),
                            status=status if status in STATUS_NAMES else "open", item_code=item_code,
                            statuses=STATUS_NAMES, items=items, overdue_fixes=overdue_count(current_actor()))
 

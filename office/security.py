@@ -11,13 +11,19 @@ from services.people import passwords, sessions, staff, throttle, two_factor
 from web.access import (
     PENDING,
     SESSION_TOKEN,
+    SIGNIN_FLOOD,
     current_actor,
     finish_sign_in,
     pending_sign_in,
     sign_out,
     staff_required,
 )
-from web.forms import PasswordChangeInput, SecondStepInput, ThrottleClearInput
+from web.forms import (
+    EnrolInput,
+    PasswordChangeInput,
+    SecondStepInput,
+    ThrottleClearInput,
+)
 from web.inputs import Parsed, parse
 from web.security import no_store
 
@@ -29,28 +35,29 @@ def _ip() -> str:
 
 
 @bp.route("/login/second", methods=["GET", "POST"])
-@limiter.limit("30 per 10 minutes", methods=["POST"], error_message="尝试太频繁，请 10 分钟后再试")
+@limiter.limit("30 per 10 minutes", **SIGNIN_FLOOD)
 def second_step():
     """After the password: enrol an authenticator (the first time), else type its code."""
     pending = pending_sign_in()
     if pending is None:
         return redirect(url_for("office.login"))
     user, target = staff.get_account(pending[0]), pending[1]
-    form = Parsed(values={"code": ""})
+    enrolled = two_factor.enrolled(user)
+    form = Parsed(values={"code": ""} if enrolled else {"enrolment_code": "", "code": ""})
     if request.method == "POST":
-        form = parse(SecondStepInput, request.form)
+        form = parse(SecondStepInput if enrolled else EnrolInput, request.form)
         if form.ok:
             try:
-                if two_factor.enrolled(user):
+                if enrolled:
                     two_factor.verify(user, form.data.code, _ip())
                     return finish_sign_in(user, "staff", target)
-                codes = two_factor.enrol(user, _enrolment_secret(), form.data.code, _ip())
+                codes = two_factor.enrol(user, _enrolment_secret(), form.data.enrolment_code, form.data.code, _ip())
             except DomainError as exc:
                 form.refuse(exc, "code")
             else:  # signed in; the codes are shown this once, before going on
                 page = no_store(render_template("office/recovery_codes.html", codes=codes, target=target))
                 return finish_sign_in(user, "staff", target, response=page)
-    if two_factor.enrolled(user):
+    if enrolled:
         return render_template("office/second_step.html", form=form), form.status
     secret = _enrolment_secret()
     return no_store(render_template(
@@ -72,7 +79,8 @@ def _own_page(form=None, codes=None, changed=False, code_form=None):
     return no_store(render_template(
         "office/security.html", form=form or Parsed(values={"current": "", "password": ""}), codes=codes,
         code_form=code_form or Parsed(values={"code": ""}),
-        changed=changed, codes_left=two_factor.recovery_codes_left(current_user),
+        changed=changed, first=current_user.must_change_password,
+        codes_left=two_factor.recovery_codes_left(current_user),
         live=sessions.live("staff", current_user.id), here=sessions.hash_of(session.get(SESSION_TOKEN, "")))), status
 
 
@@ -88,13 +96,14 @@ def change_password():
     form = parse(PasswordChangeInput, request.form)
     form.values.update(current="", password="")
     if form.ok:
+        first = current_user.must_change_password
         try:
             passwords.change_password(current_user, "staff", form.data.current, form.data.password,
                                       session.get(SESSION_TOKEN), _ip())
         except DomainError as exc:
             form.refuse(exc, "password")
         else:  # every other browser signed in as this member is out now
-            return _own_page(changed=True)
+            return redirect(url_for("office.queue"), code=303) if first else _own_page(changed=True)
     return _own_page(form)
 
 
@@ -115,17 +124,24 @@ ACCOUNT_ACTIONS = {
     "disable": lambda actor, user_id, ip: staff.set_active(actor, user_id, False, ip),
     "enable": lambda actor, user_id, ip: staff.set_active(actor, user_id, True, ip),
     "sign-out": staff.sign_out_everywhere,
-    "reset-two-factor": staff.reset_two_factor,
 }
+# Actions whose outcome is something to hand the member in person, shown this once.
+HANDOVER_ACTIONS = {"reset-two-factor": staff.reset_two_factor, "reset-password": staff.reset_password}
 
 
 @bp.post("/accounts/<int:user_id>/<action>")
 @staff_required("admin")
 def account_action(user_id: int, action: str):
+    if action in HANDOVER_ACTIONS:
+        return handover_page(HANDOVER_ACTIONS[action](current_actor(), user_id, _ip()))
     if action not in ACCOUNT_ACTIONS:
         raise NotFound("没有这个操作")
     ACCOUNT_ACTIONS[action](current_actor(), user_id, _ip())
     return redirect(url_for("office.accounts"), code=303)
+
+
+def handover_page(handover: staff.Handover, new: bool = False):
+    return no_store(render_template("office/handover.html", handover=handover, new=new))
 
 
 @bp.get("/throttles")

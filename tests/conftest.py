@@ -122,9 +122,9 @@ def form_post(client, page_url: str, data: dict, post_url: str | None = None, **
 
 def second_step_code(app, username: str) -> str:
     """The code a staff member's authenticator shows now. Accounts a test made are enrolled on
-    the demo authenticator first, and the last code's step is forgotten, as if 30 s had passed
-    (a code is good once): enrolment and replay have tests of their own
-    (tests/web/test_staff_security.py)."""
+    the demo authenticator first (with their first password changed), and the last code's step
+    is forgotten, as if 30 s had passed (a code is good once): enrolment, the first password and
+    replay have tests of their own (tests/web/test_staff_security.py)."""
     import pyotp
     from sqlalchemy import select
 
@@ -136,6 +136,7 @@ def second_step_code(app, username: str) -> str:
         user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
         if not two_factor.enrolled(user):
             two_factor.demo_enrol(user, DEMO_TOTP)
+            user.must_change_password = False
         user.totp_last_step = None
         db.session.commit()
     return pyotp.TOTP(DEMO_TOTP).now()
@@ -249,7 +250,10 @@ class AgentActions:
         with self.app.app_context():
             load_villages(ROOT / "data" / "villages.toml")
             village_id = db.session.scalar(db.select(Village.id).where(Village.code == VILLAGES[village]))
-            return create_agent(admin, username, AGENT_PASSWORD, name, village_id, role).id
+            agent = create_agent(admin, username, AGENT_PASSWORD, name, village_id, role)
+            agent.must_change_password = False  # as if changed: tests/web/test_staff_security.py has that
+            db.session.commit()
+            return agent.id
 
     def signed_in(self, username: str, village: str = "东关", role: str = "agent", name: str = "赵红梅"):
         """A new agent account and a browser signed in with it."""

@@ -152,19 +152,45 @@ def signin_again_url(login: str) -> str:
     return url_for(login, next=_here(), **({"timeout": 1} if idle else {}))
 
 
+# area -> (its own password page, the endpoints open while a password must be changed first)
+PASSWORD_FIRST = {"staff": ("office.security", {"office.security", "office.change_password", "office.logout",
+                                                "office.sign_out_all_mine"}),
+                  "agent": ("agent.password", {"agent.password", "agent.logout"})}
+
+
+def password_change_due(kind: str):
+    """The way to the password page while the signed-in account's password is one someone else
+    chose (a new account, an administrator's reset); None otherwise."""
+    page, open_pages = PASSWORD_FIRST[kind]
+    if current_user.must_change_password and request.endpoint not in open_pages:
+        return redirect(url_for(page))
+    return None
+
+
 def staff_required(*roles: str):
-    """Staff only (optionally of given roles), in a live server-side session."""
+    """Staff only (optionally of given roles), in a live server-side session, with a password
+    of their own."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if account_kind() != "staff":
                 return redirect(signin_again_url(_signin_endpoint("office.login")))
+            if (due := password_change_due("staff")) is not None:
+                return due
             if roles and current_user.role not in roles:
                 raise Forbidden()
             return view(*args, **kwargs)
         return wrapped
     return decorator
 
+
+def refused(response) -> bool:
+    """Sign-in pages' flood limits count refusals only (Flask-Limiter's deduct_when): a township
+    hall signs its staff in every morning from one address, and a right sign-in is no flood."""
+    return response.status_code >= 400
+
+
+SIGNIN_FLOOD = {"methods": ["POST"], "deduct_when": refused, "error_message": "登录尝试太频繁，请 10 分钟后再试"}
 
 PENDING = "pending_sign_in"  # the session's key: a password proved, the second step to come
 PENDING_FOR = 300  # seconds to type the code

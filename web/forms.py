@@ -80,6 +80,7 @@ class CheckInInput(Input):
 class QueueQuery(Input):
     status: Text(20)
     item: Text(40)
+    page: OptionalInteger(1, 100_000)
 
 
 Level = Choice("1", "2", "3", "4", "5", message="请选择一个评价等级")
@@ -131,6 +132,11 @@ class StaffLoginInput(Input):
 
 
 class SecondStepInput(Input):
+    code: Text(20, required=True, label="验证码")
+
+
+class EnrolInput(Input):
+    enrolment_code: Text(20, required=True, label="开通码")
     code: Text(20, required=True, label="验证码")
 
 

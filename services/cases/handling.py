@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from extensions import db
 from services import audit, inputs
@@ -45,12 +45,25 @@ from services.workdays import CalendarYear, load_calendar, store_arrangement
 OPEN = ("submitted", "accepted", "reviewing", "supplement")
 NOTICES = {"accept": "受理通知书", "supplement": "补正材料通知书", "reject": "不予受理通知书"}
 DELIVERY = DELIVERY_METHODS
-QUEUE_MAX = 500
+QUEUE_PAGE = 50  # rows a page: a screen or two, and each row's working days are counted
 
 
-def queue(actor: Actor, status: str = "open", item_code: str = "", today: date | None = None):
-    """(case, working days left) for what this actor may see, nearest deadline first; cases
-    not yet accepted after them, by waiting time."""
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list  # (case, working days left)
+    page: int
+    total: int
+
+    @property
+    def more(self) -> bool:
+        return self.page * QUEUE_PAGE < self.total
+
+
+def queue(actor: Actor, status: str = "open", item_code: str = "", today: date | None = None,
+          page: int = 1) -> QueuePage:
+    """One page of (case, working days left) for what this actor may see, nearest deadline first
+    (the deadline orders the SQL too: the overdue are on the first page however many are open);
+    on a page, cases with no deadline running (not yet accepted, 补正 paused) after the others."""
     query = visible_cases(actor)
     if status in STATUS_NAMES:
         query = query.where(Case.status == status)
@@ -58,14 +71,15 @@ def queue(actor: Actor, status: str = "open", item_code: str = "", today: date |
         query = waiting_for(actor, query.where(Case.status.in_(OPEN)))
     if item_code:
         query = query.where(Case.item_code == inputs.text_of(item_code)[:40])
-    # Nearest deadline first in SQL too, before the cut: past QUEUE_MAX the overdue must still show.
-    # Events are not shown here: not loaded.
-    query = query.order_by(Case.due_on.asc().nulls_last(), Case.submitted_at, Case.id).options(noload(Case.events))
-    cases = list(db.session.scalars(query.limit(QUEUE_MAX)))
+    total = db.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True)) or 0
+    page = max(1, min(page, -(-total // QUEUE_PAGE) or 1))  # past the end: the last page
+    # Events are not shown here: never loaded.
+    query = query.order_by(Case.due_on.asc().nulls_last(), Case.submitted_at, Case.id).options(lazyload(Case.events))
+    cases = list(db.session.scalars(query.limit(QUEUE_PAGE).offset((page - 1) * QUEUE_PAGE)))
     calendar, now = load_calendar(), today or china_today()
     rows = [(c, remaining_workdays(c, now, calendar)) for c in cases]
     rows.sort(key=lambda r: (r[1] is None, r[1] if r[1] is not None else 0, r[0].submitted_at))
-    return rows
+    return QueuePage(rows, page, total)
 
 
 def case_for(actor: Actor, case_id=None, number=None) -> Case:

@@ -67,8 +67,9 @@ def create_agent(actor: Actor, username, password, name, village_id, role="agent
     password_hash = passwords.hashed(password, username, name)
     if db.session.scalar(select(Agent.id).where(Agent.username == username)):
         raise DomainError("这个用户名已被使用", field="username")
+    # The administrator chose the password: the agent changes it at the first sign-in.
     agent = Agent(username=username, password_hash=password_hash, name=name, role=role, village_id=village.id,
-                  township_id=village.township_id, created_by=actor.name)
+                  township_id=village.township_id, created_by=actor.name, must_change_password=True)
     db.session.add(agent)
     try:
         db.session.flush()
@@ -109,6 +110,18 @@ def set_active(actor: Actor, agent_id, active: bool, ip: str = "") -> Agent:
            ip=ip, commit=False)
     db.session.commit()
     return agent
+
+
+def reset_password(actor: Actor, agent_id, ip: str = "") -> str:
+    """For an agent who forgot their password: a temporary one to hand over (shown once), changed
+    at the next sign-in; every session of theirs ends now."""
+    agent = get_agent(agent_id)
+    if not _may_keep(actor, get_village(agent.village_id)):
+        raise NotFound("没有这个代办员账号")
+    password = passwords.temporary_password(agent, "agent")
+    record(actor.kind, actor.id, actor.name, "reset_agent_password", f"agent:{agent.id}", ip=ip, commit=False)
+    db.session.commit()
+    return password
 
 
 def authenticate(username, password, requester: str, device: str | None = None, ip: str = "") -> Agent:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 
-from sqlalchemy import Boolean, String, select
+from sqlalchemy import Boolean, String, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -31,6 +32,9 @@ class PasswordAccount:
     username: Mapped[str] = mapped_column(String(40), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set while the password is one someone else chose or knows (an administrator made the
+    # account or reset the password): the holder changes it before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     is_authenticated = True
     is_anonymous = False
@@ -116,7 +120,21 @@ def change_password(account, kind: str, current: str, new: str, keep_token: str 
     if current == new:
         raise DomainError("新密码不能和当前密码相同", field="password")
     account.password_hash = hashed(new, account.username, account.name)
+    account.must_change_password = False
     ended = sessions.end_all(kind, account.id, "password", keep_token=keep_token)
     record(kind, account.id, account.name, "change_password", f"{kind}:{account.id}", {"ended": ended}, ip=ip,
            commit=False)
     db.session.commit()
+
+
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # none of 0/o, 1/l/i to misread on paper
+
+
+def temporary_password(account, kind: str) -> str:
+    """An administrator's reset: a random password to hand over (shown once), to be changed at the
+    next sign-in; every session of the account ends. The caller records and commits."""
+    password = "-".join("".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(4))
+    account.password_hash = generate_password_hash(password)
+    account.must_change_password = True
+    sessions.end_all(kind, account.id, "password_reset")
+    return password

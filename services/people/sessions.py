@@ -19,7 +19,8 @@ IDLE = timedelta(minutes=30)
 LONGEST = timedelta(hours=12)  # a working day: signed in again the next morning whatever happens
 TOUCH_EVERY = timedelta(minutes=1)  # how stale seen_at may be: one write a minute, not one a request
 END_REASONS = {"logout": "退出", "idle": "30 分钟无操作", "expired": "超过 12 小时", "password": "修改了密码",
-               "disabled": "账号停用", "everywhere": "管理员全部退出", "two_factor_reset": "重置两步验证"}
+               "disabled": "账号停用", "everywhere": "管理员全部退出", "two_factor_reset": "重置两步验证",
+               "password_reset": "管理员重置密码"}
 
 
 class AccountSession(db.Model):

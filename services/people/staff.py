@@ -2,6 +2,7 @@
 passwords and lockout are services.people.passwords."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, select
@@ -38,6 +39,10 @@ class StaffUser(passwords.PasswordAccount, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     two_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The enrolment code (开通码) an administrator handed over in person, hashed, and until when
+    # it works: enrolling needs it, so knowing the first password alone enrols nobody.
+    enrolment_code_hash: Mapped[str | None] = mapped_column(String(200))
+    enrolment_code_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     account_kind = "staff"
 
@@ -53,9 +58,40 @@ class StaffUser(passwords.PasswordAccount, db.Model):
         return ROLES[self.role]
 
 
+@dataclass(frozen=True)
+class Handover:
+    """What an administrator hands a member in person, shown once and never kept in clear: the
+    enrolment code of two-step sign-in (and until when it works), or a temporary password."""
+    user: StaffUser
+    enrolment_code: str | None = None
+    until: datetime | None = None
+    password: str | None = None
+
+
 def create_account(username: str, password: str, name: str, role: str, township_id: int | None = None,
                    department: str | None = None, created_by: str = "system",
                    hospital_id: int | None = None) -> StaffUser:
+    """An account whose holder chose the password (the demo's): nothing to hand over."""
+    return _created(username, password, name, role, township_id, department, created_by, hospital_id, False).user
+
+
+def open_account(actor, username: str, password: str, name: str, role: str, township_id: int | None = None,
+                 department: str | None = None, ip: str = "") -> Handover:
+    """An administrator makes an account for a colleague: the first password is theirs to change
+    at the first sign-in, and enrolling needs the code handed over with it."""
+    if actor.kind != "staff" or actor.role != "admin":
+        raise Refused("只有系统管理员可以管理工作人员账号")
+    return _created(username, password, name, role, township_id, department, actor.name, None, True, ip)
+
+
+def first_administrator(username: str, password: str, name: str) -> Handover:
+    """The county's first administrator, made on the server (`flask create-admin`): the console
+    makes the rest. Whoever runs the command sees the password and the code: both change hands."""
+    return _created(username, password, name, "admin", None, None, "flask create-admin", None, True)
+
+
+def _created(username, password, name, role, township_id, department, created_by: str, hospital_id,
+             handover: bool, ip: str = "") -> Handover:
     username = passwords.check_username(username)
     if role not in ROLES:
         raise DomainError("请选择角色", field="role")
@@ -72,16 +108,17 @@ def create_account(username: str, password: str, name: str, role: str, township_
     user = StaffUser(username=username, password_hash=password_hash, name=name,
                      role=role, township_id=township_id if role in TOWNSHIP_ROLES else None,
                      department=department if role == "reviewer" else None,
-                     hospital_id=hospital_id if role == "hospital" else None)
+                     hospital_id=hospital_id if role == "hospital" else None, must_change_password=handover)
+    code, until = two_factor.issue_enrolment_code(user) if handover else (None, None)
     db.session.add(user)
     try:
         db.session.flush()
-        record("staff", None, created_by, "create_account", f"staff:{username}", {"role": role}, commit=False)
+        record("staff", None, created_by, "create_account", f"staff:{username}", {"role": role}, ip=ip, commit=False)
         db.session.commit()
     except IntegrityError:  # the same user name, created a moment ago by another administrator
         db.session.rollback()
         raise DomainError("这个用户名已被使用", field="username")
-    return user
+    return Handover(user, code, until)
 
 
 def accounts() -> list[StaffUser]:
@@ -130,12 +167,25 @@ def sign_out_everywhere(actor, user_id, ip: str = "") -> int:
     return ended
 
 
-def reset_two_factor(actor, user_id, ip: str = "") -> None:
-    """For a member who lost their phone: they enrol again at their next sign-in; every session
-    of theirs ends now."""
+def reset_two_factor(actor, user_id, ip: str = "") -> Handover:
+    """For a member who lost their phone (or never got to enrol): they enrol again at their next
+    sign-in, with the new enrolment code the administrator hands them; every session of theirs
+    ends now."""
     user = get_account(user_id)
     _administrator(actor, user)
-    two_factor.forget_enrolment(user)
+    code, until = two_factor.forget_enrolment(user)
     sessions.end_all("staff", user.id, "two_factor_reset")
     record(actor.kind, actor.id, actor.name, "reset_two_factor", f"staff:{user.id}", ip=ip, commit=False)
     db.session.commit()
+    return Handover(user, code, until)
+
+
+def reset_password(actor, user_id, ip: str = "") -> Handover:
+    """For a member who forgot their password: a temporary one to hand over, changed at the next
+    sign-in; every session of theirs ends now. Their two-step sign-in stays as it is."""
+    user = get_account(user_id)
+    _administrator(actor, user)
+    password = passwords.temporary_password(user, "staff")
+    record(actor.kind, actor.id, actor.name, "reset_password", f"staff:{user.id}", ip=ip, commit=False)
+    db.session.commit()
+    return Handover(user, password=password)

@@ -1,8 +1,10 @@
 """Two-step sign-in of staff (两步验证): after the password, a 6-digit code from an
 authenticator app (TOTP, RFC 6238), or one of ten single-use recovery codes kept on paper.
 
-Enrolled at the first sign-in; an administrator's reset (services.people.staff) sends the
-member through enrolment again. A code is good once: the step it came from is kept,
+Enrolled at the first sign-in, with the enrolment code (开通码) an administrator handed the
+member in person: the first password alone, which others may have seen, enrols nobody. An
+administrator's reset (services.people.staff) sends the member through enrolment again, with a
+new code. A code is good once: the step it came from is kept,
 so a code seen over a shoulder cannot be typed again. Codes typed wrong are slowed like
 passwords (throttle), counted per account."""
 from __future__ import annotations
@@ -10,21 +12,24 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 from sqlalchemy import DateTime, ForeignKey, String, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
 from services.audit import record
-from services.clock import utcnow
+from services.clock import aware, utcnow
 from services.errors import DomainError
 from services.people import throttle
 
 ISSUER = "镇原县一网通办"
 RECOVERY_CODES = 10
 AREA = "staff"
+ENROLMENT_DAYS = 7  # long enough to meet in person; a code never used goes stale
+NO_CODE = "开通两步验证需要系统管理员当面交给您的 8 位开通码。没有、或已超过 7 天：请管理员在“账号”页点“重置两步验证”重新生成"
 
 
 class RecoveryCode(db.Model):
@@ -82,18 +87,44 @@ def _new_recovery_codes(user) -> list[str]:
     return codes
 
 
-def enrol(user, secret: str, code, ip: str = "") -> list[str]:
-    """Confirm this browser's secret with a code from the app; the recovery codes, shown once."""
+def issue_enrolment_code(user) -> tuple[str, datetime]:
+    """A new enrolment code for the member (the old one stops working), and until when it works:
+    shown once to the administrator, kept only hashed. The caller commits."""
+    code = f"{secrets.randbelow(10 ** 8):08d}"
+    user.enrolment_code_hash = generate_password_hash(code)
+    user.enrolment_code_until = utcnow() + timedelta(days=ENROLMENT_DAYS)
+    return f"{code[:4]} {code[4:]}", user.enrolment_code_until
+
+
+def _check_enrolment_code(user, typed) -> None:
+    digits = re.sub(r"[\s-]", "", typed) if isinstance(typed, str) else ""
+    if not user.enrolment_code_hash or aware(user.enrolment_code_until) < utcnow():
+        raise DomainError(NO_CODE, field="enrolment_code")
+    if not (re.fullmatch(r"\d{8}", digits) and check_password_hash(user.enrolment_code_hash, digits)):
+        raise DomainError("开通码不对：请核对管理员交给您的 8 位数字", field="enrolment_code")
+
+
+def enrol(user, secret: str, enrolment_code, code, ip: str = "") -> list[str]:
+    """Confirm this browser's secret with the administrator's enrolment code and a code from the
+    app; the recovery codes, shown once. Both are slowed like passwords when typed wrong."""
     if enrolled(user):
         raise DomainError("这个账号已经开通两步验证，请重新登录")
-    tried = _taken(user)
+    tried = _taken(user, "enrolment_code")
+    try:
+        _check_enrolment_code(user, enrolment_code)
+    except DomainError:
+        record("staff", user.id, user.name, "two_factor_failed", detail={"reason": "enrolment_code"}, ip=ip)
+        raise
     step = _totp_step(secret, _digits(code), None)
     if step is None:
         raise DomainError("验证码不对：请输入验证器 App 里这个账号当前显示的 6 位数字", field="code")
-    # Confirmed only if nobody confirmed another secret meanwhile (two browsers at once).
+    # Confirmed only if nobody confirmed another secret meanwhile (two browsers at once), with
+    # the code checked above: it is used up.
     cls = user.__class__  # (current_user is a proxy: its class is the model's)
-    if not db.session.execute(update(cls).where(cls.id == user.id, cls.two_factor_since.is_(None))
-                              .values(totp_secret=secret, totp_last_step=step, two_factor_since=utcnow())).rowcount:
+    if not db.session.execute(update(cls).where(cls.id == user.id, cls.two_factor_since.is_(None),
+                                                cls.enrolment_code_hash == user.enrolment_code_hash)
+                              .values(totp_secret=secret, totp_last_step=step, two_factor_since=utcnow(),
+                                      enrolment_code_hash=None, enrolment_code_until=None)).rowcount:
         db.session.rollback()
         raise DomainError("这个账号已经开通两步验证，请重新登录")
     codes = _new_recovery_codes(user)
@@ -135,11 +166,11 @@ def _use_recovery_code(user, typed: str, ip: str) -> bool:
     return True
 
 
-def _taken(user) -> list[int]:
+def _taken(user, field: str = "code") -> list[int]:
     """This try counted against the account's codes before it is looked at (throttle.take)."""
     tried, pause = throttle.take([throttle.code_key(AREA, user.id)])
     if pause:
-        raise DomainError(throttle.message(pause), field="code")
+        raise DomainError(throttle.message(pause), field=field)
     return tried
 
 
@@ -158,10 +189,12 @@ def renew_recovery_codes(user, code, ip: str = "") -> list[str]:
     return codes
 
 
-def forget_enrolment(user) -> None:
-    """The secret and the recovery codes go (an administrator's reset: services.people.staff)."""
+def forget_enrolment(user) -> tuple[str, datetime]:
+    """The secret and the recovery codes go (an administrator's reset: services.people.staff);
+    the new enrolment code to hand over, and until when it works."""
     user.totp_secret, user.totp_last_step, user.two_factor_since = None, None, None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.staff_id == user.id))
+    return issue_enrolment_code(user)
 
 
 def demo_enrol(user, secret: str) -> None:

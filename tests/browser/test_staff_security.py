@@ -6,7 +6,8 @@ import re
 import pyotp
 
 from commands import DATA, seed_demo_staff
-from services.people.staff import create_account
+from services.people.actors import Actor
+from services.people.staff import open_account
 from services.places import township_id_by_name
 from tests.browser.steps import staff_sign_in
 from tests.browser.test_agent_console import DESKTOP
@@ -17,7 +18,8 @@ def test_a_member_enrols_two_step_sign_in_and_the_administrator_sees_accounts(ap
                                                                               screenshot_dir):
     with app.app_context():
         seed_demo_staff(DATA / "demo_staff.toml")
-        create_account("xinji", "Maple-river-2026", "马玉梅", "window", township_id_by_name("新集乡"))
+        handover = open_account(Actor("staff", None, "测试管理员", role="admin"), "xinji", "Maple-river-2026",
+                                "马玉梅", "window", township_id_by_name("新集乡"))
 
     page = new_page(viewport=DESKTOP)
     page.goto(live_server + "/office/login")
@@ -32,12 +34,19 @@ def test_a_member_enrols_two_step_sign_in_and_the_administrator_sees_accounts(ap
     look(page, "staff-enrol-desktop", screenshot_dir)
     assert page.locator(".qr-box svg").is_visible()
     secret = page.locator("[data-secret]").inner_text().replace(" ", "")
+    page.get_by_label("开通码").fill(handover.enrolment_code)
     page.get_by_label("验证码").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="开通并登录").click()
     page.get_by_role("heading", name="请抄下恢复码").wait_for()
     assert len(re.findall(r"[0-9a-f]{8}-[0-9a-f]{8}", page.locator("[data-recovery-codes]").inner_text())) == 10
     look(page, "staff-recovery-codes-desktop", screenshot_dir)
     page.get_by_role("link", name="我已保存好，继续").click()
+    page.locator("[data-password-first]").wait_for()  # the administrator's password goes first
+    look(page, "staff-first-password-desktop", screenshot_dir)
+    page.get_by_label("当前密码").fill("Maple-river-2026")
+    page.get_by_label("新密码").fill("Harbour-lantern-9")
+    page.get_by_role("button", name="修改密码").click()
+    page.get_by_role("heading", name=re.compile("办件")).wait_for()
     page.get_by_role("link", name="账号安全").click()
     page.get_by_role("heading", name="正在登录的设备").wait_for()
     look(page, "staff-security-desktop", screenshot_dir)
@@ -61,6 +70,10 @@ def test_a_member_enrols_two_step_sign_in_and_the_administrator_sees_accounts(ap
     admin.goto(live_server + "/office/accounts")
     admin.locator('[data-account="xinji"]').wait_for()
     look(admin, "staff-accounts-desktop", screenshot_dir)
+    admin.locator('[data-account="weijian"]').get_by_role("button", name="重置两步验证").click()
+    admin.locator("[data-enrolment-code]").wait_for()
+    look(admin, "staff-handover-desktop", screenshot_dir)
+    admin.get_by_role("link", name="已交给本人，返回账号列表").click()
     admin.get_by_role("link", name="登录限速记录").click()
     admin.get_by_text("用户名：weijian").wait_for()
     look(admin, "staff-throttles-desktop", screenshot_dir)

@@ -147,8 +147,8 @@ def test_migration_0027_seals_what_was_stored_in_clear_and_opens_it_going_back(a
         assert "622827198801011234" in str(run("SELECT answers FROM cases").scalar())
 
 
-def test_the_queue_cuts_after_sorting_so_the_overdue_always_show(app, monkeypatch):
-    """Past QUEUE_MAX open cases, the ones shown are those with the nearest deadlines — an
+def test_the_queue_pages_after_sorting_so_the_overdue_always_show_first(app, monkeypatch):
+    """Past a page of open cases, the first page holds those with the nearest deadlines — an
     overdue case made last must not fall off the end (it did: the cut came before the sort)."""
     from datetime import timedelta
 
@@ -160,7 +160,7 @@ def test_the_queue_cuts_after_sorting_so_the_overdue_always_show(app, monkeypatc
     from services.places import township_id_by_name
     from tests import factories
 
-    monkeypatch.setattr(handling, "QUEUE_MAX", 2)
+    monkeypatch.setattr(handling, "QUEUE_PAGE", 2)
     with app.app_context():
         item = app.extensions["catalog"].get("621027-BM-005")
         township = township_id_by_name("城关镇")
@@ -174,5 +174,8 @@ def test_the_queue_cuts_after_sorting_so_the_overdue_always_show(app, monkeypatc
             made.append(case.id)
         db.session.commit()
         window = create_account("cgwindow", "Maple-river-2026", "李娜", "window", township)
-        shown = [c.id for c, _ in handling.queue(staff(window))]
-    assert sorted(shown) == sorted([made[2], made[1]])  # the one due in 30 days is the one cut
+        first, second = handling.queue(staff(window)), handling.queue(staff(window), page=2)
+        beyond = handling.queue(staff(window), page=9)
+    assert sorted(c.id for c, _ in first.rows) == sorted([made[2], made[1]]) and first.total == 3 and first.more
+    assert [c.id for c, _ in second.rows] == [made[0]] and not second.more  # the one due in 30 days
+    assert beyond.page == 2 and [c.id for c, _ in beyond.rows] == [made[0]]  # past the end: the last page

@@ -85,7 +85,10 @@ def test_the_units_run_gunicorn_and_the_worker_from_the_environment_file():
 
 
 def test_the_first_administrator_is_made_from_the_command_line(app):
+    import re
+
     from sqlalchemy import select
+    from werkzeug.security import check_password_hash
 
     from extensions import db
     from services.people.staff import StaffUser
@@ -95,8 +98,11 @@ def test_the_first_administrator_is_made_from_the_command_line(app):
     assert weak.exit_code != 0
     made = runner.invoke(args=["create-admin", "zhangadmin", "张建华"], input="Zhenyuan-admin-2026\nZhenyuan-admin-2026\n")
     assert made.exit_code == 0, made.output
+    code = re.search(r"两步验证开通码：(\d{4} \d{4})", made.output).group(1)  # to enrol with, at the first sign-in
     with app.app_context():
-        assert db.session.scalar(select(StaffUser.role).where(StaffUser.username == "zhangadmin")) == "admin"
+        admin = db.session.scalar(select(StaffUser).where(StaffUser.username == "zhangadmin"))
+        assert admin.role == "admin" and admin.must_change_password
+        assert check_password_hash(admin.enrolment_code_hash, code.replace(" ", ""))
 
 
 def test_the_units_are_hardened():

@@ -327,6 +327,47 @@ def test_township_administrator_keeps_agents_of_their_own_villages(app, agents):
 
 
 @pytest.mark.usefixtures("staff")
+def test_an_agent_changes_the_administrators_password_first_and_can_be_given_a_new_one(app, agents):
+    from services.places import Village, load_villages
+    from tests.conftest import ROOT
+
+    with app.app_context():
+        load_villages(ROOT / "data" / "villages.toml")
+        own = db.session.scalar(select(Village.id).where(Village.code == "621027101202"))
+    admin = login(app, "cgadmin", "Township-demo-2026")
+    assert form_post(admin, "/office/agents", {"username": "xiguan2", "name": "刘芳", "role": "agent",
+                                               "password": "Agent-new-2026", "village_id": str(own)}).status_code == 303
+    agent = app.test_client()
+    assert form_post(agent, "/agent/login", {"username": "xiguan2", "password": "Agent-new-2026"}).status_code == 303
+    for path in ("/agent/", "/agent/residents/new"):  # nothing else until the password is their own
+        assert agent.get(path).headers["Location"].endswith("/agent/password")
+    assert "data-password-first" in agent.get("/agent/password").get_data(as_text=True)
+    weak = form_post(agent, "/agent/password", {"current": "Agent-new-2026", "password": "woaini123456"})
+    assert weak.status_code == 422 and "太常见" in weak.get_data(as_text=True)
+    done = form_post(agent, "/agent/password", {"current": "Agent-new-2026", "password": "Sorghum-kettle-41"})
+    assert done.status_code == 303 and agent.get("/agent/").status_code == 200
+    # Whenever they like after that, from the desk's menu
+    again = form_post(agent, "/agent/password", {"current": "Sorghum-kettle-41", "password": "Millet-lantern-58"})
+    assert again.status_code == 200 and "密码已修改" in again.get_data(as_text=True)
+
+    # Forgotten: the township administrator hands over a temporary one; the agent is out at once
+    agent_id = re.search(r'data-agent-row="(\d+)"[^>]*>\s*<td class="code">xiguan2',
+                         admin.get("/office/agents").get_data(as_text=True)).group(1)
+    handed = form_post(admin, "/office/agents", {}, post_url=f"/office/agents/{agent_id}/password")
+    temporary = re.search(r"data-temporary-password>([^<]+)<", handed.get_data(as_text=True)).group(1)
+    assert "no-store" in handed.headers["Cache-Control"] and agent.get("/agent/").status_code == 302
+    fresh = app.test_client()
+    assert form_post(fresh, "/agent/login", {"username": "xiguan2", "password": temporary}).status_code == 303
+    assert fresh.get("/agent/").headers["Location"].endswith("/agent/password")
+    with app.app_context():
+        logged = set(db.session.scalars(select(AuditEntry.action)))
+    assert {"reset_agent_password", "change_password", "create_agent"} <= logged
+    # A window clerk cannot
+    assert form_post(login(app, "chengguan"), "/office/", {}, post_url=f"/office/agents/{agent_id}/password"
+                     ).status_code == 403
+
+
+@pytest.mark.usefixtures("staff")
 def test_supervision_counts_agent_cases_per_village(app, agents):
     agent = agents.signed_in("daiban1")
     mandate_id = agents.consent_by_sms(agent, "张桂兰", ZHANG, "13900000001")

@@ -72,6 +72,29 @@ def test_queue_shows_only_the_staff_members_own_cases(app, case):
         assert client.get(f"/office/files/{key}").status_code == 404
 
 
+def test_the_queue_pages_through_many_cases(app, case, monkeypatch):
+    from services.cases import handling
+    from services.cases.lifecycle import submit_case
+    from services.places import township_id_by_name
+    from tests import factories
+
+    case_id, number = case
+    with app.app_context():  # a second case at 城关镇, submitted later
+        later = submit_case(app.extensions["catalog"].get("621027-BM-005"), factories.person(),
+                            {"elder_name": "李秀英"}, factories.key(), township_id=township_id_by_name("城关镇")).number
+    monkeypatch.setattr(handling, "QUEUE_PAGE", 1)
+    clerk = login(app, "chengguan")
+    first = text(clerk.get("/office/?status=open"))
+    assert "共 2 件" in first and "第 1 页" in first and "下一页" in first and "上一页" not in first
+    second = text(clerk.get("/office/?status=open&page=2"))
+    assert "上一页" in second and "下一页" not in second
+    assert {number, later} == {n for n in (number, later) if n in first or n in second}
+    assert (number in first) != (number in second)  # each case on one page only
+    assert later in text(clerk.get("/office/?status=open&page=99"))  # past the end: the last page
+    bad = clerk.get("/office/?page=abc")  # a bad page number: the whole queue's first page, never a 500
+    assert bad.status_code == 200 and "第 1 页" in text(bad)
+
+
 def test_case_page_masks_the_id_until_revealed_and_logs_both(app, case):
     case_id, number = case
     client = login(app, "chengguan")
@@ -190,7 +213,7 @@ def test_administrator_creates_accounts_with_checked_passwords(app, staff):
     assert short.status_code == 422 and "密码至少 12 位" in text(short)
     ok = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
                                                 "township_id": xinji, "department": "", "password": "Xinji-2026-pass"})
-    assert ok.status_code == 303
+    assert ok.status_code == 200 and "data-enrolment-code" in text(ok)  # the code to hand over, shown once
     assert login(app, "xinji", "Xinji-2026-pass").get("/office/").status_code == 200
 
 

@@ -60,7 +60,13 @@ def actions(app) -> list[str]:
         return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
 
 
-def test_a_new_member_enrols_an_authenticator_at_first_sign_in_and_gets_recovery_codes(app, staff):
+def handed_over(response, what: str = "enrolment-code") -> str:
+    """The code or temporary password on the page an administrator hands over."""
+    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
+    return re.search(rf'data-{what}>([^<]+)<', text(response)).group(1)
+
+
+def test_a_new_member_enrols_with_the_handed_over_code_then_sets_their_own_password(app, staff):
     admin = signed_in(app, *ADMIN)
     made = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
                                                   "township_id": "", "department": "", "password": "Maple-river-2026"})
@@ -70,40 +76,114 @@ def test_a_new_member_enrols_an_authenticator_at_first_sign_in_and_gets_recovery
         xinji = str(township_id_by_name("新集乡"))
     made = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
                                                   "township_id": xinji, "department": "", "password": "Maple-river-2026"})
-    assert made.status_code == 303
+    enrolment_code = handed_over(made)  # shown once, to hand over in person
+    assert re.fullmatch(r"\d{4} \d{4}", enrolment_code) and "当面" in text(made)
+    assert enrolment_code.replace(" ", "") not in account(app, "xinji").enrolment_code_hash  # kept hashed only
 
     member = app.test_client()
     assert password_step(member, "xinji", "Maple-river-2026").headers["Location"].endswith("/office/login/second")
     assert member.get("/office/").status_code == 302  # the password alone signs nobody in
     page = text(member.get("/office/login/second"))
     secret = re.search(r"data-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
-    assert "<svg" in page and "开通两步验证" in page
+    assert "<svg" in page and "开通两步验证" in page and "开通码" in page
     assert secret in text(member.get("/office/login/second")).replace(" ", "")  # reloading shows the same one
     assert account(app, "xinji").totp_secret is None  # kept by this browser only, until confirmed
     # Someone else past the password step meanwhile gets a secret of their own, never this one
     other = app.test_client()
     password_step(other, "xinji", "Maple-river-2026")
     assert secret not in text(other.get("/office/login/second")).replace(" ", "")
-    wrong = form_post(member, "/office/login/second", {"code": "000000"})
+    # ...and knowing the first password, without the code handed over, enrols nothing
+    stranger = form_post(other, "/office/login/second", {"enrolment_code": "1234 5678", "code": pyotp.TOTP(
+        re.search(r"data-secret>([A-Z2-7 ]+)<", text(other.get("/office/login/second"))).group(1).replace(" ", "")).now()})
+    assert stranger.status_code == 422 and "开通码不对" in text(stranger)
+    assert account(app, "xinji").two_factor_since is None
+    wrong = form_post(member, "/office/login/second", {"enrolment_code": enrolment_code, "code": "000000"})
     assert wrong.status_code == 422 and "验证码不对" in text(wrong)
-    done = form_post(member, "/office/login/second", {"code": pyotp.TOTP(secret).now()})
+    assert f'value="{enrolment_code}"' in text(wrong)  # what was typed stays, for the next try
+    done = form_post(member, "/office/login/second", {"enrolment_code": enrolment_code.replace(" ", "-"),
+                                                      "code": pyotp.TOTP(secret).now()})
     codes = re.findall(r'<span class="code">([0-9a-f]{8}-[0-9a-f]{8})</span>', text(done))
     assert done.status_code == 200 and len(set(codes)) == 10 and "只显示这一次" in text(done)
-    assert account(app, "xinji").totp_secret == secret
+    assert account(app, "xinji").totp_secret == secret and account(app, "xinji").enrolment_code_hash is None
     assert "no-store" in done.headers["Cache-Control"]
-    assert member.get("/office/").status_code == 200
-    assert {"two_factor_enrolled", "login"} <= set(actions(app))
+    assert {"two_factor_enrolled", "login", "two_factor_failed"} <= set(actions(app))
+
+    # The administrator chose the password: nothing but changing it until it is changed
+    for path in ("/office/", "/office/people", "/office/supervision"):
+        assert member.get(path).headers["Location"].endswith("/office/security")
+    assert "data-password-first" in text(member.get("/office/security"))
+    changed = form_post(member, "/office/security", {"current": "Maple-river-2026", "password": "Harbour-lantern-9"},
+                        post_url="/office/security/password")
+    assert changed.status_code == 303 and changed.headers["Location"].endswith("/office/")
+    assert member.get("/office/").status_code == 200 and not account(app, "xinji").must_change_password
 
     # The next sign-in asks for the code; one of the paper codes stands in for it, once
     again = app.test_client()
-    password_step(again, "xinji", "Maple-river-2026")
+    password_step(again, "xinji", "Harbour-lantern-9")
     assert "两步验证" in text(again.get("/office/login/second"))
     assert form_post(again, "/office/login/second", {"code": codes[0].upper()}).status_code == 303
     reused = app.test_client()
-    password_step(reused, "xinji", "Maple-river-2026")
+    password_step(reused, "xinji", "Harbour-lantern-9")
     refused = form_post(reused, "/office/login/second", {"code": codes[0]})
     assert refused.status_code == 422 and "已经用过" in text(refused)
     assert "recovery_code_used" in actions(app)
+
+
+def test_an_enrolment_code_works_once_within_seven_days_and_only_the_latest(app, staff):
+    from services.people.staff import StaffUser as Model
+
+    admin = signed_in(app, *ADMIN)
+    user_id = account(app, "chengguan").id
+    first = handed_over(form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
+    latest = handed_over(form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
+
+    def enrol(code: str):
+        client = app.test_client()
+        password_step(client, *WINDOW)
+        secret = re.search(r"data-secret>([A-Z2-7 ]+)<", text(client.get("/office/login/second"))).group(1)
+        return form_post(client, "/office/login/second",
+                         {"enrolment_code": code, "code": pyotp.TOTP(secret.replace(" ", "")).now()})
+
+    assert "开通码不对" in text(enrol(first))  # a new reset makes the earlier code worthless
+    with app.app_context():  # seven days and a second later
+        user = db.session.get(Model, user_id)
+        user.enrolment_code_until -= timedelta(days=7, seconds=1)
+        db.session.commit()
+    stale = enrol(latest)
+    assert stale.status_code == 422 and "已超过 7 天" in text(stale)
+    latest = handed_over(form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
+    assert enrol(latest).status_code == 200 and account(app, "chengguan").two_factor_since is not None
+    with app.app_context():  # used up: a second enrolment with it, after another reset of the app only, fails
+        two_factor_reset = db.session.get(Model, user_id)
+        two_factor_reset.two_factor_since = None
+        db.session.commit()
+    assert "已超过 7 天" in text(enrol(latest))
+
+
+def test_an_administrator_resets_a_forgotten_password(app, staff):
+    admin, member = signed_in(app, *ADMIN), signed_in(app, *WINDOW)
+    user_id = account(app, "chengguan").id
+    temporary = handed_over(form_post(admin, "/office/accounts", {},
+                                      post_url=f"/office/accounts/{user_id}/reset-password"), "temporary-password")
+    assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", temporary)
+    assert member.get("/office/").status_code == 302  # signed out everywhere at once
+    assert password_step(app.test_client(), *WINDOW).status_code == 422  # the old password is gone
+    client = app.test_client()
+    assert staff_sign_in(app, client, "chengguan", temporary).status_code == 303  # two-step sign-in as before
+    assert client.get("/office/").headers["Location"].endswith("/office/security")
+    same = form_post(client, "/office/security", {"current": temporary, "password": temporary},
+                     post_url="/office/security/password")
+    assert same.status_code == 422 and client.get("/office/").status_code == 302
+    assert form_post(client, "/office/security", {"current": temporary, "password": "Window-demo-2027x"},
+                     post_url="/office/security/password").status_code == 303
+    assert client.get("/office/").status_code == 200
+    assert "reset_password" in actions(app)
+    # Only an administrator resets, and never their own
+    town_admin = signed_in(app, "cgadmin", "Township-demo-2026")
+    assert form_post(town_admin, "/office/", {}, post_url=f"/office/accounts/{user_id}/reset-password"
+                     ).status_code == 403
+    own = form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{account(app, 'admin').id}/reset-password")
+    assert own.status_code == 400
 
 
 def test_a_code_is_good_once(app, staff):
@@ -216,8 +296,8 @@ def test_disabling_an_account_or_signing_it_out_everywhere_ends_its_sessions_at_
 def test_the_administrator_resets_a_lost_authenticator(app, staff):
     admin, member = signed_in(app, *ADMIN), signed_in(app, *WINDOW)
     user_id = account(app, "chengguan").id
-    assert form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"
-                     ).status_code == 303
+    assert handed_over(form_post(admin, "/office/accounts", {},
+                                 post_url=f"/office/accounts/{user_id}/reset-two-factor"))
     assert member.get("/office/").status_code == 302
     client = app.test_client()
     password_step(client, *WINDOW)
@@ -291,3 +371,13 @@ def test_right_passwords_are_never_counted_as_wrong_ones(app, staff):
         assert password_step(app.test_client(), *WINDOW).status_code == 303
     with app.app_context():
         assert db.session.scalars(select(Attempt.key)).all() == []
+
+
+def test_the_sign_in_flood_limit_counts_refusals_only(app, staff):
+    """A township hall signs its staff in every morning from one address: 25 right password steps
+    pass; 20 refusals from that address then stop the 21st try (429), right or wrong."""
+    hall = app.test_client()
+    assert all(password_step(hall, *WINDOW).status_code == 303 for _ in range(25))
+    answers = [password_step(hall, f"guess{n}", "Wrong-guess-2026").status_code for n in range(21)]
+    assert answers[:20] == [422] * 20 and answers[20] == 429
+    assert password_step(hall, *WINDOW).status_code == 429
