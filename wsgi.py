@@ -10,9 +10,25 @@ from config import Config, instance_secret_key, normalise_database_url
 from extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
 
+class App(Flask):
+    """Flask, asking once per hook whether it is a coroutine function: Flask asks on every call of
+    every before/after/teardown hook (inspect, ~5 µs each, a dozen each request), and no hook
+    here is one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
+
+    def ensure_sync(self, func):
+        synced = self._sync.get(func)
+        if synced is None:
+            synced = self._sync[func] = super().ensure_sync(func)
+        return synced
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     # INSTANCE_PATH: where a deployment keeps what is its own (deploy/: /var/lib/zhenyuan).
-    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None)
+    app = App(__name__, instance_relative_config=True, instance_path=os.environ.get("INSTANCE_PATH") or None)
     app.config.from_object(Config)
     if test_config:
         app.config.from_mapping(test_config)
@@ -74,6 +90,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _install_registry(app)
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        with app.app_context():
+            _test_idle_connections(db.engine)
     migrate.init_app(app, db, render_as_batch=True, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
@@ -150,11 +169,9 @@ def _configure_secrets_and_database(app: Flask) -> None:
     if url.startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
     elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # After a restart or failover of PostgreSQL, every pooled connection is dead: each is tested
-        # as it is taken and replaced, so no request gets one (the app heals without a restart). An
-        # unreachable server is a 503 in seconds (web/errors.py), not a worker hung past its timeout.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True,
-                                                            "connect_args": {"connect_timeout": 5}})
+        # An unreachable server is a 503 in seconds (web/errors.py), not a worker hung past its
+        # timeout. Pooled connections are tested before use when idle (_test_idle_connections).
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"connect_timeout": 5}})
 
 
 def _configure_login(app: Flask) -> None:
@@ -187,6 +204,42 @@ def _configure_login(app: Flask) -> None:
         return None
 
 
+IDLE_TEST_AFTER = 0.1  # seconds a pooled connection may rest and still be used untested
+
+
+def _test_idle_connections(engine: Engine) -> None:
+    """After a restart or failover of PostgreSQL every pooled connection is dead: one that has
+    rested is tested as it is taken (an empty statement) and, if dead, the pool renews them all,
+    so no request gets one and the app heals without a restart. One back in the pool less than
+    IDLE_TEST_AFTER ago, under load, goes untested: a test per request is a round trip, a good
+    part of a small page's time. A server lost within that moment fails the one request that
+    finds it (a 503 page), and the pool renews every connection as above."""
+    from time import monotonic
+
+    from sqlalchemy.exc import InvalidatePoolError
+
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def fresh(dbapi_connection, record):
+        record.info["returned_at"] = monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def returned(dbapi_connection, record):
+        record.info["returned_at"] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def test_if_rested(dbapi_connection, record, proxy):
+        if monotonic() - record.info.get("returned_at", 0.0) <= IDLE_TEST_AFTER:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise InvalidatePoolError() from exc  # the pool reconnects and retries the checkout
+            raise
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL for readers beside one writer, foreign keys on, wait rather than fail when busy."""
@@ -206,8 +259,7 @@ def _register_web(app: Flask) -> None:
     from office import bp as office_bp
     from pwa import bp as pwa_bp
     from web import core, filters, frontends
-    from web.assets import asset_url, cache_static_forever
-    from web.compression import precompress_static
+    from web.assets import asset_url, static_file_response
     from web.errors import register_error_handlers
     from web.fragments import vary_on_htmx
     from web.preferences import is_elder
@@ -229,8 +281,7 @@ def _register_web(app: Flask) -> None:
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     app.after_request(vary_on_htmx)
-    app.after_request(cache_static_forever)
-    app.after_request(precompress_static)
+    app.after_request(static_file_response)
     app.jinja_env.globals["asset_url"] = asset_url  # macros imported without context need it
 
     @app.context_processor

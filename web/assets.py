@@ -26,10 +26,15 @@ def asset_url(filename: str) -> str:
     return url
 
 
-def cache_static_forever(response):
-    if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
-        response.headers["Cache-Control"] = IMMUTABLE
-    return response
+def static_file_response(response):
+    """A hashed static file (?v=) never changes: kept forever, and compressed once. One hook for
+    both, returning at once for every other response."""
+    if request.endpoint != "static" or response.status_code != 200 or not request.args.get("v"):
+        return response
+    from .compression import precompress_static
+
+    response.headers["Cache-Control"] = IMMUTABLE
+    return precompress_static(response)
 
 
 # Files every page needs: precached by the service worker so the shell opens with no signal.

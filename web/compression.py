@@ -30,9 +30,8 @@ def encode_once(key: str, data: bytes, encoding: str) -> bytes:
 
 
 def precompress_static(response):
-    """Hashed static files (?v=) never change: compress each once instead of per request."""
-    if (request.endpoint != "static" or not request.args.get("v") or response.status_code != 200
-            or response.mimetype not in COMPRESSIBLE):
+    """A hashed static file (?v=; web.assets.static_file_response) compressed once, not per request."""
+    if response.mimetype not in COMPRESSIBLE:
         return response
     encoding = choose_encoding(request.headers.get("Accept-Encoding", ""))
     if encoding is None:

@@ -25,6 +25,9 @@ HEADERS = {
 }
 
 
+_HEADER_PAIRS = tuple(HEADERS.items())
+
+
 def no_store(body, status: int = 200):
     """A response with personal data: never kept by a browser, a proxy or the service worker."""
     from flask import make_response
@@ -40,11 +43,14 @@ def refuse_nul_bytes():
     from flask import request
     from werkzeug.exceptions import BadRequest
 
+    query = request.query_string
     try:  # a query string that is not UTF-8 (no browser sends one) is refused, not read half-decoded
-        request.query_string.decode()
+        query.decode()
     except UnicodeDecodeError:
         raise BadRequest()
-    if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
+    # A NUL reaches a query's names and values only as %00 (or raw): looked for in the raw query,
+    # which costs nothing on the hottest pages, rather than in every parsed argument.
+    if "\x00" in request.path or b"%00" in query or b"\x00" in query:
         raise BadRequest()
     # Machine endpoints read and verify their raw body themselves (a provider may post a form).
     if request.method == "POST" and not request.path.startswith("/api/") \
@@ -58,8 +64,10 @@ def add_security_headers(response):
     reader's local service (g.connect_also, set by the kiosk front end)."""
     from flask import g
 
-    response.headers.update(HEADERS)
     extra = g.get("connect_also")
     if extra:
+        response.headers.update(HEADERS)
         response.headers["Content-Security-Policy"] = CSP.replace("connect-src 'self'", f"connect-src 'self' {extra}")
+    else:  # appended, not set: no view sets these (a set looks for each first, ~10 µs a response)
+        response.headers.extend(_HEADER_PAIRS)
     return response
