@@ -1,6 +1,7 @@
 """create_app(): config, extensions, blueprints. `app` is for gunicorn: `gunicorn wsgi:app`."""
 import os
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from flask import Flask
 from sqlalchemy import event
@@ -17,12 +18,16 @@ class App(Flask):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._sync: dict = {}
+        # Weak: a function made per request (after_this_request) goes with its request.
+        self._sync = WeakKeyDictionary()
 
     def ensure_sync(self, func):
-        synced = self._sync.get(func)
-        if synced is None:
-            synced = self._sync[func] = super().ensure_sync(func)
+        try:
+            synced = self._sync.get(func)
+            if synced is None:
+                synced = self._sync[func] = super().ensure_sync(func)
+        except TypeError:  # not weakly referable (a builtin): asked each time, as Flask does
+            return super().ensure_sync(func)
         return synced
 
 

@@ -40,7 +40,7 @@ from web.access import (
     staff_required,
 )
 from web.files import send_upload
-from web.forms import CaseActionInput, QueueQuery
+from web.forms import CaseActionInput, PageQuery, QueueQuery
 from web.inputs import parse
 from web.security import no_store
 
@@ -73,8 +73,9 @@ HOME_ELSEWHERE = {"hospital": "office.bookings", "supervisor": "office.supervisi
 def queue():
     if current_user.role in HOME_ELSEWHERE:
         return redirect(url_for(HOME_ELSEWHERE[current_user.role]))
-    query = parse(QueueQuery, request.args)
-    status, item_code, page = (query.data.status, query.data.item, query.data.page or 1) if query.ok else ("open", "", 1)
+    query, paging = parse(QueueQuery, request.args), parse(PageQuery, request.args)
+    status, item_code = (query.data.status, query.data.item) if query.ok else ("open", "")
+    page = (paging.data.page or 1) if paging.ok else 1
     items = [i for i in registry().catalog.items if i.kind == "apply"]
     return render_template("office/queue.html", listing=case_queue(current_actor(), status, item_code, page=page),
                            status=status if status in STATUS_NAMES else "open", item_code=item_code,

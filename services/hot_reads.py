@@ -16,7 +16,7 @@ _compiled_for: dict = {}
 
 
 def _compiled(statement, dialect) -> tuple[str, tuple | None]:
-    key = (id(statement), dialect.name)
+    key = (statement, dialect.name)  # the statement itself, held: an id could be reused
     found = _compiled_for.get(key)
     if found is None:
         compiled = statement.compile(dialect=dialect)
@@ -25,7 +25,7 @@ def _compiled(statement, dialect) -> tuple[str, tuple | None]:
 
 
 def one_row(statement, params: dict) -> tuple | None:
-    """The first row of a SELECT built once at import (its id keys the compiled SQL), or None."""
+    """The first row of a SELECT built once at import (it keys the compiled SQL), or None."""
     with db.engine.connect() as conn:
         dialect = conn.dialect
         sql, order = _compiled(statement, dialect)
@@ -41,9 +41,11 @@ def one_row(statement, params: dict) -> tuple | None:
             return cursor.fetchone()
         except dialect.loaded_dbapi.Error as exc:
             gone = dialect.is_disconnect(exc, driver, cursor)
-            if gone:
+            if gone:  # as SQLAlchemy does: every pooled connection is as dead as this one
+                conn.engine.pool._invalidate(conn.connection, exc)
                 conn.invalidate(exc)
             raise DBAPIError.instance(sql, args, exc, dialect.loaded_dbapi.Error,
+                                      hide_parameters=conn.engine.hide_parameters,  # logs name no case
                                       connection_invalidated=gone, dialect=dialect) from exc
         finally:
             if not gone:

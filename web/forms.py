@@ -80,6 +80,9 @@ class CheckInInput(Input):
 class QueueQuery(Input):
     status: Text(20)
     item: Text(40)
+
+
+class PageQuery(Input):  # apart: a bad page number must not drop the filters beside it
     page: OptionalInteger(1, 100_000)
 
 

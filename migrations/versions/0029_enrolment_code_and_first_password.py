@@ -2,8 +2,9 @@
 whoever knows the first password), and a password to change at the next sign-in.
 
 staff_users.enrolment_code_hash/_until (services/people/two_factor.py); staff_users and
-agents.must_change_password (services/people/passwords.py). Existing accounts keep their
-passwords (false); one not yet enrolled needs an administrator's 重置两步验证 for a code.
+agents.must_change_password (services/people/passwords.py). An administrator chose the password
+of every village agent (but the demo's) and of every staff member not yet enrolled: they change
+it at their next sign-in. One not yet enrolled needs an administrator's 重置两步验证 for a code.
 
 Revision ID: 0029
 Revises: 0028
@@ -28,6 +29,10 @@ def upgrade():
     with op.batch_alter_table('agents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
+    op.execute(sa.text("UPDATE staff_users SET must_change_password = :yes WHERE two_factor_since IS NULL")
+               .bindparams(yes=True))
+    op.execute(sa.text("UPDATE agents SET must_change_password = :yes WHERE created_by <> :demo")
+               .bindparams(yes=True, demo="演示数据"))
 
 
 def downgrade():

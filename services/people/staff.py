@@ -182,10 +182,12 @@ def reset_two_factor(actor, user_id, ip: str = "") -> Handover:
 
 def reset_password(actor, user_id, ip: str = "") -> Handover:
     """For a member who forgot their password: a temporary one to hand over, changed at the next
-    sign-in; every session of theirs ends now. Their two-step sign-in stays as it is."""
+    sign-in; every session of theirs ends now. Their two-step sign-in stays as it is — or, not
+    yet enrolled, they get a new enrolment code with it (the first may have gone stale)."""
     user = get_account(user_id)
     _administrator(actor, user)
     password = passwords.temporary_password(user, "staff")
+    code, until = (None, None) if two_factor.enrolled(user) else two_factor.issue_enrolment_code(user)
     record(actor.kind, actor.id, actor.name, "reset_password", f"staff:{user.id}", ip=ip, commit=False)
     db.session.commit()
-    return Handover(user, password=password)
+    return Handover(user, code, until, password)

@@ -147,6 +147,33 @@ def test_migration_0027_seals_what_was_stored_in_clear_and_opens_it_going_back(a
         assert "622827198801011234" in str(run("SELECT answers FROM cases").scalar())
 
 
+def test_migration_0029_has_administrator_chosen_passwords_changed(app, tmp_path):
+    """Every agent's password (but the demo's) and a staff member's not yet enrolled were chosen
+    by an administrator: changed at the next sign-in. An enrolled member keeps theirs."""
+    from flask_migrate import downgrade, upgrade
+
+    with _at_revision(tmp_path, "0028") as run:
+        run("INSERT INTO townships (id, code, name, center_address, phone, hours) VALUES (1, '621027100', '城关镇', '', '', '')")
+        run("INSERT INTO villages (id, township_id, code, name, demo) VALUES (1, 1, '621027100201', '东关村', false)")
+        for user_id, name, since in ((1, "enrolled", "2026-11-01"), (2, "waiting", None)):
+            run("INSERT INTO staff_users (id, username, password_hash, name, role, active, created_at, "
+                "two_factor_since) VALUES (:i, :n, 'x', '李娜', 'window', true, '2026-11-01', :s)",
+                i=user_id, n=name, s=since)
+        for agent_id, by in ((1, "城关镇管理员"), (2, "演示数据")):
+            run("INSERT INTO agents (id, username, password_hash, name, role, village_id, township_id, active, "
+                "created_by, created_at) VALUES (:i, :n, 'x', '赵红梅', 'agent', 1, 1, true, :b, '2026-11-01')",
+                i=agent_id, n=f"agent{agent_id}", b=by)
+        db.session.commit()
+        upgrade()
+        assert run("SELECT username, must_change_password FROM staff_users ORDER BY id").all() == [
+            ("enrolled", False), ("waiting", True)]
+        assert run("SELECT created_by, must_change_password FROM agents ORDER BY id").all() == [
+            ("城关镇管理员", True), ("演示数据", False)]
+        db.session.commit()
+        downgrade(revision="0028")
+        assert run("SELECT count(*) FROM agents").scalar() == 2
+
+
 def test_the_queue_pages_after_sorting_so_the_overdue_always_show_first(app, monkeypatch):
     """Past a page of open cases, the first page holds those with the nearest deadlines — an
     overdue case made last must not fall off the end (it did: the cut came before the sort)."""

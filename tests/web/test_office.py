@@ -91,8 +91,10 @@ def test_the_queue_pages_through_many_cases(app, case, monkeypatch):
     assert {number, later} == {n for n in (number, later) if n in first or n in second}
     assert (number in first) != (number in second)  # each case on one page only
     assert later in text(clerk.get("/office/?status=open&page=99"))  # past the end: the last page
-    bad = clerk.get("/office/?page=abc")  # a bad page number: the whole queue's first page, never a 500
+    bad = clerk.get("/office/?status=open&page=abc")  # a bad page number: the first page, never a 500
     assert bad.status_code == 200 and "第 1 页" in text(bad)
+    only_accepted = text(clerk.get("/office/?status=accepted&page=0"))  # ...and the filter beside it stays
+    assert "共 0 件" in only_accepted and 'value="accepted" selected' in only_accepted
 
 
 def test_case_page_masks_the_id_until_revealed_and_logs_both(app, case):

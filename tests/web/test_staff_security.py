@@ -160,6 +160,20 @@ def test_an_enrolment_code_works_once_within_seven_days_and_only_the_latest(app,
     assert "已超过 7 天" in text(enrol(latest))
 
 
+def test_a_password_reset_before_enrolling_brings_a_fresh_enrolment_code(app, staff):
+    admin = signed_in(app, *ADMIN)
+    user_id = account(app, "chengguan").id
+    handed_over(form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
+    both = form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-password")
+    temporary, code = handed_over(both, "temporary-password"), handed_over(both, "enrolment-code")
+    client = app.test_client()
+    password_step(client, "chengguan", temporary)
+    secret = re.search(r"data-secret>([A-Z2-7 ]+)<", text(client.get("/office/login/second"))).group(1)
+    assert form_post(client, "/office/login/second", {"enrolment_code": code, "code": pyotp.TOTP(
+        secret.replace(" ", "")).now()}).status_code == 200  # enrolled, recovery codes shown
+    assert client.get("/office/").headers["Location"].endswith("/office/security")  # then their own password
+
+
 def test_an_administrator_resets_a_forgotten_password(app, staff):
     admin, member = signed_in(app, *ADMIN), signed_in(app, *WINDOW)
     user_id = account(app, "chengguan").id
