@@ -303,3 +303,23 @@ def test_every_page_an_agent_opens_for_a_resident_passes_axe(app, agents, live_s
         set_active(ADMIN, db.session.scalar(select(Agent.id).where(Agent.username == "daiban1")), False)
     page.goto(base + "/my")
     look(page, "47-disabled", screenshot_dir)
+
+
+def test_a_new_agent_sets_a_password_of_their_own_first(app, agents, live_server, new_page, screenshot_dir):
+    from services.people.agents import Agent
+
+    agent_id = agents.create("daiban2")
+    with app.app_context():  # as the township administrator's form leaves it
+        db.session.get(Agent, agent_id).must_change_password = True
+        db.session.commit()
+    page = new_page()
+    page.goto(live_server + "/agent/login")
+    page.get_by_label("用户名").fill("daiban2")
+    page.get_by_label("密码").fill(AGENT_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.locator("[data-password-first]").wait_for()
+    look(page, "00-first-password", screenshot_dir)
+    page.get_by_label("当前密码").fill(AGENT_PASSWORD)
+    page.get_by_label("新密码").fill("Sorghum-kettle-41")
+    page.get_by_role("button", name="修改密码").click()
+    page.get_by_role("heading", name="代办工作台").wait_for()
