@@ -94,7 +94,7 @@ def track_page(case_id: int, version: int) -> str:
     key = (frontend(), case_id, version, is_elder(request))
     html = _track_pages.get(key) if page_cacheable() else None
     if html is None:
-        case = get_case(case_id)
+        case = get_case(case_id, sealed=False)  # nothing sealed is shown here, nor opened
         html = render_template("flows/track.html", case=case, steps=timeline(case, public=True),
                                township=township_name(case.township_id))
         if page_cacheable():

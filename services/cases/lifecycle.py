@@ -27,7 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, defer, mapped_column, relationship
 from sqlalchemy.orm.exc import StaleDataError
 
 from extensions import db
@@ -279,8 +279,18 @@ def case_by_key(idempotency_key: str) -> Case | None:
     return db.session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
 
 
-def get_case(case_id: int) -> Case:
-    case = db.session.get(Case, case_id)
+def sealed_columns() -> tuple:
+    """A case's sealed values: personal data, opened only where it is shown."""
+    return (Case.applicant_id_number, Case.applicant_phone, Case.answers)
+
+
+def get_case(case_id: int, sealed: bool = True) -> Case:
+    """The case; with `sealed=False` its sealed values are neither loaded nor opened, and reading
+    one raises (a public page that must never show them, and need not pay to open them)."""
+    if sealed:
+        case = db.session.get(Case, case_id)
+    else:
+        case = db.session.get(Case, case_id, options=[defer(c, raiseload=True) for c in sealed_columns()])
     if case is None:
         raise NotFound("没有找到这个办件")
     return case

@@ -46,3 +46,18 @@ def test_a_carrier_stage_reaches_a_page_already_cached_by_every_worker(app, cata
         assert "已揽收" in app.test_client().get(url).get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Case.last_event_at)) is not None
+
+
+def test_the_public_page_never_opens_a_sealed_value(app, catalog, monkeypatch):
+    """Its applicant's ID number, phone and answers are not shown there: not even decrypted."""
+    from services import sealing
+
+    with app.app_context():
+        case = submit_case(catalog.get("621027-BM-008"), factories.person(), {}, factories.key())
+        db.session.commit()
+        url = f"/t/{case.number}?k={case.track_token}"
+    opened = []
+    real_open = sealing.open_sealed
+    monkeypatch.setattr(sealing, "open_sealed", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    page = app.test_client().get(url)
+    assert page.status_code == 200 and "张**" in page.get_data(as_text=True) and opened == []
