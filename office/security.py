@@ -59,6 +59,8 @@ def second_step():
                 return finish_sign_in(user, "staff", target, response=page)
     if enrolled:
         return render_template("office/second_step.html", form=form), form.status
+    if not two_factor.enrolment_open(user):  # said before a QR code they would scan for nothing
+        return no_store(render_template("office/enrol_closed.html", message=two_factor.NO_CODE)), 403
     secret = _enrolment_secret()
     return no_store(render_template(
         "office/enrol.html", form=form, secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),

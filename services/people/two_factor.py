@@ -96,9 +96,14 @@ def issue_enrolment_code(user) -> tuple[str, datetime]:
     return f"{code[:4]} {code[4:]}", user.enrolment_code_until
 
 
+def enrolment_open(user) -> bool:
+    """An enrolment code is out for the account and still good: enrolling can succeed."""
+    return bool(user.enrolment_code_hash) and aware(user.enrolment_code_until) >= utcnow()
+
+
 def _check_enrolment_code(user, typed) -> None:
     digits = re.sub(r"[\s-]", "", typed) if isinstance(typed, str) else ""
-    if not user.enrolment_code_hash or aware(user.enrolment_code_until) < utcnow():
+    if not enrolment_open(user):
         raise DomainError(NO_CODE, field="enrolment_code")
     if not (re.fullmatch(r"\d{8}", digits) and check_password_hash(user.enrolment_code_hash, digits)):
         raise DomainError("开通码不对：请核对管理员交给您的 8 位数字", field="enrolment_code")
