@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from services.cases.figures import DONE, average_days, count_where, is_open, is_overdue
-from services.cases.handling import OPEN
-from services.cases.lifecycle import Case, remaining_workdays
+from services.cases.lifecycle import OPEN, Case, remaining_workdays
 from services.cases.papers import AgentPaper
 from services.clock import today as china_today
 from services.people.actors import Actor, visible_cases

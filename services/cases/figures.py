@@ -7,8 +7,7 @@ from datetime import date
 from sqlalchemy import and_, func
 from sqlalchemy import case as sql_case
 
-from services.cases.handling import OPEN
-from services.cases.lifecycle import DONE, OPEN_CLOCK, Case
+from services.cases.lifecycle import DONE, OPEN, OPEN_CLOCK, Case
 
 
 def is_open():

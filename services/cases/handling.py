@@ -8,13 +8,14 @@ from datetime import date
 
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer, lazyload
+from sqlalchemy.orm import lazyload
 
 from extensions import db
 from services import audit, inputs
 from services.cases.lifecycle import (
     DELIVERY_METHODS,
     HANDLING,
+    NOTHING_SEALED,
     OPEN_WHERE,
     STATUS_NAMES,
     TRANSITIONS,
@@ -26,7 +27,6 @@ from services.cases.lifecycle import (
     check_transition,
     recompute_open_deadlines,
     remaining_workdays,
-    sealed_columns,
 )
 from services.cases.materials import RESULT, check_kept, discard, file_for, store_files
 from services.clock import today as china_today
@@ -44,7 +44,6 @@ from services.people.actors import (
 from services.registry import registry
 from services.workdays import CalendarYear, load_calendar, store_arrangement
 
-OPEN = ("submitted", "accepted", "reviewing", "supplement")
 NOTICES = {"accept": "受理通知书", "supplement": "补正材料通知书", "reject": "不予受理通知书"}
 DELIVERY = DELIVERY_METHODS
 QUEUE_PAGE = 50  # rows a page: a screen or two, and each row's working days are counted
@@ -80,7 +79,7 @@ def queue(actor: Actor, status: str = "open", item_code: str = "", today: date |
     # Neither the events nor anything sealed is shown here: never loaded, never opened (a row's
     # three sealed values cost more to open than the rest of it to read).
     query = query.order_by(Case.due_on.asc().nulls_last(), Case.submitted_at, Case.id).options(
-        lazyload(Case.events), *(defer(column, raiseload=True) for column in sealed_columns()))
+        lazyload(Case.events), *NOTHING_SEALED)
     cases = list(db.session.scalars(query.limit(QUEUE_PAGE).offset((page - 1) * QUEUE_PAGE)))
     calendar, now = load_calendar(), today or china_today()
     rows = [(c, remaining_workdays(c, now, calendar)) for c in cases]

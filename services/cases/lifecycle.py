@@ -52,7 +52,10 @@ STATUS_NAMES = {
     "delivered": "已送达", "withdrawn": "已撤回",
 }
 OPEN_CLOCK = {"accepted", "reviewing"}  # the deadline runs in these states
-OPEN_WHERE = "status IN ('submitted', 'accepted', 'reviewing', 'supplement')"  # not yet decided
+OPEN = ("submitted", "accepted", "reviewing", "supplement")  # not yet decided
+# The same, as the open-cases index's predicate (migration 0028) and as written into queries that
+# must match it word for word: "status IN ('submitted', 'accepted', 'reviewing', 'supplement')".
+OPEN_WHERE = "status IN (" + ", ".join(f"'{status}'" for status in OPEN) + ")"
 DONE = ("completed", "delivered")  # 办结: decided, whether or not the result went back yet
 FINAL = {"not_accepted", "delivered", "withdrawn"}
 
@@ -279,18 +282,16 @@ def case_by_key(idempotency_key: str) -> Case | None:
     return db.session.scalar(select(Case).where(Case.idempotency_key == idempotency_key))
 
 
-def sealed_columns() -> tuple:
-    """A case's sealed values: personal data, opened only where it is shown."""
-    return (Case.applicant_id_number, Case.applicant_phone, Case.answers)
+# Loader options for pages that show none of a case's sealed values (personal data): they are
+# neither loaded nor opened, and reading one raises.
+NOTHING_SEALED = tuple(defer(column, raiseload=True)
+                       for column in (Case.applicant_id_number, Case.applicant_phone, Case.answers))
 
 
 def get_case(case_id: int, sealed: bool = True) -> Case:
-    """The case; with `sealed=False` its sealed values are neither loaded nor opened, and reading
-    one raises (a public page that must never show them, and need not pay to open them)."""
-    if sealed:
-        case = db.session.get(Case, case_id)
-    else:
-        case = db.session.get(Case, case_id, options=[defer(c, raiseload=True) for c in sealed_columns()])
+    """The case; with `sealed=False` without its sealed values (NOTHING_SEALED): a public page
+    that must never show them, and need not pay to open them."""
+    case = db.session.get(Case, case_id, options=() if sealed else NOTHING_SEALED)
     if case is None:
         raise NotFound("没有找到这个办件")
     return case
