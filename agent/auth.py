@@ -1,15 +1,12 @@
 """Signing in and out: the account the township administrator created, bound to one village."""
-from flask import redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from extensions import limiter
 from services import audit
-from services.errors import DomainError
-from services.people import passwords
 from services.people.agents import authenticate
-from web.access import SESSION_TOKEN, SIGNIN_FLOOD, password_login, sign_out
-from web.forms import PasswordChangeInput
-from web.inputs import Parsed, parse
+from web.access import SIGNIN_FLOOD, change_own_password, password_login, sign_out
+from web.inputs import Parsed
 
 from . import bp
 
@@ -33,16 +30,8 @@ def password():
     them here), and whenever they like; every other session of theirs ends."""
     form, changed, first = Parsed(values={"current": "", "password": ""}), False, current_user.must_change_password
     if request.method == "POST":
-        form = parse(PasswordChangeInput, request.form)
-        form.values.update(current="", password="")
-        if form.ok:
-            try:
-                passwords.change_password(current_user, "agent", form.data.current, form.data.password,
-                                          session.get(SESSION_TOKEN), request.remote_addr or "")
-            except DomainError as exc:
-                form.refuse(exc, "password")
-            else:
-                if first:
-                    return redirect(url_for("agent.home"), code=303)
-                changed = True
+        refused = change_own_password("agent")
+        if refused is None and first:
+            return redirect(url_for("agent.home"), code=303)
+        form, changed = (form, True) if refused is None else (refused, False)
     return render_template("agent/password.html", form=form, changed=changed, first=first), form.status

@@ -7,11 +7,12 @@ from extensions import limiter
 from services import audit
 from services.cases.receipts import qr_svg
 from services.errors import DomainError, NotFound
-from services.people import passwords, sessions, staff, throttle, two_factor
+from services.people import sessions, staff, throttle, two_factor
 from web.access import (
     PENDING,
     SESSION_TOKEN,
     SIGNIN_FLOOD,
+    change_own_password,
     current_actor,
     finish_sign_in,
     pending_sign_in,
@@ -20,7 +21,6 @@ from web.access import (
 )
 from web.forms import (
     EnrolInput,
-    PasswordChangeInput,
     SecondStepInput,
     ThrottleClearInput,
 )
@@ -95,17 +95,10 @@ def security():
 @bp.post("/security/password")
 @staff_required()
 def change_password():
-    form = parse(PasswordChangeInput, request.form)
-    form.values.update(current="", password="")
-    if form.ok:
-        first = current_user.must_change_password
-        try:
-            passwords.change_password(current_user, "staff", form.data.current, form.data.password,
-                                      session.get(SESSION_TOKEN), _ip())
-        except DomainError as exc:
-            form.refuse(exc, "password")
-        else:  # every other browser signed in as this member is out now
-            return redirect(url_for("office.queue"), code=303) if first else _own_page(changed=True)
+    first = current_user.must_change_password
+    form = change_own_password("staff")
+    if form is None:  # every other browser signed in as this member is out now
+        return redirect(url_for("office.queue"), code=303) if first else _own_page(changed=True)
     return _own_page(form)
 
 

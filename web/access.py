@@ -14,8 +14,8 @@ from werkzeug.exceptions import Forbidden
 from services import kiosks
 from services.clock import utcnow
 from services.errors import DomainError
-from services.people import actors, agents, organisations, sessions
-from web.forms import StaffLoginInput
+from services.people import actors, agents, organisations, passwords, sessions
+from web.forms import PasswordChangeInput, StaffLoginInput
 from web.inputs import Parsed, parse
 from web.preferences import safe_next
 
@@ -221,6 +221,23 @@ def password_login(authenticate, kind: str, area: str, home: str, template: str,
                 session[PENDING] = {"id": user.id, "at": utcnow().timestamp(), "next": target}
                 return redirect(url_for(second_step), code=303)
     return render_template(template, form=form, timeout=request.args.get("timeout")), 422 if form.errors else 200
+
+
+def change_own_password(kind: str):
+    """The signed-in account's own 修改密码 form, posted (staff and agents alike): None once
+    changed — every other session of the account ended — else the form, refused beside its field.
+    What was typed is never sent back."""
+    form = parse(PasswordChangeInput, request.form)
+    form.values.update(current="", password="")
+    if form.ok:
+        try:
+            passwords.change_password(current_user, kind, form.data.current, form.data.password,
+                                      session.get(SESSION_TOKEN), request.remote_addr or "")
+        except DomainError as exc:
+            form.refuse(exc, "password")
+        else:
+            return None
+    return form
 
 
 def pending_sign_in() -> tuple[int, str] | None:
