@@ -2,7 +2,6 @@
 from flask import redirect, render_template, request
 
 from services.cases.handling import file_for_actor
-from services.cases.lifecycle import get_case
 from services.cases.materials import uploads_of
 from services.cases.ratings import may_rate, rating_of
 from services.cases.supplements import (
@@ -14,6 +13,7 @@ from services.cases.supplements import (
 from services.cases.tracking import (
     cases_of,
     lookup,
+    public_progress,
     supplement_request,
     timeline,
     version_by_token,
@@ -94,9 +94,9 @@ def track_page(case_id: int, version: int) -> str:
     key = (frontend(), case_id, version, is_elder(request))
     html = _track_pages.get(key) if page_cacheable() else None
     if html is None:
-        case = get_case(case_id, sealed=False)  # nothing sealed is shown here, nor opened
-        html = render_template("flows/track.html", case=case, steps=timeline(case, public=True),
-                               township=township_name(case.township_id))
+        progress = public_progress(case_id)
+        html = render_template("flows/track.html", case=progress.case, steps=progress.steps,
+                               township=progress.township)
         if page_cacheable():
             _track_pages.put(key, html)
     return html

@@ -288,10 +288,8 @@ NOTHING_SEALED = tuple(defer(column, raiseload=True)
                        for column in (Case.applicant_id_number, Case.applicant_phone, Case.answers))
 
 
-def get_case(case_id: int, sealed: bool = True) -> Case:
-    """The case; with `sealed=False` without its sealed values (NOTHING_SEALED): a public page
-    that must never show them, and need not pay to open them."""
-    case = db.session.get(Case, case_id, options=() if sealed else NOTHING_SEALED)
+def get_case(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
     if case is None:
         raise NotFound("没有找到这个办件")
     return case

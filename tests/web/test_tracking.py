@@ -61,3 +61,30 @@ def test_the_public_page_never_opens_a_sealed_value(app, catalog, monkeypatch):
     monkeypatch.setattr(sealing, "open_sealed", lambda *a, **k: opened.append(a) or real_open(*a, **k))
     page = app.test_client().get(url)
     assert page.status_code == 200 and "张**" in page.get_data(as_text=True) and opened == []
+
+
+def test_a_first_view_reads_the_case_its_events_and_its_township_in_one_statement(app, catalog, monkeypatch):
+    """Every first view of a case (each scan of another receipt) pays for its reads: one, beside the
+    version's (services.hot_reads, by the driver's own cursor)."""
+    from sqlalchemy import event
+
+    from pwa import track
+    from services.places import township_id_by_name
+
+    with app.app_context():
+        case = submit_case(catalog.get("621027-BM-008"), factories.person(), {}, factories.key(),
+                           township_id=township_id_by_name("屯字镇"))
+        act(case, "accept", STAFF)
+        act(case, "complete", STAFF, data={"decision": "approved"})
+        url = f"/t/{case.number}?k={case.track_token}"
+        engine = db.engine
+    monkeypatch.setattr(track, "_track_pages", track.LRU(10))
+    statements = []
+    listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        page = app.test_client().get(url).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert all(text in page for text in ("屯字镇", "提交申请", "已受理", "办结：准予"))
+    assert len(statements) == 1, statements
