@@ -148,6 +148,25 @@ def register_commands(app) -> None:
         click.echo(f"两步验证开通码：{handover.enrolment_code}（{china_time(handover.until)} 前有效，只能用一次），"
                    "请当面交给本人；首次登录须修改密码")
 
+    @app.cli.command("reset-two-factor")
+    @click.argument("username")
+    @click.option("--new-password", is_flag=True, help="也发一个临时密码（唯一的管理员密码和手机都丢了）")
+    def reset_two_factor_command(username: str, new_password: bool):
+        """A member's two-step sign-in, an administrator's too (which the console does not reset)."""
+        from services.errors import DomainError
+        from services.people.staff import reset_at_server
+        from web.filters import china_time
+
+        try:
+            handover = reset_at_server(username, new_password)
+        except DomainError as exc:
+            raise click.ClickException(exc.message)
+        click.echo(f"已重置 {handover.user.username}（{handover.user.name}）的两步验证，其所有登录已退出")
+        if handover.password:
+            click.echo(f"临时密码：{handover.password}（登录后须立即修改）")
+        click.echo(f"两步验证开通码：{handover.enrolment_code}（{china_time(handover.until)} 前有效，只能用一次），"
+                   "请当面交给本人")
+
     @app.cli.command("reconcile")
     @click.option("--day", default="", help="YYYY-MM-DD (China date); default: yesterday.")
     def reconcile_command(day: str):

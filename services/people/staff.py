@@ -16,6 +16,7 @@ from services.audit import record
 from services.clock import utcnow
 from services.errors import DomainError, NotFound, Refused
 from services.people import passwords, sessions, two_factor
+from services.people.actors import Actor
 from services.places import Township
 
 ROLES = {"window": "乡镇窗口人员", "town_admin": "乡镇管理员", "reviewer": "县直部门审批人员",
@@ -167,12 +168,46 @@ def sign_out_everywhere(actor, user_id, ip: str = "") -> int:
     return ended
 
 
+# An administrator who could reset both the password and the two-step sign-in of another
+# could sign in as them: an administrator's second step is reset only by whoever holds the server.
+AT_THE_SERVER = ("系统管理员的两步验证不能在工作台重置，请由服务器管理人员运行 flask reset-two-factor：这样任何一位管理员"
+                 "都不能同时重置另一位管理员的密码和两步验证、冒用其账号")
+
+
+SERVER = Actor("system", None, "服务器命令 flask reset-two-factor")
+
+
+def two_factor_reset_in_console(user: StaffUser) -> bool:
+    return user.role != "admin"
+
+
 def reset_two_factor(actor, user_id, ip: str = "") -> Handover:
     """For a member who lost their phone (or never got to enrol): they enrol again at their next
     sign-in, with the new enrolment code the administrator hands them; every session of theirs
-    ends now."""
+    ends now. Not for an administrator's account (AT_THE_SERVER)."""
     user = get_account(user_id)
     _administrator(actor, user)
+    if not two_factor_reset_in_console(user):
+        raise Refused(AT_THE_SERVER)
+    return _two_factor_reset(user, actor, ip)
+
+
+def reset_at_server(username: str, new_password: bool = False) -> Handover:
+    """`flask reset-two-factor`: any account's two-step sign-in, an administrator's included, by
+    whoever holds the server; with a temporary password too for the county's only administrator
+    who lost both."""
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == inputs.text_of(username)[:40]))
+    if user is None:
+        raise NotFound("没有这个用户名")
+    password = None
+    if new_password:
+        password = passwords.temporary_password(user, "staff")
+        record(SERVER.kind, SERVER.id, SERVER.name, "reset_password", f"staff:{user.id}", commit=False)
+    handover = _two_factor_reset(user, SERVER, "")
+    return Handover(handover.user, handover.enrolment_code, handover.until, password)
+
+
+def _two_factor_reset(user: StaffUser, actor, ip: str) -> Handover:
     code, until = two_factor.forget_enrolment(user)
     sessions.end_all("staff", user.id, "two_factor_reset")
     record(actor.kind, actor.id, actor.name, "reset_two_factor", f"staff:{user.id}", ip=ip, commit=False)

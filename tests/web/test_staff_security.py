@@ -402,3 +402,40 @@ def test_the_sign_in_flood_limit_counts_refusals_only(app, staff):
     answers = [password_step(hall, f"guess{n}", "Wrong-guess-2026").status_code for n in range(21)]
     assert answers[:20] == [422] * 20 and answers[20] == 429
     assert password_step(hall, *WINDOW).status_code == 429
+
+
+def test_no_administrator_resets_another_administrators_two_step_sign_in_in_the_console(app, staff):
+    """Else one administrator, resetting both the password and the second step of another, could
+    sign in as them. Whoever holds the server does it (`flask reset-two-factor`), audit-logged."""
+    from services.people import two_factor
+    from services.people.staff import create_account
+
+    with app.app_context():
+        second = create_account("fuadmin", "Granite-harbour-71", "赵建军", "admin")
+        two_factor.demo_enrol(second, DEMO_TOTP)
+        db.session.commit()
+        second_id = second.id
+    admin = signed_in(app, *ADMIN)
+    row = re.search(r'<tr data-account="fuadmin">.*?</tr>', text(admin.get("/office/accounts")), re.S).group(0)
+    assert "reset-password" in row and "reset-two-factor" not in row and "服务器管理人员" in row
+    refused = form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{second_id}/reset-two-factor")
+    assert refused.status_code == 403 and "flask reset-two-factor" in text(refused)
+    assert account(app, "fuadmin").two_factor_since is not None and "reset_two_factor" not in actions(app)
+
+    # The county's only other administrator lost both phone and password: the server's command
+    result = app.test_cli_runner().invoke(args=["reset-two-factor", "fuadmin", "--new-password"])
+    assert result.exit_code == 0, result.output
+    temporary = re.search(r"临时密码：(\S+)（", result.output).group(1)
+    code = re.search(r"开通码：(\d{4} \d{4})", result.output).group(1)
+    client = app.test_client()
+    password_step(client, "fuadmin", temporary)
+    secret = re.search(r"data-secret>([A-Z2-7 ]+)<", text(client.get("/office/login/second"))).group(1)
+    assert form_post(client, "/office/login/second", {"enrolment_code": code, "code": pyotp.TOTP(
+        secret.replace(" ", "")).now()}).status_code == 200
+    with app.app_context():
+        entries = db.session.execute(select(AuditEntry.action, AuditEntry.actor_kind, AuditEntry.target)
+                                     .order_by(AuditEntry.id)).all()
+    assert {("reset_password", "system", f"staff:{second_id}"),
+            ("reset_two_factor", "system", f"staff:{second_id}")} <= set(entries)
+    unknown = app.test_cli_runner().invoke(args=["reset-two-factor", "nobody"])
+    assert unknown.exit_code != 0 and "没有这个用户名" in unknown.output
