@@ -4,6 +4,7 @@ from flask import render_template, request
 from services.cases import public_list
 from services.cases.public_list import Filters, departments, listed_items
 from services.clock import today
+from services.memo import LRU
 from services.places import township_choices
 from services.powers import KIND_NAMES
 from services.registry import registry
@@ -11,7 +12,6 @@ from web.forms import PowersQuery, PublicCasesQuery
 from web.fragments import render_page, wants_fragment
 from web.frontends import frontend, page_cacheable
 from web.inputs import parse_filters
-from web.pagecache import LRU
 from web.preferences import is_elder
 
 from . import bp
@@ -23,16 +23,17 @@ _pages = LRU(2000)
 
 @bp.get("/public-cases")
 def public_cases():
-    key = (frontend(), request.query_string, is_elder(request), wants_fragment(), public_list.latest_change(), today())
+    change = public_list.latest_change()
+    key = (frontend(), request.query_string, is_elder(request), wants_fragment(), change, today())
     html = _pages.get(key) if page_cacheable() else None
     if html is None:
-        html = _render_public_cases()
+        html = _render_public_cases(change)
         if page_cacheable():
             _pages.put(key, html)
     return html
 
 
-def _render_public_cases() -> str:
+def _render_public_cases(change: int | None) -> str:
     data = parse_filters(PublicCasesQuery, request.args)
     townships, depts, items = township_choices(), departments(catalog()), listed_items(catalog())
     # What no list offers is not a filter (a link cut short, a hand-made URL): ignored, not an error.
@@ -40,7 +41,8 @@ def _render_public_cases() -> str:
         township_id=data.township if data.township in {t for t, _ in townships} else None,
         department=data.department if data.department in depts else "",
         item_code=data.item if data.item in {i.code for i in items} else "")
-    page = public_list.public_cases(catalog(), filters, before=data.before, after=None if data.before else data.after)
+    page = public_list.public_cases(catalog(), filters, before=data.before, after=None if data.before else data.after,
+                                    change=change)
     here = {"township": filters.township_id or "", "department": filters.department, "item": filters.item_code}
     return render_page("flows/public_cases.html", "flows/_public_cases.html", listing=page, filters=filters,
                        here={k: v for k, v in here.items() if v}, townships=townships, departments=depts,

@@ -19,6 +19,7 @@ from services.cases.tracking import (
     version_by_token,
 )
 from services.errors import DomainError
+from services.memo import LRU
 from services.places import township_name
 from services.registry import registry
 from web.access import citizen_required, current_actor, requester
@@ -26,7 +27,6 @@ from web.files import send_upload
 from web.forms import MaterialUpload, TrackLookupInput, uploaded_files
 from web.frontends import flow_url, frontend, page_cacheable
 from web.inputs import Parsed, parse
-from web.pagecache import LRU
 from web.preferences import is_elder
 from web.security import no_store
 

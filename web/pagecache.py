@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 
+from services.memo import forget_all
+
 from .compression import choose_encoding, encode_once
 from .frontends import frontend, page_cacheable
 from .preferences import is_elder
@@ -52,37 +54,8 @@ def cached_page(key: str, render):
     return response.make_conditional(request)
 
 
-class LRU:
-    """A small bounded cache for rendered pages that are keyed by what makes them change."""
-
-    def __init__(self, maxsize: int):
-        from collections import OrderedDict
-
-        self.maxsize, self._data = maxsize, OrderedDict()
-        _every_lru.append(self)
-
-    def clear(self) -> None:
-        self._data.clear()
-
-    def get(self, key):
-        value = self._data.get(key)
-        if value is not None:
-            self._data.move_to_end(key)
-        return value
-
-    def put(self, key, value) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        while len(self._data) > self.maxsize:
-            self._data.popitem(last=False)
-
-
-_every_lru: list[LRU] = []
-
-
 def forget_pages_of_rows() -> None:
     """Empty every cache of pages keyed by rows (a case's version, the latest event): for a
     database emptied under a running process (tests), where ids start again and a page keyed by
     them could come back. Pages of the catalog stay: it never changes while the process lives."""
-    for lru in _every_lru:
-        lru.clear()
+    forget_all()
