@@ -73,9 +73,10 @@ def seed_demo_agents() -> None:
 
     village = villages_of(township_id_by_name("城关镇"))[0]
     click.echo(f"演示村代办员账号（代办 /agent/，{village.shown_name}，城关镇）：")
-    for row in demo_agents(village):
+    for row in demo_agents(village, DEMO_TOTP):
         role = "村代办员" if row["role"] == "agent" else "村委会，可确认纸质委托"
         click.echo(f"  {row['username']:10} 密码 {row['password']:18} {row['name']}（{role}）")
+    click.echo("  两步验证：与演示工作人员账号相同的演示密钥")
 
 
 def register_commands(app) -> None:

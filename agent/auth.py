@@ -1,12 +1,19 @@
-"""Signing in and out: the account the township administrator created, bound to one village."""
+"""Signing in and out: the account the township administrator created, bound to one village, in
+two steps (the password, then the authenticator's code), as staff do; the agent's own password
+and recovery codes."""
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from extensions import limiter
 from services import audit
-from services.people.agents import authenticate
+from services.errors import DomainError
+from services.people import two_factor
+from services.people.agents import authenticate, get_agent
 from web.access import SIGNIN_FLOOD, change_own_password, password_login, sign_out
-from web.inputs import Parsed
+from web.forms import SecondStepInput
+from web.inputs import Parsed, parse
+from web.second_step import second_step as second_step_page
+from web.security import no_store
 
 from . import bp
 
@@ -14,7 +21,13 @@ from . import bp
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20 per 10 minutes", **SIGNIN_FLOOD)
 def login():
-    return password_login(authenticate, "agent", "/agent", "agent.home", "agent/login.html")
+    return password_login(authenticate, "agent", "/agent", "agent.home", "agent/login.html", "agent.second_step")
+
+
+@bp.route("/login/second", methods=["GET", "POST"])
+@limiter.limit("30 per 10 minutes", **SIGNIN_FLOOD)
+def second_step():
+    return second_step_page("agent", get_agent, "agent.login")
 
 
 @bp.post("/logout")
@@ -34,4 +47,27 @@ def password():
         if refused is None and first:
             return redirect(url_for("agent.home"), code=303)
         form, changed = (form, True) if refused is None else (refused, False)
-    return render_template("agent/password.html", form=form, changed=changed, first=first), form.status
+    return _own_page(form=form, changed=changed, first=first)
+
+
+@bp.post("/recovery-codes")
+def renew_recovery_codes():
+    """New recovery codes, after a fresh code from the agent's authenticator; shown this once."""
+    form = parse(SecondStepInput, request.form)
+    form.values["code"] = ""
+    if form.ok:
+        try:
+            codes = two_factor.renew_recovery_codes(current_user, form.data.code, request.remote_addr or "")
+        except DomainError as exc:
+            form.refuse(exc, "code")
+        else:
+            return _own_page(codes=codes)
+    return _own_page(code_form=form)
+
+
+def _own_page(form=None, changed=False, first=False, codes=None, code_form=None):
+    status = max(form.status if form else 200, code_form.status if code_form else 200)
+    return no_store(render_template(
+        "agent/password.html", form=form or Parsed(values={"current": "", "password": ""}), changed=changed,
+        first=first, codes=codes, code_form=code_form or Parsed(values={"code": ""}),
+        codes_left=two_factor.recovery_codes_left(current_user))), status

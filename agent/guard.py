@@ -17,7 +17,7 @@ from web.access import (
 
 from . import bp
 
-OPEN = {"agent.login"}
+OPEN = {"agent.login", "agent.second_step"}
 MANDATE = "mandate_id"
 # Resident pages whose item is not in the URL: the catalog's only item of that kind.
 KIND_OF = {"book_hospitals": "appointment", "book_sessions": "appointment", "book_session": "appointment",

@@ -13,9 +13,9 @@ from web.access import current_actor, staff_required
 from web.files import send_upload
 from web.forms import AgentInput
 from web.inputs import Parsed, parse
-from web.security import no_store
 
 from . import bp
+from .security import handover_page
 
 
 def _ip() -> str:
@@ -33,11 +33,12 @@ def agent_list():
         if form.ok:
             data = form.data
             try:
-                agents.create_agent(actor, data.username, data.password, data.name, data.village_id, data.role, _ip())
+                handover = agents.create_agent(actor, data.username, data.password, data.name, data.village_id,
+                                               data.role, _ip())
             except DomainError as exc:
                 form.refuse(exc, "username")
-            else:
-                return redirect(url_for("office.agent_list"), code=303)
+            else:  # the enrolment code is shown this once: no redirect that would lose it
+                return handover_page(handover, new=True)
     villages = villages_of(None if actor.role == "admin" else actor.township_id)
     return render_template("office/agents.html", form=form, agents=agents.agents_kept_by(actor),
                            villages={v.id: v for v in villages},
@@ -56,9 +57,14 @@ def agent_active(agent_id: int):
 @staff_required("admin", "town_admin")
 def agent_password_reset(agent_id: int):
     """A temporary password to hand the agent in person, shown this once."""
-    password = agents.reset_password(current_actor(), agent_id, _ip())
-    return no_store(render_template("office/agent_password.html", agent=agents.get_agent(agent_id),
-                                    password=password))
+    return handover_page(agents.reset_password(current_actor(), agent_id, _ip()))
+
+
+@bp.post("/agents/<int:agent_id>/two-factor")
+@staff_required("admin", "town_admin")
+def agent_two_factor_reset(agent_id: int):
+    """A new enrolment code for an agent who lost their phone, shown this once."""
+    return handover_page(agents.reset_two_factor(current_actor(), agent_id, _ip()))
 
 
 @bp.get("/consents")

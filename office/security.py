@@ -5,26 +5,22 @@ from flask_login import current_user
 
 from extensions import limiter
 from services import audit
-from services.cases.receipts import qr_svg
 from services.errors import DomainError, NotFound
 from services.people import sessions, staff, throttle, two_factor
 from web.access import (
-    PENDING,
     SESSION_TOKEN,
     SIGNIN_FLOOD,
     change_own_password,
     current_actor,
-    finish_sign_in,
-    pending_sign_in,
     sign_out,
     staff_required,
 )
 from web.forms import (
-    EnrolInput,
     SecondStepInput,
     ThrottleClearInput,
 )
 from web.inputs import Parsed, parse
+from web.second_step import second_step as second_step_page
 from web.security import no_store
 
 from . import bp
@@ -37,43 +33,7 @@ def _ip() -> str:
 @bp.route("/login/second", methods=["GET", "POST"])
 @limiter.limit("30 per 10 minutes", **SIGNIN_FLOOD)
 def second_step():
-    """After the password: enrol an authenticator (the first time), else type its code."""
-    pending = pending_sign_in()
-    if pending is None:
-        return redirect(url_for("office.login"))
-    user, target = staff.get_account(pending[0]), pending[1]
-    enrolled = two_factor.enrolled(user)
-    form = Parsed(values={"code": ""} if enrolled else {"enrolment_code": "", "code": ""})
-    if request.method == "POST":
-        form = parse(SecondStepInput if enrolled else EnrolInput, request.form)
-        if form.ok:
-            try:
-                if enrolled:
-                    two_factor.verify(user, form.data.code, _ip())
-                    return finish_sign_in(user, "staff", target)
-                codes = two_factor.enrol(user, _enrolment_secret(), form.data.enrolment_code, form.data.code, _ip())
-            except DomainError as exc:
-                form.refuse(exc, "code")
-            else:  # signed in; the codes are shown this once, before going on
-                page = no_store(render_template("office/recovery_codes.html", codes=codes, target=target))
-                return finish_sign_in(user, "staff", target, response=page)
-    if enrolled:
-        return render_template("office/second_step.html", form=form), form.status
-    if not two_factor.enrolment_open(user):  # said before a QR code they would scan for nothing
-        return no_store(render_template("office/enrol_closed.html", message=two_factor.NO_CODE)), 403
-    secret = _enrolment_secret()
-    return no_store(render_template(
-        "office/enrol.html", form=form, secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-        qr=qr_svg(two_factor.provisioning_uri(user, secret)), issuer=two_factor.ISSUER, username=user.username),
-        form.status)
-
-
-def _enrolment_secret() -> str:
-    """This browser's secret to enrol, kept in its session (never shared with another browser)."""
-    pending = session[PENDING]
-    if "secret" not in pending:
-        session[PENDING] = pending = {**pending, "secret": two_factor.new_secret()}
-    return pending["secret"]
+    return second_step_page("staff", staff.get_account, "office.login")
 
 
 def _own_page(form=None, codes=None, changed=False, code_form=None):
@@ -135,8 +95,15 @@ def account_action(user_id: int, action: str):
     return redirect(url_for("office.accounts"), code=303)
 
 
+# What a handover page names, by kind of account: the account, its sign-in page, the list to go back to.
+HANDOVER_OF = {"staff": ("工作人员账号", "office.login", "office.accounts", "账号列表"),
+               "agent": ("村代办员账号", "agent.login", "office.agent_list", "代办员列表")}
+
+
 def handover_page(handover: staff.Handover, new: bool = False):
-    return no_store(render_template("office/handover.html", handover=handover, new=new))
+    account, login, back, back_label = HANDOVER_OF[handover.user.account_kind]
+    return no_store(render_template("office/handover.html", handover=handover, new=new, account=account,
+                                    login=login, back=back, back_label=back_label))
 
 
 @bp.get("/throttles")

@@ -47,6 +47,7 @@ ACTION_NAMES = {
     "change_password": "修改密码", "two_factor_enrolled": "开通两步验证", "two_factor_failed": "两步验证码错误",
     "recovery_code_used": "使用恢复码", "recovery_codes_renewed": "重新生成恢复码", "reset_two_factor": "重置两步验证",
     "reset_password": "重置密码", "reset_agent_password": "重置代办员密码",
+    "reset_agent_two_factor": "重置代办员两步验证",
     "enable_staff": "启用工作人员账号", "disable_staff": "停用工作人员账号", "sign_out_everywhere": "全部退出",
     "clear_throttle": "清除登录限速",
     "view_case": "查看办件", "reveal_id": "查看完整身份证号", "view_file": "查看材料",

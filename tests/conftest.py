@@ -120,20 +120,22 @@ def form_post(client, page_url: str, data: dict, post_url: str | None = None, **
     return client.post(post_url or page_url, data={"csrf_token": token, **data}, **kwargs)
 
 
-def second_step_code(app, username: str) -> str:
-    """The code a staff member's authenticator shows now. Accounts a test made are enrolled on
-    the demo authenticator first (with their first password changed), and the last code's step
-    is forgotten, as if 30 s had passed (a code is good once): enrolment, the first password and
-    replay have tests of their own (tests/web/test_staff_security.py)."""
+def second_step_code(app, username: str, kind: str = "staff") -> str:
+    """The code a staff member's (or an agent's) authenticator shows now. Accounts a test made are
+    enrolled on the demo authenticator first (with their first password changed), and the last
+    code's step is forgotten, as if 30 s had passed (a code is good once): enrolment, the first
+    password and replay have tests of their own (tests/web/test_staff_security.py, test_agent.py)."""
     import pyotp
     from sqlalchemy import select
 
     from commands import DEMO_TOTP
     from services.people import two_factor
+    from services.people.agents import Agent
     from services.people.staff import StaffUser
 
+    model = Agent if kind == "agent" else StaffUser
     with app.app_context():
-        user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+        user = db.session.scalar(select(model).where(model.username == username))
         if not two_factor.enrolled(user):
             two_factor.demo_enrol(user, DEMO_TOTP)
             user.must_change_password = False
@@ -150,6 +152,15 @@ def staff_sign_in(app, client, username: str, password: str, next_url: str = "",
     assert response.status_code == 303 and "/office/login/second" in response.headers["Location"], \
         response.get_data(as_text=True)
     return post(client, "/office/login/second", {"code": second_step_code(app, username)})
+
+
+def agent_sign_in(app, client, username: str, password: str, next_url: str = ""):
+    """A village agent through the real pages: the password, then the second step's code."""
+    query = f"?next={next_url}" if next_url else ""
+    response = form_post(client, f"/agent/login{query}", {"username": username, "password": password})
+    assert response.status_code == 303 and "/agent/login/second" in response.headers["Location"], \
+        response.get_data(as_text=True)
+    return form_post(client, "/agent/login/second", {"code": second_step_code(app, username, "agent")})
 
 
 DEMO_CODE = re.compile(r'演示环境：验证码 <span class="code big">(\d{6})</span>')
@@ -250,8 +261,8 @@ class AgentActions:
         with self.app.app_context():
             load_villages(ROOT / "data" / "villages.toml")
             village_id = db.session.scalar(db.select(Village.id).where(Village.code == VILLAGES[village]))
-            agent = create_agent(admin, username, AGENT_PASSWORD, name, village_id, role)
-            agent.must_change_password = False  # as if changed: tests/web/test_staff_security.py has that
+            agent = create_agent(admin, username, AGENT_PASSWORD, name, village_id, role).user
+            agent.must_change_password = False  # as if changed: tests/web/test_agent.py has that
             db.session.commit()
             return agent.id
 
@@ -259,8 +270,7 @@ class AgentActions:
         """A new agent account and a browser signed in with it."""
         self.create(username, village, role, name)
         client = self.app.test_client()
-        response = form_post(client, "/agent/login", {"username": username, "password": AGENT_PASSWORD})
-        assert response.status_code == 303, response.get_data(as_text=True)
+        assert agent_sign_in(self.app, client, username, AGENT_PASSWORD).status_code == 303
         return client
 
     def resident(self, name: str, id_number: str, phone: str) -> None:

@@ -218,7 +218,7 @@ def password_login(authenticate, kind: str, area: str, home: str, template: str,
                 if second_step is None:
                     return finish_sign_in(user, kind, target)
                 session.clear()  # nothing of a previous user survives; nobody is signed in yet
-                session[PENDING] = {"id": user.id, "at": utcnow().timestamp(), "next": target}
+                session[PENDING] = {"kind": kind, "id": user.id, "at": utcnow().timestamp(), "next": target}
                 return redirect(url_for(second_step), code=303)
     return render_template(template, form=form, timeout=request.args.get("timeout")), 422 if form.errors else 200
 
@@ -240,10 +240,13 @@ def change_own_password(kind: str):
     return form
 
 
-def pending_sign_in() -> tuple[int, str] | None:
-    """(account id, where to go) of a sign-in waiting for its second step, if still fresh."""
+def pending_sign_in(kind: str) -> tuple[int, str] | None:
+    """(account id, where to go) of a sign-in of this kind of account waiting for its second
+    step, if still fresh: an agent's password proved opens no staff member's second step."""
     pending = session.get(PENDING)
-    if not isinstance(pending, dict) or utcnow().timestamp() - pending.get("at", 0) > PENDING_FOR:
+    if not isinstance(pending, dict) or pending.get("kind") != kind:
+        return None
+    if utcnow().timestamp() - pending.get("at", 0) > PENDING_FOR:
         session.pop(PENDING, None)
         return None
     return pending["id"], pending["next"]

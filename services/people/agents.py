@@ -1,6 +1,8 @@
 """Village agents (村代办员) and village committee members (村委会): accounts the township
 administrator creates, each bound to one village of the township. They sign in with a user name
-and a password (services.people.passwords); a disabled account loses access at its next request."""
+and a password (services.people.passwords), then a code of their authenticator app, as staff do
+(services.people.two_factor): an agent reads and submits the personal data of every resident who
+consents. A disabled account loses access at its next request."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,15 +16,16 @@ from services import inputs
 from services.audit import record
 from services.clock import utcnow
 from services.errors import DomainError, NotFound
-from services.people import passwords, sessions
+from services.people import passwords, sessions, two_factor
 from services.people.actors import Actor
+from services.people.two_factor import Handover
 from services.places import Village, get_village
 
 # An agent does things for residents; a committee member (村委会) only confirms paper consents.
 ROLES = {"agent": "村代办员", "committee": "村委会"}
 
 
-class Agent(passwords.PasswordAccount, db.Model):
+class Agent(passwords.PasswordAccount, two_factor.TwoStepAccount, db.Model):
     __tablename__ = "agents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,7 +59,9 @@ def _may_keep(actor: Actor, village: Village | None) -> bool:
     return actor.role == "admin" or actor.role == "town_admin" and actor.township_id == village.township_id
 
 
-def create_agent(actor: Actor, username, password, name, village_id, role="agent", ip: str = "") -> Agent:
+def create_agent(actor: Actor, username, password, name, village_id, role="agent", ip: str = "") -> Handover:
+    """The administrator chose the password: the agent changes it at the first sign-in, and
+    enrols two-step sign-in with the enrolment code handed over with the account."""
     village = get_village(village_id)
     if not _may_keep(actor, village):
         raise DomainError("请选择本乡镇的村", field="village_id")
@@ -67,9 +72,9 @@ def create_agent(actor: Actor, username, password, name, village_id, role="agent
     password_hash = passwords.hashed(password, username, name)
     if db.session.scalar(select(Agent.id).where(Agent.username == username)):
         raise DomainError("这个用户名已被使用", field="username")
-    # The administrator chose the password: the agent changes it at the first sign-in.
     agent = Agent(username=username, password_hash=password_hash, name=name, role=role, village_id=village.id,
                   township_id=village.township_id, created_by=actor.name, must_change_password=True)
+    code, until = two_factor.issue_enrolment_code(agent)
     db.session.add(agent)
     try:
         db.session.flush()
@@ -79,7 +84,7 @@ def create_agent(actor: Actor, username, password, name, village_id, role="agent
     except IntegrityError:  # the same user name, created a moment ago elsewhere
         db.session.rollback()
         raise DomainError("这个用户名已被使用", field="username")
-    return agent
+    return Handover(agent, code, until)
 
 
 def agents_kept_by(actor: Actor) -> list[Agent]:
@@ -100,9 +105,7 @@ def get_agent(agent_id) -> Agent:
 
 def set_active(actor: Actor, agent_id, active: bool, ip: str = "") -> Agent:
     """Disable or enable an account; a disabled agent is refused at the very next request."""
-    agent = get_agent(agent_id)
-    if not _may_keep(actor, get_village(agent.village_id)):
-        raise NotFound("没有这个代办员账号")
+    agent = _kept(actor, agent_id)
     agent.active = bool(active)
     if not active:
         sessions.end_all("agent", agent.id, "disabled")
@@ -112,16 +115,34 @@ def set_active(actor: Actor, agent_id, active: bool, ip: str = "") -> Agent:
     return agent
 
 
-def reset_password(actor: Actor, agent_id, ip: str = "") -> str:
-    """For an agent who forgot their password: a temporary one to hand over (shown once), changed
-    at the next sign-in; every session of theirs ends now."""
+def _kept(actor: Actor, agent_id) -> Agent:
     agent = get_agent(agent_id)
     if not _may_keep(actor, get_village(agent.village_id)):
         raise NotFound("没有这个代办员账号")
+    return agent
+
+
+def reset_password(actor: Actor, agent_id, ip: str = "") -> Handover:
+    """For an agent who forgot their password: a temporary one to hand over (shown once), changed
+    at the next sign-in; every session of theirs ends now. Not yet enrolled, they get a new
+    enrolment code with it (the first may have gone stale)."""
+    agent = _kept(actor, agent_id)
     password = passwords.temporary_password(agent, "agent")
+    code, until = (None, None) if two_factor.enrolled(agent) else two_factor.issue_enrolment_code(agent)
     record(actor.kind, actor.id, actor.name, "reset_agent_password", f"agent:{agent.id}", ip=ip, commit=False)
     db.session.commit()
-    return password
+    return Handover(agent, code, until, password)
+
+
+def reset_two_factor(actor: Actor, agent_id, ip: str = "") -> Handover:
+    """For an agent who lost their phone (or never got to enrol): a new enrolment code to hand
+    over; every session of theirs ends now."""
+    agent = _kept(actor, agent_id)
+    code, until = two_factor.forget_enrolment(agent)
+    sessions.end_all("agent", agent.id, "two_factor_reset")
+    record(actor.kind, actor.id, actor.name, "reset_agent_two_factor", f"agent:{agent.id}", ip=ip, commit=False)
+    db.session.commit()
+    return Handover(agent, code, until)
 
 
 def authenticate(username, password, requester: str, device: str | None = None, ip: str = "") -> Agent:
@@ -132,14 +153,20 @@ DEMO = ({"username": "daiban", "password": "Agent-demo-2026", "name": "赵红梅
         {"username": "cunwei", "password": "Village-demo-2026", "name": "马德海", "role": "committee"})
 
 
-def demo_agents(village: Village) -> list[dict]:
-    """The demo agent and village committee member `make run` creates for a village of 城关镇."""
+def demo_agents(village: Village, totp_secret: str) -> list[dict]:
+    """The demo agent and village committee member `make run` creates for a village of 城关镇,
+    enrolled on the demo authenticator as the demo staff are."""
     rows = []
     for row in DEMO:
-        if db.session.scalar(select(Agent.id).where(Agent.username == row["username"])) is None:
-            db.session.add(Agent(username=row["username"], password_hash=passwords.hashed(row["password"]),
-                                 name=row["name"], role=row["role"], village_id=village.id,
-                                 township_id=village.township_id, created_by="演示数据"))
+        agent = db.session.scalar(select(Agent).where(Agent.username == row["username"]))
+        if agent is not None and agent.created_by == "演示数据" and not two_factor.enrolled(agent):
+            two_factor.demo_enrol(agent, totp_secret)  # made before agents had a second step (0030)
+        elif agent is None:
+            agent = Agent(username=row["username"], password_hash=passwords.hashed(row["password"]),
+                          name=row["name"], role=row["role"], village_id=village.id,
+                          township_id=village.township_id, created_by="演示数据")
+            two_factor.demo_enrol(agent, totp_secret)
+            db.session.add(agent)
         rows.append(row)
     db.session.commit()
     return rows

@@ -2,10 +2,9 @@
 passwords and lockout are services.people.passwords."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import DateTime, ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,6 +16,7 @@ from services.clock import utcnow
 from services.errors import DomainError, NotFound, Refused
 from services.people import passwords, sessions, two_factor
 from services.people.actors import Actor
+from services.people.two_factor import Handover
 from services.places import Township
 
 ROLES = {"window": "乡镇窗口人员", "town_admin": "乡镇管理员", "reviewer": "县直部门审批人员",
@@ -25,7 +25,7 @@ ROLES = {"window": "乡镇窗口人员", "town_admin": "乡镇管理员", "revie
 TOWNSHIP_ROLES = ("window", "town_admin")
 
 
-class StaffUser(passwords.PasswordAccount, db.Model):
+class StaffUser(passwords.PasswordAccount, two_factor.TwoStepAccount, db.Model):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,15 +35,6 @@ class StaffUser(passwords.PasswordAccount, db.Model):
     department: Mapped[str | None] = mapped_column(String(80))
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # 两步验证 (services.people.two_factor): the authenticator's secret, the last code's time
-    # step (a code is good once), and since when it is confirmed (None: enrol at next sign-in).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_last_step: Mapped[int | None] = mapped_column(Integer)
-    two_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # The enrolment code (开通码) an administrator handed over in person, hashed, and until when
-    # it works: enrolling needs it, so knowing the first password alone enrols nobody.
-    enrolment_code_hash: Mapped[str | None] = mapped_column(String(200))
-    enrolment_code_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     account_kind = "staff"
 
@@ -57,16 +48,6 @@ class StaffUser(passwords.PasswordAccount, db.Model):
     @property
     def role_name(self) -> str:
         return ROLES[self.role]
-
-
-@dataclass(frozen=True)
-class Handover:
-    """What an administrator hands a member in person, shown once and never kept in clear: the
-    enrolment code of two-step sign-in (and until when it works), or a temporary password."""
-    user: StaffUser
-    enrolment_code: str | None = None
-    until: datetime | None = None
-    password: str | None = None
 
 
 def create_account(username: str, password: str, name: str, role: str, township_id: int | None = None,

@@ -1,9 +1,9 @@
-"""Two-step sign-in of staff (两步验证): after the password, a 6-digit code from an
+"""Two-step sign-in of staff and village agents (两步验证): after the password, a 6-digit code from an
 authenticator app (TOTP, RFC 6238), or one of ten single-use recovery codes kept on paper.
 
 Enrolled at the first sign-in, with the enrolment code (开通码) an administrator handed the
 member in person: the first password alone, which others may have seen, enrols nobody. An
-administrator's reset (services.people.staff) sends the member through enrolment again, with a
+administrator's reset (services.people.staff, services.people.agents) sends the member through enrolment again, with a
 new code. A code is good once: the step it came from is kept,
 so a code seen over a shoulder cannot be typed again. Codes typed wrong are slowed like
 passwords (throttle), counted per account."""
@@ -12,10 +12,22 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import DateTime, ForeignKey, String, delete, func, or_, select, update
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,18 +39,61 @@ from services.people import throttle
 
 ISSUER = "镇原县一网通办"
 RECOVERY_CODES = 10
-AREA = "staff"
 ENROLMENT_DAYS = 7  # long enough to meet in person; a code never used goes stale
-NO_CODE = "开通两步验证需要系统管理员当面交给您的 8 位开通码。没有、或已超过 7 天：请管理员在“账号”页点“重置两步验证”重新生成"
+# Who hands over an enrolment code, and where they make a new one, by kind of account.
+ISSUED_BY = {"staff": ("县政务服务中心系统管理员", "“账号”页"), "agent": ("乡镇便民服务中心的管理员", "工作台“代办员”页")}
+
+
+def no_code(user) -> str:
+    who, where = ISSUED_BY[user.account_kind]
+    return f"开通两步验证需要{who}当面交给您的 8 位开通码。没有、或已超过 7 天：请管理员在{where}点“重置两步验证”重新生成"
+
+
+class TwoStepAccount:
+    """What an account with two-step sign-in has (a mixin of its model, beside PasswordAccount):
+    the authenticator's secret, the last code's time step (a code is good once), and since when
+    it is confirmed (None: enrol at the next sign-in); the enrolment code (开通码) an
+    administrator handed over in person, hashed, and until when it works."""
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    two_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    enrolment_code_hash: Mapped[str | None] = mapped_column(String(200))
+    enrolment_code_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What an administrator hands a member or an agent in person, shown once and never kept in
+    clear: the enrolment code of two-step sign-in (and until when it works), or a temporary password."""
+    user: TwoStepAccount
+    enrolment_code: str | None = None
+    until: datetime | None = None
+    password: str | None = None
 
 
 class RecoveryCode(db.Model):
+    """A staff member's or an agent's: exactly one of the two is set."""
     __tablename__ = "recovery_codes"
+    __table_args__ = (CheckConstraint("(staff_id IS NULL) <> (agent_id IS NULL)", name="one_owner"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def _codes_of(user):
+    """The account's recovery codes: a clause on its own column."""
+    return (RecoveryCode.agent_id if user.account_kind == "agent" else RecoveryCode.staff_id) == user.id
+
+
+def _owner(user) -> dict:
+    return {"agent_id": user.id} if user.account_kind == "agent" else {"staff_id": user.id}
+
+
+def _target(user) -> str:
+    return f"{user.account_kind}:{user.id}"
 
 
 def enrolled(user) -> bool:
@@ -81,9 +136,9 @@ def _normalised_recovery(code: str) -> str:
 
 
 def _new_recovery_codes(user) -> list[str]:
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.staff_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(_codes_of(user)))
     codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
-    db.session.add_all(RecoveryCode(staff_id=user.id, code_hash=_hash_code(_normalised_recovery(c))) for c in codes)
+    db.session.add_all(RecoveryCode(**_owner(user), code_hash=_hash_code(_normalised_recovery(c))) for c in codes)
     return codes
 
 
@@ -104,7 +159,7 @@ def enrolment_open(user) -> bool:
 def _check_enrolment_code(user, typed) -> None:
     digits = re.sub(r"[\s-]", "", typed) if isinstance(typed, str) else ""
     if not enrolment_open(user):
-        raise DomainError(NO_CODE, field="enrolment_code")
+        raise DomainError(no_code(user), field="enrolment_code")
     if not (re.fullmatch(r"\d{8}", digits) and check_password_hash(user.enrolment_code_hash, digits)):
         raise DomainError("开通码不对：请核对管理员交给您的 8 位数字", field="enrolment_code")
 
@@ -118,7 +173,7 @@ def enrol(user, secret: str, enrolment_code, code, ip: str = "") -> list[str]:
     try:
         _check_enrolment_code(user, enrolment_code)
     except DomainError:
-        record("staff", user.id, user.name, "two_factor_failed", detail={"reason": "enrolment_code"}, ip=ip)
+        record(user.account_kind, user.id, user.name, "two_factor_failed", detail={"reason": "enrolment_code"}, ip=ip)
         raise
     step = _totp_step(secret, _digits(code), None)
     if step is None:
@@ -133,7 +188,7 @@ def enrol(user, secret: str, enrolment_code, code, ip: str = "") -> list[str]:
         db.session.rollback()
         raise DomainError("这个账号已经开通两步验证，请重新登录")
     codes = _new_recovery_codes(user)
-    record("staff", user.id, user.name, "two_factor_enrolled", f"staff:{user.id}", ip=ip, commit=False)
+    record(user.account_kind, user.id, user.name, "two_factor_enrolled", _target(user), ip=ip, commit=False)
     db.session.commit()
     throttle.right(tried, [])  # after the commit: its own connection must not wait on ours (SQLite)
     db.session.refresh(user)
@@ -152,28 +207,28 @@ def verify(user, code, ip: str = "") -> None:
         .values(totp_last_step=step)).rowcount == 1
     if not took_step and not _use_recovery_code(user, typed, ip):
         db.session.rollback()
-        record("staff", user.id, user.name, "two_factor_failed", ip=ip)
+        record(user.account_kind, user.id, user.name, "two_factor_failed", ip=ip)
         raise DomainError("验证码不对或已经用过：请输入验证器 App 里现在显示的 6 位数字，或一个没用过的恢复码", field="code")
     db.session.commit()
-    throttle.right(tried, [throttle.code_key(AREA, user.id)])  # after the commit, as in enrol
+    throttle.right(tried, [throttle.code_key(user.account_kind, user.id)])  # after the commit, as in enrol
 
 
 def _use_recovery_code(user, typed: str, ip: str) -> bool:
     if not re.fullmatch(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{8}", typed):
         return False
     used = db.session.execute(update(RecoveryCode).where(
-        RecoveryCode.staff_id == user.id, RecoveryCode.code_hash == _hash_code(_normalised_recovery(typed)),
+        _codes_of(user), RecoveryCode.code_hash == _hash_code(_normalised_recovery(typed)),
         RecoveryCode.used_at.is_(None)).values(used_at=utcnow())).rowcount
     if not used:
         return False
-    record("staff", user.id, user.name, "recovery_code_used", f"staff:{user.id}",
+    record(user.account_kind, user.id, user.name, "recovery_code_used", _target(user),
            {"left": recovery_codes_left(user)}, ip=ip, commit=False)
     return True
 
 
 def _taken(user, field: str = "code") -> list[int]:
     """This try counted against the account's codes before it is looked at (throttle.take)."""
-    tried, pause = throttle.take([throttle.code_key(AREA, user.id)])
+    tried, pause = throttle.take([throttle.code_key(user.account_kind, user.id)])
     if pause:
         raise DomainError(throttle.message(pause), field=field)
     return tried
@@ -181,7 +236,7 @@ def _taken(user, field: str = "code") -> list[int]:
 
 def recovery_codes_left(user) -> int:
     return db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
-        RecoveryCode.staff_id == user.id, RecoveryCode.used_at.is_(None))) or 0
+        _codes_of(user), RecoveryCode.used_at.is_(None))) or 0
 
 
 def renew_recovery_codes(user, code, ip: str = "") -> list[str]:
@@ -189,7 +244,7 @@ def renew_recovery_codes(user, code, ip: str = "") -> list[str]:
     their authenticator: whoever finds their computer unlocked cannot mint codes of their own."""
     verify(user, code, ip)
     codes = _new_recovery_codes(user)
-    record("staff", user.id, user.name, "recovery_codes_renewed", f"staff:{user.id}", ip=ip, commit=False)
+    record(user.account_kind, user.id, user.name, "recovery_codes_renewed", _target(user), ip=ip, commit=False)
     db.session.commit()
     return codes
 
@@ -198,7 +253,7 @@ def forget_enrolment(user) -> tuple[str, datetime]:
     """The secret and the recovery codes go (an administrator's reset: services.people.staff);
     the new enrolment code to hand over, and until when it works."""
     user.totp_secret, user.totp_last_step, user.two_factor_since = None, None, None
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.staff_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(_codes_of(user)))
     return issue_enrolment_code(user)
 
 

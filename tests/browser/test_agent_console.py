@@ -49,3 +49,9 @@ def test_the_console_pages_for_village_agents(app, agents, live_server, new_page
         band = page.locator("section.agent-band")
         assert "村代办员代为申请" in band.inner_text() and "赵红梅" in band.inner_text()
         look(page, f"console-case-{size}", screenshot_dir)
+    # A lost phone: the enrolment code to hand the agent in person, shown once, printable
+    page.goto(live_server + "/office/agents")
+    page.get_by_role("button", name="重置两步验证").click()
+    page.locator("[data-enrolment-code]").wait_for()
+    assert "村代办员账号" in page.inner_text("main") and "/agent/login" in page.inner_text("main")
+    look(page, "console-agent-handover-phone", screenshot_dir)

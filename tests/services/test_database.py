@@ -1,6 +1,7 @@
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -180,7 +181,7 @@ def test_the_queue_pages_after_sorting_so_the_overdue_always_show_first(app, mon
     from datetime import timedelta
 
     from services.cases import handling
-    from services.cases.lifecycle import Case, act, submit_case
+    from services.cases.lifecycle import act, submit_case
     from services.clock import today
     from services.people.actors import Actor, staff
     from services.people.staff import create_account
@@ -206,3 +207,31 @@ def test_the_queue_pages_after_sorting_so_the_overdue_always_show_first(app, mon
     assert sorted(c.id for c, _ in first.rows) == sorted([made[2], made[1]]) and first.total == 3 and first.more
     assert [c.id for c, _ in second.rows] == [made[0]] and not second.more  # the one due in 30 days
     assert beyond.page == 2 and [c.id for c, _ in beyond.rows] == [made[0]]  # past the end: the last page
+
+
+def test_migration_0030_keeps_staff_recovery_codes_and_gives_each_code_one_owner(app, tmp_path):
+    """Recovery codes become a staff member's or an agent's; a staff member's stay theirs, going
+    up and back down, and a code of nobody (or of both) is refused by the database."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy.exc import IntegrityError
+
+    with _at_revision(tmp_path, "0029") as run:
+        run("INSERT INTO townships (id, code, name, center_address, phone, hours) VALUES (1, '621027100', '城关镇', '', '', '')")
+        run("INSERT INTO villages (id, township_id, code, name, demo) VALUES (1, 1, '621027100201', '东关村', false)")
+        run("INSERT INTO staff_users (id, username, password_hash, name, role, active, created_at, must_change_password) "
+            "VALUES (1, 'chengguan', 'x', '李娜', 'window', true, '2026-11-01', false)")
+        run("INSERT INTO agents (id, username, password_hash, name, role, village_id, township_id, active, created_by, "
+            "created_at, must_change_password) VALUES (1, 'daiban', 'x', '赵红梅', 'agent', 1, 1, true, '', '2026-11-01', false)")
+        run("INSERT INTO recovery_codes (id, staff_id, code_hash) VALUES (1, 1, 'h1')")
+        db.session.commit()
+        upgrade()
+        assert run("SELECT staff_id, agent_id FROM recovery_codes").all() == [(1, None)]
+        assert run("SELECT two_factor_since, enrolment_code_hash FROM agents").all() == [(None, None)]
+        run("INSERT INTO recovery_codes (id, agent_id, code_hash) VALUES (2, 1, 'h2')")
+        db.session.commit()
+        for owners in ("NULL, NULL", "1, 1"):
+            with pytest.raises(IntegrityError):
+                run(f"INSERT INTO recovery_codes (id, staff_id, agent_id, code_hash) VALUES (3, {owners}, 'h3')")
+            db.session.rollback()
+        downgrade(revision="0029")
+        assert run("SELECT id, staff_id FROM recovery_codes").all() == [(1, 1)]

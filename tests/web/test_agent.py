@@ -1,9 +1,11 @@
 """Village agents through their pages: consent by SMS code or on paper, applying for a resident,
 补正, the paper trail, a disabled account, a withdrawn consent, and what staff see."""
+import html
 import re
 from datetime import date, timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import select, update
 
@@ -14,7 +16,14 @@ from services.people.actors import Actor
 from services.people.consent import Mandate
 from services.people.identity import Person
 from services.sms import messages_to
-from tests.conftest import CONSENT_CODE, csrf_token_from, form_post, sign_in
+from tests.conftest import (
+    AGENT_PASSWORD,
+    CONSENT_CODE,
+    csrf_token_from,
+    form_post,
+    second_step_code,
+    sign_in,
+)
 from tests.factories import id_number
 from tests.images import png
 from tests.web.test_office import login, staff  # noqa: F401  (the staff fixture)
@@ -316,7 +325,8 @@ def test_township_administrator_keeps_agents_of_their_own_villages(app, agents):
     new = {"username": "xiguan1", "name": "刘芳", "role": "agent", "password": "Agent-new-2026"}
     refused = form_post(admin, "/office/agents", {**new, "village_id": str(far)})
     assert refused.status_code == 422 and "本乡镇的村" in refused.get_data(as_text=True)
-    assert form_post(admin, "/office/agents", {**new, "village_id": str(own)}).status_code == 303
+    assert "data-enrolment-code" in form_post(admin, "/office/agents", {**new, "village_id": str(own)}).get_data(
+        as_text=True)
     page = admin.get("/office/agents").get_data(as_text=True)
     assert "xiguan1" in page and "西关村" in page
     assert login(app, "chengguan").get("/office/agents").status_code == 403  # a window clerk does not
@@ -326,8 +336,31 @@ def test_township_administrator_keeps_agents_of_their_own_villages(app, agents):
     assert refused.status_code == 422
 
 
+def _enrol(app, client, code: str):
+    """The enrolment page after the password: the page's secret into an authenticator, its code
+    and the handed-over one. (The answer, the secret.)"""
+    page = client.get("/agent/login/second").get_data(as_text=True)
+    secret = re.search(r"data-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
+    return form_post(client, "/agent/login/second", {"enrolment_code": code, "code": pyotp.TOTP(secret).now()}), secret
+
+
+def _code_later(app, username: str, secret: str) -> str:
+    """The authenticator's code, as if 30 s had passed since the last one used (each is good once)."""
+    from services.people.agents import Agent
+
+    with app.app_context():
+        db.session.execute(update(Agent).where(Agent.username == username).values(totp_last_step=None))
+        db.session.commit()
+    return pyotp.TOTP(secret).now()
+
+
+def _handed(response, what: str) -> str:
+    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
+    return html.unescape(re.search(rf"data-{what}>([^<]+)<", response.get_data(as_text=True)).group(1))
+
+
 @pytest.mark.usefixtures("staff")
-def test_an_agent_changes_the_administrators_password_first_and_can_be_given_a_new_one(app, agents):
+def test_a_new_agent_enrols_with_the_handed_over_code_and_changes_the_administrators_password_first(app, agents):
     from services.places import Village, load_villages
     from tests.conftest import ROOT
 
@@ -335,10 +368,22 @@ def test_an_agent_changes_the_administrators_password_first_and_can_be_given_a_n
         load_villages(ROOT / "data" / "villages.toml")
         own = db.session.scalar(select(Village.id).where(Village.code == "621027101202"))
     admin = login(app, "cgadmin", "Township-demo-2026")
-    assert form_post(admin, "/office/agents", {"username": "xiguan2", "name": "刘芳", "role": "agent",
-                                               "password": "Agent-new-2026", "village_id": str(own)}).status_code == 303
+    made = form_post(admin, "/office/agents", {"username": "xiguan2", "name": "刘芳", "role": "agent",
+                                               "password": "Agent-new-2026", "village_id": str(own)})
+    code = _handed(made, "enrolment-code")  # shown once, to hand over in person with the account
+    assert "村代办员账号" in made.get_data(as_text=True) and "/agent/login" in made.get_data(as_text=True)
+
+    # The password alone opens nothing: not the desk, not a wrong code, not a staff member's second step
     agent = app.test_client()
-    assert form_post(agent, "/agent/login", {"username": "xiguan2", "password": "Agent-new-2026"}).status_code == 303
+    first = form_post(agent, "/agent/login", {"username": "xiguan2", "password": "Agent-new-2026"})
+    assert first.status_code == 303 and first.headers["Location"].endswith("/agent/login/second")
+    assert agent.get("/agent/").status_code == 302
+    assert agent.get("/office/login/second").headers["Location"].endswith("/office/login")
+    assert "开通码不对" in _enrol(app, agent, "1234 5678")[0].get_data(as_text=True)
+    form_post(agent, "/agent/login", {"username": "xiguan2", "password": "Agent-new-2026"})
+    enrolled, secret = _enrol(app, agent, code)
+    assert enrolled.status_code == 200 and len(re.findall(r"[0-9a-f]{8}-[0-9a-f]{8}", enrolled.get_data(as_text=True))) == 10
+
     for path in ("/agent/", "/agent/residents/new"):  # nothing else until the password is their own
         assert agent.get(path).headers["Location"].endswith("/agent/password")
     assert "data-password-first" in agent.get("/agent/password").get_data(as_text=True)
@@ -349,22 +394,53 @@ def test_an_agent_changes_the_administrators_password_first_and_can_be_given_a_n
     # Whenever they like after that, from the desk's menu
     again = form_post(agent, "/agent/password", {"current": "Sorghum-kettle-41", "password": "Millet-lantern-58"})
     assert again.status_code == 200 and "密码已修改" in again.get_data(as_text=True)
+    page = agent.get("/agent/password").get_data(as_text=True)
+    assert "还剩 <b>10</b> 个" in page
 
-    # Forgotten: the township administrator hands over a temporary one; the agent is out at once
+    # Forgotten: the township administrator hands over a temporary one; the agent is out at once,
+    # and signs in with it and the code of the authenticator they enrolled
     agent_id = re.search(r'data-agent-row="(\d+)"[^>]*>\s*<td class="code">xiguan2',
                          admin.get("/office/agents").get_data(as_text=True)).group(1)
     handed = form_post(admin, "/office/agents", {}, post_url=f"/office/agents/{agent_id}/password")
-    temporary = re.search(r"data-temporary-password>([^<]+)<", handed.get_data(as_text=True)).group(1)
-    assert "no-store" in handed.headers["Cache-Control"] and agent.get("/agent/").status_code == 302
+    temporary = _handed(handed, "temporary-password")
+    assert "data-enrolment-code" not in handed.get_data(as_text=True) and agent.get("/agent/").status_code == 302
     fresh = app.test_client()
-    assert form_post(fresh, "/agent/login", {"username": "xiguan2", "password": temporary}).status_code == 303
+    form_post(fresh, "/agent/login", {"username": "xiguan2", "password": temporary})
+    assert form_post(fresh, "/agent/login/second", {"code": _code_later(app, "xiguan2", secret)}).status_code == 303
     assert fresh.get("/agent/").headers["Location"].endswith("/agent/password")
+
+    # A lost phone: a new enrolment code, every session ended, enrolment again at the next sign-in
+    code = _handed(form_post(admin, "/office/agents", {}, post_url=f"/office/agents/{agent_id}/two-factor"),
+                   "enrolment-code")
+    assert fresh.get("/agent/password").status_code == 302
+    again = app.test_client()
+    form_post(again, "/agent/login", {"username": "xiguan2", "password": temporary})
+    assert _enrol(app, again, code)[0].status_code == 200
     with app.app_context():
         logged = set(db.session.scalars(select(AuditEntry.action)))
-    assert {"reset_agent_password", "change_password", "create_agent"} <= logged
-    # A window clerk cannot
-    assert form_post(login(app, "chengguan"), "/office/", {}, post_url=f"/office/agents/{agent_id}/password"
-                     ).status_code == 403
+    assert {"reset_agent_password", "reset_agent_two_factor", "two_factor_enrolled", "two_factor_failed",
+            "change_password", "create_agent"} <= logged
+    # A window clerk cannot do either
+    for action in ("password", "two-factor"):
+        assert form_post(login(app, "chengguan"), "/office/", {}, post_url=f"/office/agents/{agent_id}/{action}"
+                         ).status_code == 403
+
+
+def test_an_agent_renews_recovery_codes_with_a_fresh_code(app, agents):
+    agent = agents.signed_in("daiban1")
+    refused = form_post(agent, "/agent/password", {"code": "000000"}, post_url="/agent/recovery-codes")
+    assert refused.status_code == 422 and "验证码不对" in refused.get_data(as_text=True)
+    renewed = form_post(agent, "/agent/password", {"code": second_step_code(app, "daiban1", "agent")},
+                        post_url="/agent/recovery-codes")
+    codes = re.findall(r"[0-9a-f]{8}-[0-9a-f]{8}", renewed.get_data(as_text=True))
+    assert renewed.status_code == 200 and len(codes) == 10 and "no-store" in renewed.headers["Cache-Control"]
+    # One of them stands in for the authenticator's code, once
+    again = app.test_client()
+    form_post(again, "/agent/login", {"username": "daiban1", "password": AGENT_PASSWORD})
+    assert form_post(again, "/agent/login/second", {"code": codes[0]}).status_code == 303
+    reused = app.test_client()
+    form_post(reused, "/agent/login", {"username": "daiban1", "password": AGENT_PASSWORD})
+    assert form_post(reused, "/agent/login/second", {"code": codes[0]}).status_code == 422
 
 
 @pytest.mark.usefixtures("staff")

@@ -52,6 +52,7 @@ from services.exchange.http import sign
 from tests import hostile_inputs as H
 from tests.conftest import (
     CONSENT_CODE,
+    agent_sign_in,
     bind_kiosk,
     csrf_token_from,
     form_post,
@@ -596,7 +597,7 @@ class World:
         """The demo agent of 东关村 (from `flask seed`), with 张桂兰's consent by SMS code, a draft
         of every item begun for her, and a 收件清单 on her 补正 case."""
         agent = Actor("village agent, 张桂兰's consent", self.app.test_client())
-        response = form_post(agent.client, "/agent/login", {"username": "daiban", "password": "Agent-demo-2026"})
+        response = agent_sign_in(self.app, agent.client, "daiban", "Agent-demo-2026")
         assert response.status_code == 303, "setup: agent login"
         response = form_post(agent.client, "/agent/residents/new", {
             "name": "张桂兰", "id_number": "622827195803150023", "phone": "13900000001", "item": "", "months": "3"})
