@@ -6,14 +6,13 @@ from flask_login import current_user
 
 from extensions import limiter
 from services import audit
-from services.errors import DomainError
 from services.people import two_factor
 from services.people.agents import authenticate, get_agent
 from web.access import SIGNIN_FLOOD, change_own_password, password_login, sign_out
-from web.forms import SecondStepInput
-from web.inputs import Parsed, parse
-from web.second_step import second_step as second_step_page
+from web.inputs import Parsed
 from web.security import no_store
+from web.two_step import renew_recovery_codes as renew_codes
+from web.two_step import second_step_page
 
 from . import bp
 
@@ -53,16 +52,8 @@ def password():
 @bp.post("/recovery-codes")
 def renew_recovery_codes():
     """New recovery codes, after a fresh code from the agent's authenticator; shown this once."""
-    form = parse(SecondStepInput, request.form)
-    form.values["code"] = ""
-    if form.ok:
-        try:
-            codes = two_factor.renew_recovery_codes(current_user, form.data.code, request.remote_addr or "")
-        except DomainError as exc:
-            form.refuse(exc, "code")
-        else:
-            return _own_page(codes=codes)
-    return _own_page(code_form=form)
+    codes, form = renew_codes(current_user)
+    return _own_page(codes=codes) if codes else _own_page(code_form=form)
 
 
 def _own_page(form=None, changed=False, first=False, codes=None, code_form=None):

@@ -5,7 +5,7 @@ from services import audit
 from services.cases.handling import load_year, loaded_years
 from services.errors import DomainError
 from services.people import sessions
-from services.people.staff import ROLES, open_account, two_factor_reset_in_console
+from services.people.staff import ROLES, open_account
 from services.people.staff import accounts as staff_accounts
 from services.places import township_choices
 from services.registry import registry
@@ -37,10 +37,10 @@ def accounts():
                 form.refuse(exc, "username")
             else:  # the enrolment code is shown this once: no redirect that would lose it
                 return handover_page(handover, new=True)
-    townships, users = township_choices(), staff_accounts()
+    townships = township_choices()
     return render_template(
-        "office/accounts.html", form=form, users=users, townships=dict(townships),
-        online=sessions.live_counts("staff"), console_resets={u.id for u in users if two_factor_reset_in_console(u)},
+        "office/accounts.html", form=form, users=staff_accounts(), townships=dict(townships),
+        online=sessions.live_counts("staff"),
         roles=[("", "请选择")] + list(ROLES.items()),
         township_options=[("", "（不适用）")] + [(str(t), n) for t, n in townships],
         department_options=[("", "（不适用）")] + [(d, d) for d in _departments()]), 422 if form.errors else 200

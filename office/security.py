@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from extensions import limiter
 from services import audit
-from services.errors import DomainError, NotFound
+from services.errors import NotFound
 from services.people import sessions, staff, throttle, two_factor
 from web.access import (
     SESSION_TOKEN,
@@ -16,12 +16,12 @@ from web.access import (
     staff_required,
 )
 from web.forms import (
-    SecondStepInput,
     ThrottleClearInput,
 )
 from web.inputs import Parsed, parse
-from web.second_step import second_step as second_step_page
 from web.security import no_store
+from web.two_step import renew_recovery_codes as renew_codes
+from web.two_step import second_step_page
 
 from . import bp
 
@@ -65,14 +65,8 @@ def change_password():
 @bp.post("/security/recovery-codes")
 @staff_required()
 def renew_recovery_codes():
-    form = parse(SecondStepInput, request.form)
-    form.values["code"] = ""
-    if form.ok:
-        try:
-            return _own_page(codes=two_factor.renew_recovery_codes(current_user, form.data.code, _ip()))
-        except DomainError as exc:
-            form.refuse(exc, "code")
-    return _own_page(code_form=form)
+    codes, form = renew_codes(current_user)
+    return _own_page(codes=codes) if codes else _own_page(code_form=form)
 
 
 ACCOUNT_ACTIONS = {

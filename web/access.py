@@ -200,7 +200,7 @@ DEVICE_MARKS = 8  # names one shared office computer remembers
 
 def password_login(authenticate, kind: str, area: str, home: str, template: str, second_step: str | None = None):
     """The sign-in page of accounts with a password (staff at /office, agents at /agent): the
-    form, then a second step when the area has one (staff: 两步验证), else a fresh session
+    form, then a second step when the area has one (两步验证, web.two_step), else a fresh session
     for whoever signed in, and back to where they were going in their area."""
     form = Parsed(values={"username": "", "password": ""})
     if request.method == "POST":

@@ -4,13 +4,16 @@ data of every resident who consents to them.
 agents.totp_secret/_last_step, two_factor_since, enrolment_code_hash/_until
 (services/people/two_factor.py TwoStepAccount); recovery codes are a staff member's or an
 agent's (exactly one of staff_id, agent_id). An agent enrols at their next sign-in with the
-enrolment code the township administrator hands over (工作台 → 代办员 → 重置两步验证).
+enrolment code the township administrator hands over (工作台 → 代办员 → 重置两步验证): every
+agent signed in now is signed out, not left working without a second step for up to 12 hours.
 
 Revision ID: 0030
 Revises: 0029
 Create Date: 2026-11-26 20:00:00
 
 """
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -33,6 +36,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_recovery_codes_agent_id'), ['agent_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_recovery_codes_agent_id_agents'), 'agents', ['agent_id'], ['id'])
         batch_op.create_check_constraint(op.f('ck_recovery_codes_one_owner'), '(staff_id IS NULL) <> (agent_id IS NULL)')
+    op.execute(sa.text("UPDATE account_sessions SET ended_at = :now, ended_why = 'two_factor_reset' "
+                       "WHERE account_kind = 'agent' AND ended_at IS NULL").bindparams(now=datetime.now(UTC)))
 
 
 def downgrade():

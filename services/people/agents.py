@@ -124,25 +124,23 @@ def _kept(actor: Actor, agent_id) -> Agent:
 
 def reset_password(actor: Actor, agent_id, ip: str = "") -> Handover:
     """For an agent who forgot their password: a temporary one to hand over (shown once), changed
-    at the next sign-in; every session of theirs ends now. Not yet enrolled, they get a new
-    enrolment code with it (the first may have gone stale)."""
+    at the next sign-in; every session of theirs ends now (not yet enrolled: a new enrolment code
+    with it, two_factor.new_password)."""
     agent = _kept(actor, agent_id)
-    password = passwords.temporary_password(agent, "agent")
-    code, until = (None, None) if two_factor.enrolled(agent) else two_factor.issue_enrolment_code(agent)
+    handover = two_factor.new_password(agent)
     record(actor.kind, actor.id, actor.name, "reset_agent_password", f"agent:{agent.id}", ip=ip, commit=False)
     db.session.commit()
-    return Handover(agent, code, until, password)
+    return handover
 
 
 def reset_two_factor(actor: Actor, agent_id, ip: str = "") -> Handover:
     """For an agent who lost their phone (or never got to enrol): a new enrolment code to hand
     over; every session of theirs ends now."""
     agent = _kept(actor, agent_id)
-    code, until = two_factor.forget_enrolment(agent)
-    sessions.end_all("agent", agent.id, "two_factor_reset")
+    handover = two_factor.reset(agent)
     record(actor.kind, actor.id, actor.name, "reset_agent_two_factor", f"agent:{agent.id}", ip=ip, commit=False)
     db.session.commit()
-    return Handover(agent, code, until)
+    return handover
 
 
 def authenticate(username, password, requester: str, device: str | None = None, ip: str = "") -> Agent:

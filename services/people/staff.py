@@ -2,6 +2,7 @@
 passwords and lockout are services.people.passwords."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, String, select
@@ -37,6 +38,13 @@ class StaffUser(passwords.PasswordAccount, two_factor.TwoStepAccount, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     account_kind = "staff"
+
+    @property
+    def reset_at_server(self) -> bool:
+        """An administrator who could reset both the password and the second step of another
+        could sign in as them: an administrator's second step is reset only by whoever holds
+        the server (`flask reset-two-factor`)."""
+        return self.role == "admin"
 
     def get_id(self) -> str:
         return f"s:{self.id}"
@@ -149,17 +157,11 @@ def sign_out_everywhere(actor, user_id, ip: str = "") -> int:
     return ended
 
 
-# An administrator who could reset both the password and the two-step sign-in of another
-# could sign in as them: an administrator's second step is reset only by whoever holds the server.
 AT_THE_SERVER = ("系统管理员的两步验证不能在工作台重置，请由服务器管理人员运行 flask reset-two-factor：这样任何一位管理员"
                  "都不能同时重置另一位管理员的密码和两步验证、冒用其账号")
 
 
 SERVER = Actor("system", None, "服务器命令 flask reset-two-factor")
-
-
-def two_factor_reset_in_console(user: StaffUser) -> bool:
-    return user.role != "admin"
 
 
 def reset_two_factor(actor, user_id, ip: str = "") -> Handover:
@@ -168,42 +170,40 @@ def reset_two_factor(actor, user_id, ip: str = "") -> Handover:
     ends now. Not for an administrator's account (AT_THE_SERVER)."""
     user = get_account(user_id)
     _administrator(actor, user)
-    if not two_factor_reset_in_console(user):
+    if user.reset_at_server:
         raise Refused(AT_THE_SERVER)
     return _two_factor_reset(user, actor, ip)
 
 
 def reset_at_server(username: str, new_password: bool = False) -> Handover:
-    """`flask reset-two-factor`: any account's two-step sign-in, an administrator's included, by
+    """`flask reset-two-factor`: any staff account's two-step sign-in, an administrator's included, by
     whoever holds the server; with a temporary password too for the county's only administrator
     who lost both."""
-    user = db.session.scalar(select(StaffUser).where(StaffUser.username == inputs.text_of(username)[:40]))
+    username = inputs.text_of(username).strip().lower()[:40]  # as passwords.check_username keeps it
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
         raise NotFound("没有这个用户名")
     password = None
     if new_password:
         password = passwords.temporary_password(user, "staff")
         record(SERVER.kind, SERVER.id, SERVER.name, "reset_password", f"staff:{user.id}", commit=False)
-    handover = _two_factor_reset(user, SERVER, "")
-    return Handover(handover.user, handover.enrolment_code, handover.until, password)
+    return replace(_two_factor_reset(user, SERVER, ""), password=password)
 
 
 def _two_factor_reset(user: StaffUser, actor, ip: str) -> Handover:
-    code, until = two_factor.forget_enrolment(user)
-    sessions.end_all("staff", user.id, "two_factor_reset")
+    handover = two_factor.reset(user)
     record(actor.kind, actor.id, actor.name, "reset_two_factor", f"staff:{user.id}", ip=ip, commit=False)
     db.session.commit()
-    return Handover(user, code, until)
+    return handover
 
 
 def reset_password(actor, user_id, ip: str = "") -> Handover:
     """For a member who forgot their password: a temporary one to hand over, changed at the next
-    sign-in; every session of theirs ends now. Their two-step sign-in stays as it is — or, not
-    yet enrolled, they get a new enrolment code with it (the first may have gone stale)."""
+    sign-in; every session of theirs ends now (two_factor.new_password: a new enrolment code with
+    it for a member not yet enrolled, except an administrator)."""
     user = get_account(user_id)
     _administrator(actor, user)
-    password = passwords.temporary_password(user, "staff")
-    code, until = (None, None) if two_factor.enrolled(user) else two_factor.issue_enrolment_code(user)
+    handover = two_factor.new_password(user)
     record(actor.kind, actor.id, actor.name, "reset_password", f"staff:{user.id}", ip=ip, commit=False)
     db.session.commit()
-    return Handover(user, code, until, password)
+    return handover

@@ -3,7 +3,7 @@ authenticator app (TOTP, RFC 6238), or one of ten single-use recovery codes kept
 
 Enrolled at the first sign-in, with the enrolment code (开通码) an administrator handed the
 member in person: the first password alone, which others may have seen, enrols nobody. An
-administrator's reset (services.people.staff, services.people.agents) sends the member through enrolment again, with a
+administrator's reset (reset, new_password) sends the member through enrolment again, with a
 new code. A code is good once: the step it came from is kept,
 so a code seen over a shoulder cannot be typed again. Codes typed wrong are slowed like
 passwords (throttle), counted per account."""
@@ -35,18 +35,25 @@ from extensions import db
 from services.audit import record
 from services.clock import aware, utcnow
 from services.errors import DomainError
-from services.people import throttle
+from services.people import passwords, sessions, throttle
 
 ISSUER = "镇原县一网通办"
 RECOVERY_CODES = 10
 ENROLMENT_DAYS = 7  # long enough to meet in person; a code never used goes stale
-# Who hands over an enrolment code, and where they make a new one, by kind of account.
-ISSUED_BY = {"staff": ("县政务服务中心系统管理员", "“账号”页"), "agent": ("乡镇便民服务中心的管理员", "工作台“代办员”页")}
+# Who hands an account its enrolment code, and how they make a new one: by kind of account, and
+# the server's command for an account whose second step the console never resets.
+ISSUED_BY = {"staff": ("县政务服务中心系统管理员", "管理员在“账号”页点“重置两步验证”"),
+             "agent": ("乡镇便民服务中心的管理员", "乡镇管理员在工作台“代办员”页点“重置两步验证”"),
+             "server": ("服务器管理人员", "服务器管理人员运行 flask reset-two-factor ")}
+
+
+def issued_by(user) -> tuple[str, str]:
+    return ISSUED_BY["server" if user.reset_at_server else user.account_kind]
 
 
 def no_code(user) -> str:
-    who, where = ISSUED_BY[user.account_kind]
-    return f"开通两步验证需要{who}当面交给您的 8 位开通码。没有、或已超过 7 天：请管理员在{where}点“重置两步验证”重新生成"
+    who, how = issued_by(user)
+    return f"开通两步验证需要{who}当面交给您的 8 位开通码。没有、或已超过 7 天：请{how}重新生成"
 
 
 class TwoStepAccount:
@@ -59,6 +66,9 @@ class TwoStepAccount:
     two_factor_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     enrolment_code_hash: Mapped[str | None] = mapped_column(String(200))
     enrolment_code_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # Whose second step only the server's command resets, never the console (StaffUser: administrators).
+    reset_at_server = False
 
 
 @dataclass(frozen=True)
@@ -249,12 +259,25 @@ def renew_recovery_codes(user, code, ip: str = "") -> list[str]:
     return codes
 
 
-def forget_enrolment(user) -> tuple[str, datetime]:
-    """The secret and the recovery codes go (an administrator's reset: services.people.staff);
-    the new enrolment code to hand over, and until when it works."""
+def reset(user) -> Handover:
+    """重置两步验证 (an administrator's, or the server's command): the secret and the recovery
+    codes go, every session of the account ends; the new enrolment code to hand over. The caller
+    records and commits."""
     user.totp_secret, user.totp_last_step, user.two_factor_since = None, None, None
     db.session.execute(delete(RecoveryCode).where(_codes_of(user)))
-    return issue_enrolment_code(user)
+    sessions.end_all(user.account_kind, user.id, "two_factor_reset")
+    return Handover(user, *issue_enrolment_code(user))
+
+
+def new_password(user) -> Handover:
+    """重置密码 by an administrator: a temporary password to hand over (every session ends). Not
+    yet enrolled, a new enrolment code with it, the first may have gone stale — but never for an
+    account reset at the server only: a password and a code together would open it. The caller
+    records and commits."""
+    password = passwords.temporary_password(user, user.account_kind)
+    due = not enrolled(user) and not user.reset_at_server
+    code, until = issue_enrolment_code(user) if due else (None, None)
+    return Handover(user, code, until, password)
 
 
 def demo_enrol(user, secret: str) -> None:

@@ -223,8 +223,14 @@ def test_migration_0030_keeps_staff_recovery_codes_and_gives_each_code_one_owner
         run("INSERT INTO agents (id, username, password_hash, name, role, village_id, township_id, active, created_by, "
             "created_at, must_change_password) VALUES (1, 'daiban', 'x', '赵红梅', 'agent', 1, 1, true, '', '2026-11-01', false)")
         run("INSERT INTO recovery_codes (id, staff_id, code_hash) VALUES (1, 1, 'h1')")
+        for session_id, kind in ((1, "agent"), (2, "staff")):  # both signed in while it runs
+            run("INSERT INTO account_sessions (id, token_hash, account_kind, account_id, started_at, seen_at, ip, "
+                "user_agent, ended_why) VALUES (:i, :t, :k, 1, '2026-11-26', '2026-11-26', '', '', '')",
+                i=session_id, t=f"t{session_id}", k=kind)
         db.session.commit()
         upgrade()
+        assert run("SELECT account_kind, ended_why FROM account_sessions ORDER BY id").all() == [
+            ("agent", "two_factor_reset"), ("staff", "")]  # the agent signs in again, in two steps
         assert run("SELECT staff_id, agent_id FROM recovery_codes").all() == [(1, None)]
         assert run("SELECT two_factor_since, enrolment_code_hash FROM agents").all() == [(None, None)]
         run("INSERT INTO recovery_codes (id, agent_id, code_hash) VALUES (2, 1, 'h2')")

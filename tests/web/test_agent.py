@@ -620,3 +620,17 @@ def test_what_an_agent_began_goes_when_the_consent_is_withdrawn(app, agents, cli
         assert db.session.scalar(select(db.func.count()).select_from(Upload)) == 0
         assert db.session.scalar(select(db.func.count()).select_from(Draft)) == 0
     assert not [f for f in Path(app.config["UPLOAD_DIR"]).rglob("*") if f.is_file()]
+
+
+def test_an_agent_disabled_between_the_password_and_the_code_is_not_signed_in(app, agents):
+    from services.people.agents import Agent, set_active
+
+    agents.create("daiban1")
+    client = app.test_client()
+    code = second_step_code(app, "daiban1", "agent")
+    form_post(client, "/agent/login", {"username": "daiban1", "password": AGENT_PASSWORD})
+    with app.app_context():
+        set_active(STAFF, db.session.scalar(select(Agent.id)), False)
+    refused = form_post(client, "/agent/login", {"code": code}, post_url="/agent/login/second")
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("/agent/login")
+    assert client.get("/agent/").status_code == 302

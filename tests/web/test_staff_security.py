@@ -423,7 +423,7 @@ def test_no_administrator_resets_another_administrators_two_step_sign_in_in_the_
     assert account(app, "fuadmin").two_factor_since is not None and "reset_two_factor" not in actions(app)
 
     # The county's only other administrator lost both phone and password: the server's command
-    result = app.test_cli_runner().invoke(args=["reset-two-factor", "fuadmin", "--new-password"])
+    result = app.test_cli_runner().invoke(args=["reset-two-factor", "FuAdmin", "--new-password"])  # as typed
     assert result.exit_code == 0, result.output
     temporary = re.search(r"临时密码：(\S+)（", result.output).group(1)
     code = re.search(r"开通码：(\d{4} \d{4})", result.output).group(1)
@@ -439,3 +439,19 @@ def test_no_administrator_resets_another_administrators_two_step_sign_in_in_the_
             ("reset_two_factor", "system", f"staff:{second_id}")} <= set(entries)
     unknown = app.test_cli_runner().invoke(args=["reset-two-factor", "nobody"])
     assert unknown.exit_code != 0 and "没有这个用户名" in unknown.output
+
+
+def test_a_password_reset_in_the_console_brings_no_enrolment_code_for_an_administrator(app, staff):
+    """Else an administrator not yet enrolled (or just reset at the server) would be handed over,
+    password and code together, to whoever reset the password."""
+    from services.people.staff import create_account
+
+    with app.app_context():
+        second_id = create_account("fuadmin", "Granite-harbour-71", "赵建军", "admin").id
+    admin = signed_in(app, *ADMIN)
+    row = re.search(r'<tr data-account="fuadmin">.*?</tr>', text(admin.get("/office/accounts")), re.S).group(0)
+    assert "需在服务器上重置" in row
+    handed = form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{second_id}/reset-password")
+    assert handed_over(handed, "temporary-password") and "data-enrolment-code" not in text(handed)
+    assert "flask reset-two-factor fuadmin" in text(handed)
+    assert account(app, "fuadmin").enrolment_code_hash is None
