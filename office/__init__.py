@@ -8,6 +8,7 @@ from . import (  # noqa: E402,F401,E501
     agents,
     api_keys,
     bookings,
+    handover,
     kiosks,
     people,
     ratings,

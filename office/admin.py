@@ -14,7 +14,7 @@ from web.forms import AccountInput, CalendarInput
 from web.inputs import Parsed, parse
 
 from . import bp
-from .security import handover_page
+from .handover import hand_over
 
 
 def _departments() -> list[str]:
@@ -35,8 +35,8 @@ def accounts():
                                         data.township_id, data.department or None, request.remote_addr or "")
             except DomainError as exc:
                 form.refuse(exc, "username")
-            else:  # the enrolment code is shown this once: no redirect that would lose it
-                return handover_page(handover, new=True)
+            else:
+                return hand_over(handover, new=True)
     townships = township_choices()
     return render_template(
         "office/accounts.html", form=form, users=staff_accounts(), townships=dict(townships),

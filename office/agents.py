@@ -15,7 +15,7 @@ from web.forms import AgentInput
 from web.inputs import Parsed, parse
 
 from . import bp
-from .security import handover_page
+from .handover import hand_over
 
 
 def _ip() -> str:
@@ -37,8 +37,8 @@ def agent_list():
                                                data.role, _ip())
             except DomainError as exc:
                 form.refuse(exc, "username")
-            else:  # the enrolment code is shown this once: no redirect that would lose it
-                return handover_page(handover, new=True)
+            else:
+                return hand_over(handover, new=True)
     villages = villages_of(None if actor.role == "admin" else actor.township_id)
     return render_template("office/agents.html", form=form, agents=agents.agents_kept_by(actor),
                            villages={v.id: v for v in villages},
@@ -57,14 +57,14 @@ def agent_active(agent_id: int):
 @staff_required("admin", "town_admin")
 def agent_password_reset(agent_id: int):
     """A temporary password to hand the agent in person, shown this once."""
-    return handover_page(agents.reset_password(current_actor(), agent_id, _ip()))
+    return hand_over(agents.reset_password(current_actor(), agent_id, _ip()))
 
 
 @bp.post("/agents/<int:agent_id>/two-factor")
 @staff_required("admin", "town_admin")
 def agent_two_factor_reset(agent_id: int):
     """A new enrolment code for an agent who lost their phone, shown this once."""
-    return handover_page(agents.reset_two_factor(current_actor(), agent_id, _ip()))
+    return hand_over(agents.reset_two_factor(current_actor(), agent_id, _ip()))
 
 
 @bp.get("/consents")

@@ -24,6 +24,7 @@ from web.two_step import renew_recovery_codes as renew_codes
 from web.two_step import second_step_page
 
 from . import bp
+from .handover import hand_over
 
 
 def _ip() -> str:
@@ -82,22 +83,11 @@ HANDOVER_ACTIONS = {"reset-two-factor": staff.reset_two_factor, "reset-password"
 @staff_required("admin")
 def account_action(user_id: int, action: str):
     if action in HANDOVER_ACTIONS:
-        return handover_page(HANDOVER_ACTIONS[action](current_actor(), user_id, _ip()))
+        return hand_over(HANDOVER_ACTIONS[action](current_actor(), user_id, _ip()))
     if action not in ACCOUNT_ACTIONS:
         raise NotFound("没有这个操作")
     ACCOUNT_ACTIONS[action](current_actor(), user_id, _ip())
     return redirect(url_for("office.accounts"), code=303)
-
-
-# What a handover page names, by kind of account: the account, its sign-in page, the list to go back to.
-HANDOVER_OF = {"staff": ("工作人员账号", "office.login", "office.accounts", "账号列表"),
-               "agent": ("村代办员账号", "agent.login", "office.agent_list", "代办员列表")}
-
-
-def handover_page(handover: staff.Handover, new: bool = False):
-    account, login, back, back_label = HANDOVER_OF[handover.user.account_kind]
-    return no_store(render_template("office/handover.html", handover=handover, new=new, account=account,
-                                    login=login, back=back, back_label=back_label))
 
 
 @bp.get("/throttles")

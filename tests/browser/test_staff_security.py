@@ -73,7 +73,10 @@ def test_a_member_enrols_two_step_sign_in_and_the_administrator_sees_accounts(ap
     admin.locator('[data-account="weijian"]').get_by_role("button", name="重置两步验证").click()
     admin.locator("[data-enrolment-code]").wait_for()
     look(admin, "staff-handover-desktop", screenshot_dir)
-    admin.get_by_role("link", name="已交给本人，返回账号列表").click()
+    code = admin.locator("[data-enrolment-code]").inner_text()
+    admin.reload()  # the same code again: a refresh makes no new one
+    assert admin.locator("[data-enrolment-code]").inner_text() == code
+    admin.get_by_role("button", name="已交给本人，返回账号列表").click()
     admin.get_by_role("link", name="登录限速记录").click()
     admin.get_by_text("用户名：weijian").wait_for()
     look(admin, "staff-throttles-desktop", screenshot_dir)

@@ -325,7 +325,7 @@ def test_township_administrator_keeps_agents_of_their_own_villages(app, agents):
     new = {"username": "xiguan1", "name": "刘芳", "role": "agent", "password": "Agent-new-2026"}
     refused = form_post(admin, "/office/agents", {**new, "village_id": str(far)})
     assert refused.status_code == 422 and "本乡镇的村" in refused.get_data(as_text=True)
-    assert "data-enrolment-code" in form_post(admin, "/office/agents", {**new, "village_id": str(own)}).get_data(
+    assert "data-enrolment-code" in handing(admin, "/office/agents", {**new, "village_id": str(own)}).get_data(
         as_text=True)
     page = admin.get("/office/agents").get_data(as_text=True)
     assert "xiguan1" in page and "西关村" in page
@@ -358,6 +358,10 @@ def _handed(response, what: str) -> str:
     assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
     return html.unescape(re.search(rf"data-{what}>([^<]+)<", response.get_data(as_text=True)).group(1))
 
+def handing(client, page_url: str, data: dict, post_url: str | None = None):
+    """An administrator's action that hands something over: its page, after the redirect."""
+    return form_post(client, page_url, data, post_url=post_url, follow_redirects=True)
+
 
 @pytest.mark.usefixtures("staff")
 def test_a_new_agent_enrols_with_the_handed_over_code_and_changes_the_administrators_password_first(app, agents):
@@ -368,7 +372,7 @@ def test_a_new_agent_enrols_with_the_handed_over_code_and_changes_the_administra
         load_villages(ROOT / "data" / "villages.toml")
         own = db.session.scalar(select(Village.id).where(Village.code == "621027101202"))
     admin = login(app, "cgadmin", "Township-demo-2026")
-    made = form_post(admin, "/office/agents", {"username": "xiguan2", "name": "刘芳", "role": "agent",
+    made = handing(admin, "/office/agents", {"username": "xiguan2", "name": "刘芳", "role": "agent",
                                                "password": "Agent-new-2026", "village_id": str(own)})
     code = _handed(made, "enrolment-code")  # shown once, to hand over in person with the account
     assert "村代办员账号" in made.get_data(as_text=True) and "/agent/login" in made.get_data(as_text=True)
@@ -401,7 +405,7 @@ def test_a_new_agent_enrols_with_the_handed_over_code_and_changes_the_administra
     # and signs in with it and the code of the authenticator they enrolled
     agent_id = re.search(r'data-agent-row="(\d+)"[^>]*>\s*<td class="code">xiguan2',
                          admin.get("/office/agents").get_data(as_text=True)).group(1)
-    handed = form_post(admin, "/office/agents", {}, post_url=f"/office/agents/{agent_id}/password")
+    handed = handing(admin, "/office/agents", {}, post_url=f"/office/agents/{agent_id}/password")
     temporary = _handed(handed, "temporary-password")
     assert "data-enrolment-code" not in handed.get_data(as_text=True) and agent.get("/agent/").status_code == 302
     fresh = app.test_client()
@@ -410,7 +414,7 @@ def test_a_new_agent_enrols_with_the_handed_over_code_and_changes_the_administra
     assert fresh.get("/agent/").headers["Location"].endswith("/agent/password")
 
     # A lost phone: a new enrolment code, every session ended, enrolment again at the next sign-in
-    code = _handed(form_post(admin, "/office/agents", {}, post_url=f"/office/agents/{agent_id}/two-factor"),
+    code = _handed(handing(admin, "/office/agents", {}, post_url=f"/office/agents/{agent_id}/two-factor"),
                    "enrolment-code")
     assert fresh.get("/agent/password").status_code == 302
     again = app.test_client()

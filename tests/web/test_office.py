@@ -214,8 +214,9 @@ def test_administrator_creates_accounts_with_checked_passwords(app, staff):
                                                    "township_id": xinji, "department": "", "password": "Kx9#mQ2!vL"})
     assert short.status_code == 422 and "密码至少 12 位" in text(short)
     ok = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
-                                                "township_id": xinji, "department": "", "password": "Xinji-2026-pass"})
-    assert ok.status_code == 200 and "data-enrolment-code" in text(ok)  # the code to hand over, shown once
+                                                "township_id": xinji, "department": "", "password": "Xinji-2026-pass"},
+                   follow_redirects=True)
+    assert ok.status_code == 200 and "data-enrolment-code" in text(ok)  # the code to hand over, in person
     assert login(app, "xinji", "Xinji-2026-pass").get("/office/").status_code == 200
 
 

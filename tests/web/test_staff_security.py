@@ -1,6 +1,8 @@
 """Staff security as an attacker would try it: two-step sign-in with single-use codes, a
 slowdown nobody can turn against a colleague, and server-side sessions that end everywhere."""
+import hashlib
 import html
+import json
 import re
 from datetime import timedelta
 
@@ -22,6 +24,10 @@ FREE_NAME = 5  # tries of a name before any wait (services.people.throttle.FREE)
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
+
+def handing(client, page_url: str, data: dict, post_url: str | None = None):
+    """An administrator's action that hands something over: its page, after the redirect."""
+    return form_post(client, page_url, data, post_url=post_url, follow_redirects=True)
 
 
 @pytest.fixture
@@ -74,7 +80,7 @@ def test_a_new_member_enrols_with_the_handed_over_code_then_sets_their_own_passw
     with app.app_context():
         from services.places import township_id_by_name
         xinji = str(township_id_by_name("新集乡"))
-    made = form_post(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
+    made = handing(admin, "/office/accounts", {"username": "xinji", "name": "新集窗口", "role": "window",
                                                   "township_id": xinji, "department": "", "password": "Maple-river-2026"})
     enrolment_code = handed_over(made)  # shown once, to hand over in person
     assert re.fullmatch(r"\d{4} \d{4}", enrolment_code) and "当面" in text(made)
@@ -134,8 +140,8 @@ def test_an_enrolment_code_works_once_within_seven_days_and_only_the_latest(app,
 
     admin = signed_in(app, *ADMIN)
     user_id = account(app, "chengguan").id
-    first = handed_over(form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
-    latest = handed_over(form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
+    first = handed_over(handing(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
+    latest = handed_over(handing(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
 
     def enrol(code: str):
         client = app.test_client()
@@ -156,7 +162,7 @@ def test_an_enrolment_code_works_once_within_seven_days_and_only_the_latest(app,
     refused = form_post(stale, "/office/login", {"enrolment_code": latest, "code": "123456"},
                         post_url="/office/login/second")
     assert refused.status_code == 403 and "已超过 7 天" in text(refused)  # nothing to enrol with
-    latest = handed_over(form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
+    latest = handed_over(handing(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
     assert enrol(latest).status_code == 200 and account(app, "chengguan").two_factor_since is not None
     with app.app_context():  # used up: after a reset of the app alone, the same code opens nothing
         two_factor_reset = db.session.get(Model, user_id)
@@ -170,8 +176,8 @@ def test_an_enrolment_code_works_once_within_seven_days_and_only_the_latest(app,
 def test_a_password_reset_before_enrolling_brings_a_fresh_enrolment_code(app, staff):
     admin = signed_in(app, *ADMIN)
     user_id = account(app, "chengguan").id
-    handed_over(form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
-    both = form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-password")
+    handed_over(handing(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor"))
+    both = handing(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-password")
     temporary, code = handed_over(both, "temporary-password"), handed_over(both, "enrolment-code")
     client = app.test_client()
     password_step(client, "chengguan", temporary)
@@ -184,7 +190,7 @@ def test_a_password_reset_before_enrolling_brings_a_fresh_enrolment_code(app, st
 def test_an_administrator_resets_a_forgotten_password(app, staff):
     admin, member = signed_in(app, *ADMIN), signed_in(app, *WINDOW)
     user_id = account(app, "chengguan").id
-    temporary = handed_over(form_post(admin, "/office/accounts", {},
+    temporary = handed_over(handing(admin, "/office/accounts", {},
                                       post_url=f"/office/accounts/{user_id}/reset-password"), "temporary-password")
     assert re.fullmatch(r"[a-z2-9]{4}(-[a-z2-9]{4}){3}", temporary)
     assert member.get("/office/").status_code == 302  # signed out everywhere at once
@@ -317,7 +323,7 @@ def test_disabling_an_account_or_signing_it_out_everywhere_ends_its_sessions_at_
 def test_the_administrator_resets_a_lost_authenticator(app, staff):
     admin, member = signed_in(app, *ADMIN), signed_in(app, *WINDOW)
     user_id = account(app, "chengguan").id
-    assert handed_over(form_post(admin, "/office/accounts", {},
+    assert handed_over(handing(admin, "/office/accounts", {},
                                  post_url=f"/office/accounts/{user_id}/reset-two-factor"))
     assert member.get("/office/").status_code == 302
     client = app.test_client()
@@ -451,7 +457,41 @@ def test_a_password_reset_in_the_console_brings_no_enrolment_code_for_an_adminis
     admin = signed_in(app, *ADMIN)
     row = re.search(r'<tr data-account="fuadmin">.*?</tr>', text(admin.get("/office/accounts")), re.S).group(0)
     assert "需在服务器上重置" in row
-    handed = form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{second_id}/reset-password")
+    handed = handing(admin, "/office/accounts", {}, post_url=f"/office/accounts/{second_id}/reset-password")
     assert handed_over(handed, "temporary-password") and "data-enrolment-code" not in text(handed)
     assert "flask reset-two-factor fuadmin" in text(handed)
     assert account(app, "fuadmin").enrolment_code_hash is None
+
+
+def test_a_refreshed_handover_page_shows_the_same_code_until_handed_over(app, staff):
+    """A refresh is a GET: the same code again, never a new one that voids the one printed. Held
+    sealed in the administrator's own session, gone after 已交给本人 (or 30 minutes)."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    admin = signed_in(app, *ADMIN)
+    user_id = account(app, "chengguan").id
+    reset = form_post(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-two-factor")
+    assert reset.status_code == 303 and reset.headers["Location"].endswith("/office/handover")
+    code = handed_over(admin.get("/office/handover"))
+    assert handed_over(admin.get("/office/handover")) == code  # refreshed: the same, still good
+    with app.app_context():
+        assert db.session.get(StaffUser, user_id).enrolment_code_hash is not None
+    cookie = admin.get_cookie("session").value
+    held = URLSafeTimedSerializer(app.secret_key, salt="cookie-session", signer_kwargs={  # as Flask signs it
+        "key_derivation": "hmac", "digest_method": hashlib.sha1}).loads(cookie)
+    assert code.replace(" ", "") not in str(held) and code not in str(held)  # sealed, not in clear
+    done = form_post(admin, "/office/handover", {}, post_url="/office/handover/done")
+    assert done.status_code == 303 and done.headers["Location"].endswith("/office/accounts")
+    gone = admin.get("/office/handover")
+    assert gone.status_code == 200 and "没有要交给本人的凭据" in text(gone) and code not in text(gone)
+    assert admin.get("/office/handover").status_code == 200  # and stays gone
+    # Held no longer than 30 minutes
+    handed_over(handing(admin, "/office/accounts", {}, post_url=f"/office/accounts/{user_id}/reset-password"))
+    with admin.session_transaction() as session:
+        from services.sealing import open_sealed, seal
+
+        with app.app_context():
+            held = json.loads(open_sealed(session["handover"], "session.handover"))
+            held["at"] -= 1801
+            session["handover"] = seal(json.dumps(held), "session.handover")
+    assert "没有要交给本人的凭据" in text(admin.get("/office/handover"))
