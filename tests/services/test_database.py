@@ -148,22 +148,30 @@ def test_migration_0027_seals_what_was_stored_in_clear_and_opens_it_going_back(a
         assert "622827198801011234" in str(run("SELECT answers FROM cases").scalar())
 
 
+def _accounts(run, staff=(), agents=()) -> None:
+    """城关镇 and its 东关村, with staff and agent rows: the columns given, the rest as every
+    account of the revision has them."""
+    run("INSERT INTO townships (id, code, name, center_address, phone, hours) VALUES (1, '621027100', '城关镇', '', '', '')")
+    run("INSERT INTO villages (id, township_id, code, name, demo) VALUES (1, 1, '621027100201', '东关村', false)")
+    common = {"password_hash": "x", "active": True, "created_at": "2026-11-01"}
+    for table, rows, own in (("staff_users", staff, {"name": "李娜", "role": "window"}),
+                             ("agents", agents, {"name": "赵红梅", "role": "agent", "village_id": 1, "township_id": 1,
+                                                 "created_by": ""})):
+        for row in rows:
+            row = {**common, **own, **row}
+            run(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", **row)
+
+
 def test_migration_0029_has_administrator_chosen_passwords_changed(app, tmp_path):
     """Every agent's password (but the demo's) and a staff member's not yet enrolled were chosen
     by an administrator: changed at the next sign-in. An enrolled member keeps theirs."""
     from flask_migrate import downgrade, upgrade
 
     with _at_revision(tmp_path, "0028") as run:
-        run("INSERT INTO townships (id, code, name, center_address, phone, hours) VALUES (1, '621027100', '城关镇', '', '', '')")
-        run("INSERT INTO villages (id, township_id, code, name, demo) VALUES (1, 1, '621027100201', '东关村', false)")
-        for user_id, name, since in ((1, "enrolled", "2026-11-01"), (2, "waiting", None)):
-            run("INSERT INTO staff_users (id, username, password_hash, name, role, active, created_at, "
-                "two_factor_since) VALUES (:i, :n, 'x', '李娜', 'window', true, '2026-11-01', :s)",
-                i=user_id, n=name, s=since)
-        for agent_id, by in ((1, "城关镇管理员"), (2, "演示数据")):
-            run("INSERT INTO agents (id, username, password_hash, name, role, village_id, township_id, active, "
-                "created_by, created_at) VALUES (:i, :n, 'x', '赵红梅', 'agent', 1, 1, true, :b, '2026-11-01')",
-                i=agent_id, n=f"agent{agent_id}", b=by)
+        _accounts(run, staff=[{"id": 1, "username": "enrolled", "two_factor_since": "2026-11-01"},
+                              {"id": 2, "username": "waiting", "two_factor_since": None}],
+                  agents=[{"id": 1, "username": "agent1", "created_by": "城关镇管理员"},
+                          {"id": 2, "username": "agent2", "created_by": "演示数据"}])
         db.session.commit()
         upgrade()
         assert run("SELECT username, must_change_password FROM staff_users ORDER BY id").all() == [
@@ -216,12 +224,8 @@ def test_migration_0030_keeps_staff_recovery_codes_and_gives_each_code_one_owner
     from sqlalchemy.exc import IntegrityError
 
     with _at_revision(tmp_path, "0029") as run:
-        run("INSERT INTO townships (id, code, name, center_address, phone, hours) VALUES (1, '621027100', '城关镇', '', '', '')")
-        run("INSERT INTO villages (id, township_id, code, name, demo) VALUES (1, 1, '621027100201', '东关村', false)")
-        run("INSERT INTO staff_users (id, username, password_hash, name, role, active, created_at, must_change_password) "
-            "VALUES (1, 'chengguan', 'x', '李娜', 'window', true, '2026-11-01', false)")
-        run("INSERT INTO agents (id, username, password_hash, name, role, village_id, township_id, active, created_by, "
-            "created_at, must_change_password) VALUES (1, 'daiban', 'x', '赵红梅', 'agent', 1, 1, true, '', '2026-11-01', false)")
+        _accounts(run, staff=[{"id": 1, "username": "chengguan", "must_change_password": False}],
+                  agents=[{"id": 1, "username": "daiban", "must_change_password": False}])
         run("INSERT INTO recovery_codes (id, staff_id, code_hash) VALUES (1, 1, 'h1')")
         for session_id, kind in ((1, "agent"), (2, "staff")):  # both signed in while it runs
             run("INSERT INTO account_sessions (id, token_hash, account_kind, account_id, started_at, seen_at, ip, "
