@@ -59,8 +59,6 @@ def handover():
 @bp.post("/handover/done")
 @staff_required("admin", "town_admin")
 def handover_done():
-    held = _held()
+    """Handed over: nothing held any more; back to the list the page named (its form's kind)."""
     session.pop(HELD, None)
-    back = KINDS[held["kind"]][3] if held else ("office.agent_list" if request.form.get("kind") == "agent"
-                                                 else "office.accounts")
-    return redirect(url_for(back), code=303)
+    return redirect(url_for(KINDS.get(request.form.get("kind"), KINDS["staff"])[3]), code=303)

@@ -73,8 +73,8 @@ class TwoStepAccount:
 
 @dataclass(frozen=True)
 class Handover:
-    """What an administrator hands a member or an agent in person, shown once and never kept in
-    clear: the enrolment code of two-step sign-in (and until when it works), or a temporary password."""
+    """What an administrator hands a member or an agent in person, never kept in clear: the
+    enrolment code of two-step sign-in (and until when it works), or a temporary password."""
     user: TwoStepAccount
     enrolment_code: str | None = None
     until: datetime | None = None
@@ -93,13 +93,16 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+_OWNER = {"staff": "staff_id", "agent": "agent_id"}  # a recovery code's column of its account, by kind
+
+
 def _codes_of(user):
     """The account's recovery codes: a clause on its own column."""
-    return (RecoveryCode.agent_id if user.account_kind == "agent" else RecoveryCode.staff_id) == user.id
+    return getattr(RecoveryCode, _OWNER[user.account_kind]) == user.id
 
 
 def _owner(user) -> dict:
-    return {"agent_id": user.id} if user.account_kind == "agent" else {"staff_id": user.id}
+    return {_OWNER[user.account_kind]: user.id}
 
 
 def _target(user) -> str:
