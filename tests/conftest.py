@@ -144,6 +144,17 @@ def second_step_code(app, username: str, kind: str = "staff") -> str:
     return pyotp.TOTP(DEMO_TOTP).now()
 
 
+def enrol_on_page(client, second_step_url: str, enrolment_code: str):
+    """The enrolment page after the password, as a member with an authenticator app does it: the
+    page's secret into the app (pyotp), the code handed over and the app's code. (The answer, the secret.)"""
+    import pyotp
+
+    page = client.get(second_step_url).get_data(as_text=True)
+    secret = re.search(r"data-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
+    answer = form_post(client, second_step_url, {"enrolment_code": enrolment_code, "code": pyotp.TOTP(secret).now()})
+    return answer, secret
+
+
 def staff_sign_in(app, client, username: str, password: str, next_url: str = "", post=None):
     """A staff member through the real pages: the password, then the second step's code."""
     post = post or form_post

@@ -18,6 +18,18 @@ def assert_accessible(page, name: str = "") -> None:
     assert result.violations_count == 0, (name, result.generate_report())
 
 
+def enrol_authenticator(page, enrolment_code: str) -> None:
+    """On the enrolment page: its secret into an authenticator app (pyotp), then the code handed
+    over and the app's code; the recovery codes come next."""
+    import pyotp
+
+    secret = page.locator("[data-secret]").inner_text().replace(" ", "")
+    page.get_by_label("开通码").fill(enrolment_code)
+    page.get_by_label("验证码").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="开通并登录").click()
+    page.get_by_role("heading", name="请抄下恢复码").wait_for()
+
+
 def staff_sign_in(page, base: str, username: str, password: str, app) -> None:
     """The console's sign-in page, as a clerk does it, then the code their authenticator shows;
     then wherever the console opens for them."""

@@ -5,7 +5,6 @@ confirms; a 补正 answered from the desk. Every agent page is checked by axe-co
 sideways overflow and screenshotted into test-artifacts/."""
 import re
 
-import pyotp
 from sqlalchemy import select
 
 from extensions import db
@@ -14,7 +13,7 @@ from services.people.actors import Actor
 from services.people.consent import Mandate
 from tests import factories, images
 from tests.browser.conftest import PHONE
-from tests.browser.steps import assert_accessible
+from tests.browser.steps import assert_accessible, enrol_authenticator
 from tests.conftest import AGENT_PASSWORD, second_step_code
 
 HIGH_AGE = "621027-BM-005"  # 高龄津贴申请: one material to upload (一卡通), the rest waived
@@ -332,11 +331,7 @@ def test_a_new_agent_enrols_two_step_sign_in_then_sets_a_password_of_their_own(
     page.get_by_role("heading", name="开通两步验证").wait_for()
     look(page, "00-enrol", screenshot_dir)
     assert page.locator(".qr-box svg").is_visible() and "乡镇便民服务中心的管理员" in page.inner_text("main")
-    secret = page.locator("[data-secret]").inner_text().replace(" ", "")
-    page.get_by_label("开通码").fill(handover.enrolment_code)
-    page.get_by_label("验证码").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="开通并登录").click()
-    page.get_by_role("heading", name="请抄下恢复码").wait_for()
+    enrol_authenticator(page, handover.enrolment_code)
     look(page, "00-recovery-codes", screenshot_dir)
     page.get_by_role("link", name="我已保存好，继续").click()
     page.locator("[data-password-first]").wait_for()

@@ -3,13 +3,11 @@ the page's QR code and secret, the recovery codes; then the administrator's page
 and slowed sign-ins — each page checked by axe and looked at."""
 import re
 
-import pyotp
-
 from commands import DATA, seed_demo_staff
 from services.people.actors import Actor
 from services.people.staff import open_account
 from services.places import township_id_by_name
-from tests.browser.steps import staff_sign_in
+from tests.browser.steps import enrol_authenticator, staff_sign_in
 from tests.browser.test_agent_console import DESKTOP
 from tests.browser.test_county import look
 
@@ -33,11 +31,7 @@ def test_a_member_enrols_two_step_sign_in_and_the_administrator_sees_accounts(ap
     page.get_by_role("heading", name="开通两步验证").wait_for()
     look(page, "staff-enrol-desktop", screenshot_dir)
     assert page.locator(".qr-box svg").is_visible()
-    secret = page.locator("[data-secret]").inner_text().replace(" ", "")
-    page.get_by_label("开通码").fill(handover.enrolment_code)
-    page.get_by_label("验证码").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="开通并登录").click()
-    page.get_by_role("heading", name="请抄下恢复码").wait_for()
+    enrol_authenticator(page, handover.enrolment_code)
     assert len(re.findall(r"[0-9a-f]{8}-[0-9a-f]{8}", page.locator("[data-recovery-codes]").inner_text())) == 10
     look(page, "staff-recovery-codes-desktop", screenshot_dir)
     page.get_by_role("link", name="我已保存好，继续").click()

@@ -20,6 +20,7 @@ from tests.conftest import (
     AGENT_PASSWORD,
     CONSENT_CODE,
     csrf_token_from,
+    enrol_on_page,
     form_post,
     second_step_code,
     sign_in,
@@ -336,14 +337,6 @@ def test_township_administrator_keeps_agents_of_their_own_villages(app, agents):
     assert refused.status_code == 422
 
 
-def _enrol(app, client, code: str):
-    """The enrolment page after the password: the page's secret into an authenticator, its code
-    and the handed-over one. (The answer, the secret.)"""
-    page = client.get("/agent/login/second").get_data(as_text=True)
-    secret = re.search(r"data-secret>([A-Z2-7 ]+)<", page).group(1).replace(" ", "")
-    return form_post(client, "/agent/login/second", {"enrolment_code": code, "code": pyotp.TOTP(secret).now()}), secret
-
-
 def _code_later(app, username: str, secret: str) -> str:
     """The authenticator's code, as if 30 s had passed since the last one used (each is good once)."""
     from services.people.agents import Agent
@@ -383,9 +376,9 @@ def test_a_new_agent_enrols_with_the_handed_over_code_and_changes_the_administra
     assert first.status_code == 303 and first.headers["Location"].endswith("/agent/login/second")
     assert agent.get("/agent/").status_code == 302
     assert agent.get("/office/login/second").headers["Location"].endswith("/office/login")
-    assert "开通码不对" in _enrol(app, agent, "1234 5678")[0].get_data(as_text=True)
+    assert "开通码不对" in enrol_on_page(agent, "/agent/login/second", "1234 5678")[0].get_data(as_text=True)
     form_post(agent, "/agent/login", {"username": "xiguan2", "password": "Agent-new-2026"})
-    enrolled, secret = _enrol(app, agent, code)
+    enrolled, secret = enrol_on_page(agent, "/agent/login/second", code)
     assert enrolled.status_code == 200 and len(re.findall(r"[0-9a-f]{8}-[0-9a-f]{8}", enrolled.get_data(as_text=True))) == 10
 
     for path in ("/agent/", "/agent/residents/new"):  # nothing else until the password is their own
@@ -419,7 +412,7 @@ def test_a_new_agent_enrols_with_the_handed_over_code_and_changes_the_administra
     assert fresh.get("/agent/password").status_code == 302
     again = app.test_client()
     form_post(again, "/agent/login", {"username": "xiguan2", "password": temporary})
-    assert _enrol(app, again, code)[0].status_code == 200
+    assert enrol_on_page(again, "/agent/login/second", code)[0].status_code == 200
     with app.app_context():
         logged = set(db.session.scalars(select(AuditEntry.action)))
     assert {"reset_agent_password", "reset_agent_two_factor", "two_factor_enrolled", "two_factor_failed",

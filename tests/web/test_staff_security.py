@@ -16,7 +16,7 @@ from services.attempts import Attempt
 from services.audit import AuditEntry
 from services.people.sessions import AccountSession
 from services.people.staff import StaffUser
-from tests.conftest import form_post, second_step_code, staff_sign_in
+from tests.conftest import enrol_on_page, form_post, second_step_code, staff_sign_in
 
 ADMIN, WINDOW = ("admin", "Admin-demo-2026"), ("chengguan", "Window-demo-2026")
 FREE_NAME = 5  # tries of a name before any wait (services.people.throttle.FREE)
@@ -146,9 +146,7 @@ def test_an_enrolment_code_works_once_within_seven_days_and_only_the_latest(app,
     def enrol(code: str):
         client = app.test_client()
         password_step(client, *WINDOW)
-        secret = re.search(r"data-secret>([A-Z2-7 ]+)<", text(client.get("/office/login/second"))).group(1)
-        return form_post(client, "/office/login/second",
-                         {"enrolment_code": code, "code": pyotp.TOTP(secret.replace(" ", "")).now()})
+        return enrol_on_page(client, "/office/login/second", code)[0]
 
     assert "开通码不对" in text(enrol(first))  # a new reset makes the earlier code worthless
     with app.app_context():  # seven days and a second later
@@ -181,9 +179,7 @@ def test_a_password_reset_before_enrolling_brings_a_fresh_enrolment_code(app, st
     temporary, code = handed_over(both, "temporary-password"), handed_over(both, "enrolment-code")
     client = app.test_client()
     password_step(client, "chengguan", temporary)
-    secret = re.search(r"data-secret>([A-Z2-7 ]+)<", text(client.get("/office/login/second"))).group(1)
-    assert form_post(client, "/office/login/second", {"enrolment_code": code, "code": pyotp.TOTP(
-        secret.replace(" ", "")).now()}).status_code == 200  # enrolled, recovery codes shown
+    assert enrol_on_page(client, "/office/login/second", code)[0].status_code == 200  # enrolled, recovery codes shown
     assert client.get("/office/").headers["Location"].endswith("/office/security")  # then their own password
 
 
@@ -435,9 +431,7 @@ def test_no_administrator_resets_another_administrators_two_step_sign_in_in_the_
     code = re.search(r"开通码：(\d{4} \d{4})", result.output).group(1)
     client = app.test_client()
     password_step(client, "fuadmin", temporary)
-    secret = re.search(r"data-secret>([A-Z2-7 ]+)<", text(client.get("/office/login/second"))).group(1)
-    assert form_post(client, "/office/login/second", {"enrolment_code": code, "code": pyotp.TOTP(
-        secret.replace(" ", "")).now()}).status_code == 200
+    assert enrol_on_page(client, "/office/login/second", code)[0].status_code == 200
     with app.app_context():
         entries = db.session.execute(select(AuditEntry.action, AuditEntry.actor_kind, AuditEntry.target)
                                      .order_by(AuditEntry.id)).all()
