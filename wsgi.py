@@ -109,6 +109,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Every limit decorates a view and is checked by its decorator; the app-wide check that
     # Flask-Limiter adds (for default limits, of which there are none) costs ~60 µs a request.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    _limiter_hooks_only_where_limited(app)
     _configure_login(app)
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -121,6 +122,30 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _limiter_hooks_only_where_limited(app: Flask) -> None:
+    """Flask-Limiter's hooks after each request (a deduction that waits for the answer, deduct_when)
+    and at its teardown make its per-request state on every request, ~30 µs, only to find it
+    empty: a limit's decorator makes that state, so a request without one skips both."""
+    from flask.globals import request_ctx
+
+    after = next(f for f in app.after_request_funcs[None] if getattr(f, "args", None) == (limiter,))
+    teardown = app.teardown_request_funcs[None]
+    release = next(f for f in teardown if getattr(f, "__self__", None) is limiter)
+
+    def limited() -> bool:
+        return hasattr(request_ctx._get_current_object(), "_limiter_request_context")
+
+    def deduct_after(response):
+        return after(response) if limited() else response
+
+    def release_state(exc):
+        if limited():
+            release(exc)
+
+    app.after_request_funcs[None][app.after_request_funcs[None].index(after)] = deduct_after
+    teardown[teardown.index(release)] = release_state
 
 
 def _install_registry(app: Flask) -> None:
@@ -184,6 +209,9 @@ def _configure_login(app: Flask) -> None:
     from services.people.staff import StaffUser
 
     login_manager.init_app(app)
+    # No sign-in outlives its session (login_user is never told to remember), so the hook that sets
+    # or clears a remember-me cookie has nothing to do; it read the session on every response.
+    app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
     from web.access import SIGNIN, server_session_holds
 
     # Each front end sends people to its own sign-in page.

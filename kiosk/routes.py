@@ -84,7 +84,7 @@ def shown():
         session.pop(SHOWN, None)
         return redirect(url_for("kiosk.home"), code=303)
     if held[0] == "case":
-        return track_page(*version_by_token(held[1], held[2]))
+        return track_page(*version_by_token(held[1], held[2])).html
     if held[0] == "number":
         return render_template("flows/track_lookup.html", errors={}, values={"case_number": held[1], "last4": ""})
     return render_template("kiosk/booking_status.html", booking=booking_by_code(held[1]))

@@ -12,6 +12,7 @@ from web.forms import PowersQuery, PublicCasesQuery
 from web.fragments import render_page, wants_fragment
 from web.frontends import frontend, page_cacheable
 from web.inputs import parse_filters
+from web.pagecache import Held, held_response
 from web.preferences import is_elder
 
 from . import bp
@@ -25,12 +26,12 @@ _pages = LRU(2000)
 def public_cases():
     change = public_list.latest_change()
     key = (frontend(), request.query_string, is_elder(request), wants_fragment(), change, today())
-    html = _pages.get(key) if page_cacheable() else None
-    if html is None:
-        html = _render_public_cases(change)
+    page = _pages.get(key) if page_cacheable() else None
+    if page is None:
+        page = Held(_render_public_cases(change))
         if page_cacheable():
-            _pages.put(key, html)
-    return html
+            _pages.put(key, page)
+    return held_response(page)
 
 
 def _render_public_cases(change: int | None) -> str:

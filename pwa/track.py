@@ -27,8 +27,9 @@ from web.files import send_upload
 from web.forms import MaterialUpload, TrackLookupInput, uploaded_files
 from web.frontends import flow_url, frontend, page_cacheable
 from web.inputs import Parsed, parse
+from web.pagecache import Held, held_response
 from web.preferences import is_elder
-from web.security import no_store
+from web.security import NO_STORE, no_store
 
 from . import bp
 from .apply import material_shown, own_case
@@ -86,20 +87,20 @@ _track_pages = LRU(5000)
 
 @bp.get("/t/<number>")
 def track(number: str):
-    return no_store(track_page(*version_by_token(number, request.args.get("k", ""))))
+    return held_response(track_page(*version_by_token(number, request.args.get("k", ""))), NO_STORE)
 
 
-def track_page(case_id: int, version: int) -> str:
+def track_page(case_id: int, version: int) -> Held:
     """The public progress page of a case at this version, from memory where the layout allows."""
     key = (frontend(), case_id, version, is_elder(request))
-    html = _track_pages.get(key) if page_cacheable() else None
-    if html is None:
+    page = _track_pages.get(key) if page_cacheable() else None
+    if page is None:
         progress = public_progress(case_id)
-        html = render_template("flows/track.html", case=progress.case, steps=progress.steps,
-                               township=progress.township)
+        page = Held(render_template("flows/track.html", case=progress.case, steps=progress.steps,
+                                    township=progress.township))
         if page_cacheable():
-            _track_pages.put(key, html)
-    return html
+            _track_pages.put(key, page)
+    return page
 
 
 @bp.route("/track", methods=["GET", "POST"])

@@ -1,5 +1,6 @@
 """Rendered public pages, kept per worker: the catalog is read once at start-up and never
-changes while the process lives, so a guide renders the same bytes every time."""
+changes while the process lives, so a guide renders the same bytes every time. Pages kept until
+their rows change (a case's progress, 办件公示) are kept with their compressed forms (Held)."""
 import hashlib
 from dataclasses import dataclass
 
@@ -7,7 +8,7 @@ from flask import current_app, request
 
 from services.memo import forget_all
 
-from .compression import choose_encoding, encode_once
+from .compression import choose_encoding, encode, encode_once
 from .frontends import frontend, page_cacheable
 from .preferences import is_elder
 
@@ -52,6 +53,38 @@ def cached_page(key: str, render):
     else:
         response.set_data(page.html)
     return response.make_conditional(request)
+
+
+class Held:
+    """A rendered page kept in a per-process cache (services.memo.LRU) with each compressed form
+    made the first time a browser asks for it: every phone asks for br or gzip, and compressing
+    a 3.5 KB page again on each view (Flask-Compress) costs more than the rest of the view."""
+    __slots__ = ("html", "_encoded")
+
+    def __init__(self, html: str):
+        self.html = html.encode()
+        self._encoded: dict[str, bytes] = {}
+
+    def body(self, encoding: str | None) -> bytes:
+        if encoding is None:
+            return self.html
+        found = self._encoded.get(encoding)
+        if found is None:
+            found = self._encoded[encoding] = encode(self.html, encoding, best=False)
+        return found
+
+
+def held_response(page: Held, cache_control: str | None = None):
+    """The page in the encoding this browser takes; Flask-Compress leaves an encoded body alone.
+    Every page follows the 长辈版 cookie (web.preferences), so caches keep the two apart."""
+    encoding = choose_encoding(request.headers.get("Accept-Encoding", ""))
+    response = current_app.response_class(page.body(encoding), mimetype="text/html")
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.headers["Vary"] = "Accept-Encoding, Cookie"
+    if cache_control:
+        response.headers["Cache-Control"] = cache_control
+    return response
 
 
 def forget_pages_of_rows() -> None:

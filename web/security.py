@@ -28,12 +28,15 @@ HEADERS = {
 _HEADER_PAIRS = tuple(HEADERS.items())
 
 
+NO_STORE = "no-store"
+
+
 def no_store(body, status: int = 200):
     """A response with personal data: never kept by a browser, a proxy or the service worker."""
     from flask import make_response
 
     response = make_response(body, status)
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = NO_STORE
     return response
 
 

@@ -157,6 +157,24 @@ def test_a_page_kept_in_memory_is_never_stale(app, client, catalog):
     assert number not in client.get("/public-cases").get_data(as_text=True)
 
 
+def test_a_page_kept_in_memory_is_compressed_once_per_encoding(app, client, catalog, monkeypatch):
+    import gzip
+
+    from web import pagecache
+
+    with app.app_context():
+        number = submit_case(catalog.get("621027-BM-005"), factories.person(), {}, factories.key()).number
+        db.session.commit()
+    made = []
+    real_encode = pagecache.encode
+    monkeypatch.setattr(pagecache, "encode", lambda *a, **k: made.append(a[1]) or real_encode(*a, **k))
+    answers = [client.get("/public-cases", headers={"Accept-Encoding": "gzip"}) for _ in range(3)]
+    assert made == ["gzip"] and {a.headers["Content-Encoding"] for a in answers} == {"gzip"}
+    assert {"Accept-Encoding", "Cookie"} <= set(answers[0].headers["Vary"].split(", "))  # the 长辈版 cookie
+    assert number in gzip.decompress(answers[-1].data).decode()
+    assert gzip.decompress(answers[-1].data) == client.get("/public-cases").data
+
+
 def test_where_the_ninety_days_begin_is_looked_up_once_per_change_and_a_new_case_still_shows(app, client, catalog):
     """The 90 days' first id costs a walk of the window's index (57 ms at 1,000,000 cases): once
     per event anywhere, not for every page; the next case submitted is a change, and listed."""

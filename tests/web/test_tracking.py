@@ -4,9 +4,9 @@ shows old progress."""
 from sqlalchemy import select
 
 from extensions import db
-from services.people.actors import Actor
 from services.cases.lifecycle import Case, act, record_logistics, submit_case
 from services.cases.tracking import version_by_token
+from services.people.actors import Actor
 from tests import factories
 
 STAFF = Actor("staff", 1, "城关镇窗口 李娜")
@@ -88,3 +88,34 @@ def test_a_first_view_reads_the_case_its_events_and_its_township_in_one_statemen
         event.remove(engine, "before_cursor_execute", listener)
     assert all(text in page for text in ("屯字镇", "提交申请", "已受理", "办结：准予"))
     assert len(statements) == 1, statements
+
+
+def test_a_progress_page_read_again_is_sent_as_kept_compressed_bytes(app, catalog, monkeypatch):
+    """Every phone asks for br or gzip: a page kept for its case's version keeps each compressed
+    form too, made once, and both decode to the very page sent to a browser that takes neither."""
+    import gzip
+
+    import brotli
+
+    from pwa import track
+    from web import pagecache
+
+    with app.app_context():
+        case = submit_case(catalog.get("621027-BM-008"), factories.person(), {}, factories.key())
+        db.session.commit()
+        url = f"/t/{case.number}?k={case.track_token}"
+    monkeypatch.setattr(track, "_track_pages", track.LRU(10))
+    made = []
+    real_encode = pagecache.encode
+    monkeypatch.setattr(pagecache, "encode", lambda *a, **k: made.append(a[1]) or real_encode(*a, **k))
+    client = app.test_client()
+    plain = client.get(url)
+    answers = [client.get(url, headers={"Accept-Encoding": accept})
+               for accept in ("gzip, deflate, br", "gzip, deflate, br", "gzip", "gzip")]
+    assert [a.headers["Content-Encoding"] for a in answers] == ["br", "br", "gzip", "gzip"]
+    assert made == ["br", "gzip"]
+    assert all(brotli.decompress(a.data) == plain.data for a in answers[:2])
+    assert all(gzip.decompress(a.data) == plain.data for a in answers[2:])
+    assert "Content-Encoding" not in plain.headers and "提交申请" in plain.get_data(as_text=True)
+    assert all(a.headers["Cache-Control"] == "no-store" and {"Accept-Encoding", "Cookie"} <= set(a.headers["Vary"].split(", "))
+               for a in [plain, *answers])
