@@ -20,6 +20,15 @@ def login(page, base: str, username: str, password: str, app) -> None:
     page.get_by_role("heading", name=re.compile("办件")).wait_for()
 
 
+def nav_in_rows_under_the_brand(page) -> None:
+    """On a phone the console's links take the whole width under the brand, each tall enough to
+    tap, instead of a narrow column beside it."""
+    brand = page.locator(".office-top .brand").bounding_box()
+    nav = page.locator(".office-nav").bounding_box()
+    assert nav["y"] >= brand["y"] + brand["height"] - 1 and nav["width"] >= 340, (brand, nav)
+    assert min(link.bounding_box()["height"] for link in page.locator(".office-nav a").all()) >= 44
+
+
 def test_the_console_pages_for_village_agents(app, agents, live_server, new_page, screenshot_dir):
     with app.app_context():
         seed_demo_staff(DATA / "demo_staff.toml")
@@ -35,6 +44,8 @@ def test_the_console_pages_for_village_agents(app, agents, live_server, new_page
         login(page, live_server, "cgadmin", "Township-demo-2026", app)
         page.goto(live_server + "/office/agents")
         page.get_by_role("cell", name="daiban1").wait_for()
+        if viewport is PHONE:
+            nav_in_rows_under_the_brand(page)
         look(page, f"console-agents-{size}", screenshot_dir)
         page.goto(live_server + "/office/villages")
         row = page.locator('tr[data-village="621027101201"]')
