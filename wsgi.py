@@ -117,11 +117,21 @@ def create_app(test_config: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _register_web(app)
+    _only_view_limits()
 
     from commands import register_commands
 
     register_commands(app)
     return app
+
+
+def _only_view_limits() -> None:
+    """Every limit decorates a view and is checked by its decorator, the app-wide check being
+    removed (create_app): a default, application or blueprint limit would never be checked."""
+    manager = limiter.limit_manager
+    if manager.default_limits or manager.application_limits or manager._blueprint_limits:
+        raise RuntimeError("only views may carry a limit (@limiter.limit): default, application and blueprint "
+                           "limits are never checked here")
 
 
 def _limiter_hooks_only_where_limited(app: Flask) -> None:
@@ -130,9 +140,11 @@ def _limiter_hooks_only_where_limited(app: Flask) -> None:
     empty: a limit's decorator makes that state, so a request without one skips both."""
     from flask.globals import request_ctx
 
-    after = next(f for f in app.after_request_funcs[None] if getattr(f, "args", None) == (limiter,))
     teardown = app.teardown_request_funcs[None]
-    release = next(f for f in teardown if getattr(f, "__self__", None) is limiter)
+    after = next((f for f in app.after_request_funcs[None] if getattr(f, "args", None) == (limiter,)), None)
+    release = next((f for f in teardown if getattr(f, "__self__", None) is limiter), None)
+    if after is None or release is None:
+        raise RuntimeError("Flask-Limiter's hooks are not where wsgi.py expects them: check its version")
 
     def limited() -> bool:
         return hasattr(request_ctx._get_current_object(), "_limiter_request_context")
@@ -211,7 +223,9 @@ def _configure_login(app: Flask) -> None:
     login_manager.init_app(app)
     # No sign-in outlives its session (login_user is never told to remember), so the hook that sets
     # or clears a remember-me cookie has nothing to do; it read the session on every response.
+    # Nor is such a cookie ever read: one that came from elsewhere signs nobody in.
     app.after_request_funcs[None].remove(login_manager._update_remember_cookie)
+    login_manager._load_user_from_remember_cookie = lambda cookie: None
     from web.access import SIGNIN, server_session_holds
 
     # Each front end sends people to its own sign-in page.

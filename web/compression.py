@@ -1,7 +1,7 @@
 """Compress a body once and keep it: at the highest level for bytes that never change while the
-process lives (hashed static files, rendered catalog pages), at a quick one for pages kept until
-their rows change (web.pagecache.Held). Everything else is left to Flask-Compress, which
-compresses per response."""
+process lives (hashed static files here, rendered catalog pages in web.pagecache), at a quick one
+for pages kept until their rows change (web.pagecache.Held). Everything else is left to
+Flask-Compress, which compresses per response."""
 import gzip
 
 import brotli
@@ -10,22 +10,40 @@ from flask import request
 COMPRESSIBLE = {"text/css", "text/javascript", "application/javascript", "image/svg+xml",
                 "text/html"}
 _encoded: dict[tuple[str, str], bytes] = {}
-MAX_ENTRIES = 4000  # bounded by catalog pages and static files
+MAX_ENTRIES = 4000  # bounded by the static files
+# About Flask-Compress's own levels, for a page that may be read only once; the highest for bytes
+# kept while the process lives (brotli's 11 takes ~7 ms for a 3.5 KB page).
+QUICK, BEST = {"br": 5, "gzip": 6}, {"br": 11, "gzip": 9}
 
 
 def choose_encoding(accept_encoding: str) -> str | None:
+    """br, else gzip, where the browser takes it; one it names with q=0 it refuses (RFC 9110)."""
+    taken, refused = set(), set()
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.partition(";")
+        (refused if _zero_quality(params) else taken).add(name.strip())
     for name in ("br", "gzip"):
-        if name in accept_encoding:
+        if name in taken or "*" in taken and name not in refused:
             return name
     return None
 
 
+def _zero_quality(params: str) -> bool:
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip() == "q":
+            try:
+                return float(value) == 0
+            except ValueError:
+                return True  # a weight that is no number: not taken on trust
+    return False
+
+
 def encode(data: bytes, encoding: str, best: bool = True) -> bytes:
-    """`best` for bytes kept for the process's life (brotli's 11 takes ~7 ms for a 3.5 KB page);
-    otherwise about Flask-Compress's own levels, for a page that may be read only once."""
+    level = (BEST if best else QUICK)[encoding]
     if encoding == "br":
-        return brotli.compress(data, quality=11 if best else 5)
-    return gzip.compress(data, compresslevel=9 if best else 6, mtime=0)
+        return brotli.compress(data, quality=level)
+    return gzip.compress(data, compresslevel=level, mtime=0)
 
 
 def encode_once(key: str, data: bytes, encoding: str) -> bytes:

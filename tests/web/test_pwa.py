@@ -3,6 +3,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 STATIC = Path(__file__).resolve().parents[2] / "static"
 HTMX_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
 
@@ -82,8 +84,9 @@ def test_pages_are_compressed_for_weak_networks(client):
 
 
 def test_cached_pages_come_precompressed_and_decode_to_the_same_page(client):
-    import brotli
     import gzip
+
+    import brotli
 
     plain = client.get("/items/621027-BM-004").data
     br = client.get("/items/621027-BM-004", headers={"Accept-Encoding": "br, gzip"})
@@ -91,6 +94,23 @@ def test_cached_pages_come_precompressed_and_decode_to_the_same_page(client):
     assert br.headers["Content-Encoding"] == "br" and gz.headers["Content-Encoding"] == "gzip"
     assert brotli.decompress(br.data) == plain == gzip.decompress(gz.data)
     assert len({br.headers["ETag"], gz.headers["ETag"], client.get("/").headers["ETag"]}) == 3
+
+
+@pytest.mark.parametrize(("accept", "chosen"), [
+    ("gzip, deflate, br, zstd", "br"), ("gzip", "gzip"), ("gzip, br;q=0", "gzip"), ("br;q=0.0, gzip;q=0.5", "gzip"),
+    ("*", "br"), ("*, br;q=0", "gzip"), ("identity", None), ("", None), ("br;q=0, gzip;q=0", None),
+    ("gzip;q=abc, br;q=0", None), ("BR", "br")])
+def test_a_body_is_compressed_only_as_the_browser_takes_it(accept, chosen):
+    from web.compression import choose_encoding
+
+    assert choose_encoding(accept) == chosen
+
+
+def test_a_kept_page_is_not_sent_in_an_encoding_refused(client):
+    import gzip
+
+    answer = client.get("/items/621027-BM-004", headers={"Accept-Encoding": "gzip, br;q=0"})
+    assert answer.headers["Content-Encoding"] == "gzip" and b"<html" in gzip.decompress(answer.data)
 
 
 def test_cached_page_follows_the_elder_cookie(client):

@@ -91,3 +91,19 @@ def test_session_cookie_is_httponly(client):
     form_fields(client)
     cookie = client.get_cookie("session")
     assert cookie is not None and cookie.http_only
+
+
+def test_a_remember_me_cookie_signs_nobody_in(app, client):
+    """Nothing here issues one; one made elsewhere with the right key still opens no account."""
+    from flask_login.utils import encode_cookie
+
+    from tests import factories
+
+    with app.app_context():
+        person_id = factories.person().id
+        db.session.commit()
+    with app.test_request_context():
+        cookie = encode_cookie(f"p:{person_id}")
+    client.set_cookie("remember_token", cookie)
+    answer = client.get("/my")
+    assert answer.status_code in (302, 303) and "/signin" in answer.headers["Location"]
