@@ -69,3 +69,15 @@ def test_in_memory_each_process_counts_alone(app, database_url):
 def test_redis_gone_costs_no_sign_in_a_500(app, database_url):
     codes = worker(database_url, f"redis://127.0.0.1:{_free_port()}/0", 3)  # nobody listens there
     assert codes == [422, 422, 422]
+
+
+def test_start_up_refuses_a_limit_no_decorator_would_check(monkeypatch):
+    """The app-wide check is removed (wsgi.create_app): a blueprint's or a default limit would
+    silently never apply, so the app does not start with one."""
+    import wsgi
+    from extensions import limiter
+
+    wsgi._only_view_limits()  # as the app is
+    monkeypatch.setattr(limiter.limit_manager, "_blueprint_limits", {"office": ["10 per minute"]})
+    with pytest.raises(RuntimeError, match="only views may carry a limit"):
+        wsgi._only_view_limits()
