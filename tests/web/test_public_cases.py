@@ -157,6 +157,29 @@ def test_a_page_kept_in_memory_is_never_stale(app, client, catalog):
     assert number not in client.get("/public-cases").get_data(as_text=True)
 
 
+def test_a_page_kept_in_memory_costs_one_read_and_no_transaction(app, client, catalog):
+    """What changed anywhere is read on every view by the driver's own cursor: on PostgreSQL a
+    transaction would add a BEGIN and a ROLLBACK, two round trips, to a page already in memory."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        number = submit_case(catalog.get("621027-BM-005"), factories.person(), {}, factories.key()).number
+        db.session.commit()
+        engine = db.engine
+    assert number in client.get("/public-cases").get_data(as_text=True)
+    begun, statements = [], []
+    listeners = [("begin", lambda conn: begun.append(conn)),
+                 ("before_cursor_execute", lambda conn, cursor, statement, *rest: statements.append(statement))]
+    for name, listener in listeners:
+        event.listen(engine, name, listener)
+    try:
+        assert number in client.get("/public-cases").get_data(as_text=True)
+    finally:
+        for name, listener in listeners:
+            event.remove(engine, name, listener)
+    assert begun == [] and statements == []
+
+
 def test_a_page_kept_in_memory_is_compressed_once_per_encoding(app, client, catalog, monkeypatch):
     import gzip
 
