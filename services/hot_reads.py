@@ -1,4 +1,6 @@
-"""One-row reads for the hottest page (the receipt's QR link), through the driver's own cursor.
+"""Reads for the hottest pages, with no transaction around them. `one_row`: one row for the
+receipt's QR link, through the driver's own cursor. `reading`: an ORM session of its own for a
+page that only reads (a case's first view).
 
 SQLAlchemy's Core costs ~60 µs a statement above the driver's own ~25 µs, a tenth of the whole
 request there; and on PostgreSQL the implicit transaction adds a BEGIN and a ROLLBACK, two round
@@ -8,7 +10,11 @@ use, returned after); and a driver error still becomes SQLAlchemy's, so the app'
 while the database is away."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from extensions import db
 
@@ -52,3 +58,13 @@ def one_row(statement, params: dict) -> tuple | None:
                 cursor.close()
                 if own_transaction:
                     driver.autocommit = False
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """An ORM session of its own, on a pooled connection in autocommit: on PostgreSQL no BEGIN
+    before its statement and no ROLLBACK after, two round trips of a first view's three (3.3–4.2
+    → 2.5–2.7 ms in-process at 100,000 cases). It sees what is committed, and what it loads is
+    detached when the block ends: load what the page shows in the statement (joinedload)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn, Session(conn) as session:
+        yield session

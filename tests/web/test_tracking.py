@@ -63,7 +63,7 @@ def test_the_public_page_never_opens_a_sealed_value(app, catalog, monkeypatch):
     assert page.status_code == 200 and "张**" in page.get_data(as_text=True) and opened == []
 
 
-def test_a_first_view_reads_the_case_its_events_and_its_township_in_one_statement(app, catalog, monkeypatch):
+def test_a_first_view_reads_the_case_its_events_and_its_township_in_one_statement_without_a_transaction(app, catalog, monkeypatch):
     """Every first view of a case (each scan of another receipt) pays for its reads: one, beside the
     version's (services.hot_reads, by the driver's own cursor)."""
     from sqlalchemy import event
@@ -79,15 +79,25 @@ def test_a_first_view_reads_the_case_its_events_and_its_township_in_one_statemen
         url = f"/t/{case.number}?k={case.track_token}"
         engine = db.engine
     monkeypatch.setattr(track, "_track_pages", track.LRU(10))
-    statements = []
+    statements, in_transaction = [], []
     listener = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+
+    def after(conn, cursor, statement, *rest):  # a BEGIN sent first leaves the driver in a transaction
+        driver = conn.connection.dbapi_connection
+        info = getattr(driver, "info", None)  # psycopg's; sqlite3 says it itself
+        in_transaction.append(info.transaction_status != 0 if hasattr(info, "transaction_status")
+                              else driver.in_transaction)
+
     event.listen(engine, "before_cursor_execute", listener)
+    event.listen(engine, "after_cursor_execute", after)
     try:
         page = app.test_client().get(url).get_data(as_text=True)
     finally:
         event.remove(engine, "before_cursor_execute", listener)
+        event.remove(engine, "after_cursor_execute", after)
     assert all(text in page for text in ("屯字镇", "提交申请", "已受理", "办结：准予"))
     assert len(statements) == 1, statements
+    assert in_transaction == [False]  # on PostgreSQL a BEGIN and a ROLLBACK would be two round trips
 
 
 def test_a_progress_page_read_again_is_sent_as_kept_compressed_bytes(app, catalog, monkeypatch):
