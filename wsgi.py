@@ -106,9 +106,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["APP_ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
         app.logger.warning("RATELIMIT_STORAGE_URI=memory:// counts per worker process: set redis://… "
                            "so every worker and host shares one count")
-    # Every limit decorates a view and is checked by its decorator; the app-wide check that
-    # Flask-Limiter adds (for default limits, of which there are none) costs ~60 µs a request.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
     _limiter_hooks_only_where_limited(app)
     _configure_login(app)
     if app.config["PROXY_HOPS"]:
@@ -127,7 +124,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _only_view_limits() -> None:
     """Every limit decorates a view and is checked by its decorator, the app-wide check being
-    removed (create_app): a default, application or blueprint limit would never be checked."""
+    removed (_limiter_hooks_only_where_limited): a default, application or blueprint limit would
+    never be checked."""
     manager = limiter.limit_manager
     if manager.default_limits or manager.application_limits or manager._blueprint_limits:
         raise RuntimeError("only views may carry a limit (@limiter.limit): default, application and blueprint "
@@ -135,11 +133,14 @@ def _only_view_limits() -> None:
 
 
 def _limiter_hooks_only_where_limited(app: Flask) -> None:
-    """Flask-Limiter's hooks after each request (a deduction that waits for the answer, deduct_when)
+    """Every limit decorates a view and is checked by its decorator (_only_view_limits), so
+    Flask-Limiter's app-wide check before each request (for default limits) goes: ~60 µs a
+    request. Its hooks after each request (a deduction that waits for the answer, deduct_when)
     and at its teardown make its per-request state on every request, ~30 µs, only to find it
     empty: a limit's decorator makes that state, so a request without one skips both."""
     from flask.globals import request_ctx
 
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     teardown = app.teardown_request_funcs[None]
     after = next((f for f in app.after_request_funcs[None] if getattr(f, "args", None) == (limiter,)), None)
     release = next((f for f in teardown if getattr(f, "__self__", None) is limiter), None)

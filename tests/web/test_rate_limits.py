@@ -72,8 +72,8 @@ def test_redis_gone_costs_no_sign_in_a_500(app, database_url):
 
 
 def test_start_up_refuses_a_limit_no_decorator_would_check(monkeypatch):
-    """The app-wide check is removed (wsgi.create_app): a blueprint's or a default limit would
-    silently never apply, so the app does not start with one."""
+    """The app-wide check is removed (wsgi._limiter_hooks_only_where_limited): a blueprint's or a
+    default limit would silently never apply, so the app does not start with one."""
     import wsgi
     from extensions import limiter
 
